@@ -1,0 +1,45 @@
+"""Composition root: builds the Dash app, its pages, callbacks and API, and exposes `server`.
+
+    python app.py            # 127.0.0.1:8050 (HOST, PORT override)
+    gunicorn app:server      # production (see Procfile)
+"""
+from __future__ import annotations
+
+import os
+
+import dash
+
+from callbacks.api import api
+from callbacks.context import EXTENSION_KEY
+from callbacks.register import register_callbacks
+from data.source import BundledSource
+from layouts.shell import INDEX_STRING, app_shell
+
+DEFAULT_PARTNERSHIP = "City of York Safeguarding Children Partnership"
+
+
+def create_app(source=None, partnership: str | None = None) -> dash.Dash:
+    """A fresh app on `source` (default: the bundled CSVs)."""
+    app = dash.Dash(
+        __name__,
+        title="Children's indicators - " + (partnership or os.environ.get("PARTNERSHIP_NAME") or DEFAULT_PARTNERSHIP),
+        compress=True,
+        serve_locally=True,
+        suppress_callback_exceptions=True,  # pages are built on navigation
+        update_title=None,
+        index_string=INDEX_STRING,
+    )
+    server = app.server
+    server.extensions[EXTENSION_KEY] = source or BundledSource()
+    server.config["PARTNERSHIP_NAME"] = partnership or os.environ.get("PARTNERSHIP_NAME") or DEFAULT_PARTNERSHIP
+    server.register_blueprint(api)
+    app.layout = app_shell(server.config["PARTNERSHIP_NAME"])
+    register_callbacks(app)
+    return app
+
+
+app = create_app()
+server = app.server
+
+if __name__ == "__main__":
+    app.run(host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "8050")), debug=False)

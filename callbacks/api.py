@@ -1,0 +1,115 @@
+"""The read-only data API. Field names here are a contract: keep them stable.
+
+GET /healthz
+GET /api/indicators[?reporting_year=2023/24]
+GET /api/observations.csv[?indicator=ID&set=NAME&area=CODE&format=json]
+"""
+from __future__ import annotations
+
+import math
+
+from flask import Blueprint, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from callbacks.context import current_dataset
+from data.dataset import DEFAULT_REPORTING_YEAR
+from data.export import to_csv, to_records
+from data.periods import PeriodError
+from data.status import indicator_status
+
+api = Blueprint("api", __name__)
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+@api.errorhandler(ApiError)
+def _api_error(exc: ApiError):
+    return jsonify({"error": exc.message, "status": exc.status}), exc.status
+
+
+def _only_params(*allowed: str) -> None:
+    unknown = sorted(set(request.args) - set(allowed))
+    if unknown:
+        raise ApiError(400, f"unknown parameter(s): {', '.join(unknown)}; allowed: {', '.join(allowed) or 'none'}")
+
+
+def _number(value):
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
+@api.get("/healthz")
+def healthz():
+    return jsonify({"status": "ok", "data_version": int(current_dataset().version)})
+
+
+@api.get("/api/indicators")
+def indicators():
+    _only_params("reporting_year")
+    reporting_year = request.args.get("reporting_year", DEFAULT_REPORTING_YEAR)
+    dataset = current_dataset()
+    try:
+        status = indicator_status(dataset, reporting_year)
+    except PeriodError as exc:
+        raise ApiError(400, f"reporting_year: {exc}") from None
+    out = []
+    for ind_id, ind in dataset.indicators.iterrows():
+        st = status.loc[ind_id]
+        out.append({
+            "id": ind_id,
+            "name": ind["name"],
+            "set": ind["set"],
+            "age_band": ind["age_band"] or None,
+            "unit": ind["unit"],
+            "polarity": ind["polarity"],
+            "definition": ind["definition"],
+            "source": ind["source"],
+            "fingertips_id": ind["fingertips_id"] or None,
+            "note": ind["note"] or None,
+            "reporting_year": reporting_year,
+            "latest_period": None if not isinstance(st["latest_period"], str) else st["latest_period"],
+            "latest_value": _number(st["latest_value"]),
+            "status": st["status"],
+            "pending": bool(st["pending"]),
+            "pending_reason": st["pending_reason"],
+            "status_reason": st["status_reason"],
+        })
+    return jsonify(out)
+
+
+@api.get("/api/observations.csv")
+def observations():
+    _only_params("indicator", "set", "area", "format")
+    fmt = request.args.get("format", "csv")
+    if fmt not in ("csv", "json"):
+        raise ApiError(400, f"format '{fmt}' is not csv or json")
+    dataset = current_dataset()
+    wanted = {name: request.args.getlist(name) for name in ("indicator", "set", "area")}
+    known = {
+        "indicator": set(dataset.indicators.index),
+        "set": set(dataset.sets),
+        "area": set(dataset.areas),
+    }
+    for name, values in wanted.items():
+        unknown = [v for v in values if v not in known[name]]
+        if unknown:
+            raise ApiError(404, f"unknown {name}: {', '.join(unknown)}")
+    rows = dataset.observations_for(wanted["indicator"], wanted["set"], wanted["area"])
+    if fmt == "json":
+        return jsonify(to_records(rows))
+    return Response(
+        to_csv(rows),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=observations.csv"},
+    )
+
+
+@api.app_errorhandler(HTTPException)
+def _http_error_as_json_for_api(exc: HTTPException):
+    """404/405 under /api answer in JSON like the rest of the API; pages keep Flask's default."""
+    if request.path.startswith("/api/"):
+        return jsonify({"error": exc.description, "status": exc.code}), exc.code
+    return exc

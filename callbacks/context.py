@@ -1,0 +1,12 @@
+"""The app's data source, reached from any request or callback."""
+from __future__ import annotations
+
+from flask import current_app
+
+from data.dataset import Dataset
+
+EXTENSION_KEY = "cyscp_data_source"
+
+
+def current_dataset() -> Dataset:
+    return current_app.extensions[EXTENSION_KEY].current()

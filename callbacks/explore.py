@@ -1,0 +1,70 @@
+"""Explore: controls <-> URL in one callback (so the two never fight), then results from the state."""
+from __future__ import annotations
+
+from dash import MATCH, Input, Output, State, ctx, no_update
+
+from callbacks import ids
+from callbacks.context import current_dataset
+from callbacks.explore_state import ExploreState, normalise, parse_query, to_query
+from data.export import to_csv
+from layouts.explore import STATE_STORE, card_rows, control_options, explore_results, results_announcement
+
+CONTROLS = (ids.EX_SET, ids.EX_AGE, ids.EX_INDICATORS, ids.EX_AREAS, ids.EX_FROM, ids.EX_TO, ids.EX_MODE, ids.EX_PERIOD_A, ids.EX_PERIOD_B)
+
+
+def sync_state(search, set_name, age, indicators, areas, start, end, mode, a, b):
+    dataset = current_dataset()
+    from_url = ctx.triggered_id == ids.URL
+    if from_url:
+        raw = parse_query(search)
+    else:
+        raw = ExploreState(set_name or "", age or "", tuple(indicators or ()), tuple(areas or ()), start or "", end or "", mode or "trend", a or "", b or "")
+    state = normalise(dataset, raw)
+    opts = control_options(dataset, state)
+    values = (state.set, state.age, list(state.indicators), list(state.areas), state.start, state.end, state.mode, state.a, state.b)
+    current = (set_name, age, indicators, areas, start, end, mode, a, b)
+    outputs = [no_update if new == old else new for new, old in zip(values, current)]
+    search_out = no_update if from_url or to_query(state) == (search or "") else to_query(state)
+    return (*outputs, opts["age"], opts["indicators"], opts["periods"], opts["periods"], state.mode != "compare", search_out, state.to_dict())
+
+
+def render_results(state_dict):
+    dataset = current_dataset()
+    state = ExploreState.from_dict(state_dict)
+    return explore_results(dataset, state), results_announcement(state)
+
+
+def download(n_clicks, state_dict):
+    if not n_clicks:
+        return no_update
+    dataset = current_dataset()
+    ind_id = ctx.triggered_id["index"]
+    rows = card_rows(dataset, ind_id, ExploreState.from_dict(state_dict))
+    return {"content": to_csv(rows), "filename": f"{ind_id}.csv", "type": "text/csv"}
+
+
+def register(app) -> None:
+    app.callback(
+        *[Output(c, "value") for c in CONTROLS],
+        Output(ids.EX_AGE, "options"),
+        Output(ids.EX_INDICATORS, "options"),
+        Output(ids.EX_PERIOD_A, "options"),
+        Output(ids.EX_PERIOD_B, "options"),
+        Output(ids.EX_COMPARE_FIELDS, "hidden"),
+        Output(ids.URL, "search", allow_duplicate=True),
+        Output(STATE_STORE, "data"),
+        Input(ids.URL, "search"),
+        *[Input(c, "value") for c in CONTROLS],
+        prevent_initial_call=True,
+    )(sync_state)
+    app.callback(
+        Output(ids.EX_RESULTS, "children"),
+        Output(ids.EX_STATUS, "children"),
+        Input(STATE_STORE, "data"),
+    )(render_results)
+    app.callback(
+        Output({"type": ids.CARD_DOWNLOAD, "index": MATCH}, "data"),
+        Input({"type": ids.CARD_DOWNLOAD_BUTTON, "index": MATCH}, "n_clicks"),
+        State(STATE_STORE, "data"),
+        prevent_initial_call=True,
+    )(download)

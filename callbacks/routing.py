@@ -1,0 +1,39 @@
+"""Pathname -> page. Pages are built from the URL so a pasted address restores the view."""
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+from dash import Input, Output, State, html
+
+from callbacks import ids
+from callbacks.context import current_dataset
+from callbacks.explore_state import normalise, parse_query
+from data.dataset import DEFAULT_REPORTING_YEAR
+from layouts.explore import explore_page
+from layouts.overview import overview_page, reporting_years
+
+
+def reporting_year_from(search: str | None, years: list[str]) -> str:
+    year = (parse_qs((search or "").lstrip("?")).get("year") or [DEFAULT_REPORTING_YEAR])[0]
+    return year if year in years else DEFAULT_REPORTING_YEAR
+
+
+def render_page(pathname: str | None, search: str | None):
+    dataset = current_dataset()
+    path = (pathname or "/").rstrip("/") or "/"
+    if path == "/":
+        page = overview_page(dataset, reporting_year_from(search, reporting_years(dataset)))
+    elif path == "/explore":
+        page = explore_page(dataset, normalise(dataset, parse_query(search)))
+    else:
+        page = html.Div([html.H1("Page not found"), html.P(["There is no page at this address. ", html.A("Go to the overview", href="/"), "."])])
+    return page, dataset.updated
+
+
+def register(app) -> None:
+    app.callback(
+        Output(ids.PAGE, "children"),
+        Output(ids.DATA_UPDATED, "children"),
+        Input(ids.URL, "pathname"),
+        State(ids.URL, "search"),
+    )(render_page)

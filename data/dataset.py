@@ -1,0 +1,122 @@
+"""The in-memory dataset every page and endpoint reads: catalogue + observations.
+
+Built once per data version (never per request or callback): numbers are
+converted, periods parsed and sorted here so readers only filter.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from data.periods import parse_period
+from data.schema import (
+    INDICATOR_COLUMNS,
+    NUMERIC_OBSERVATION_COLUMNS,
+    OBSERVATION_COLUMNS,
+    SETS,
+    Problem,
+    to_number,
+    validate_indicators,
+    validate_observations,
+)
+
+BUNDLED = Path(__file__).resolve().parent / "bundled"
+HOME_AREA = "E06000014"  # York: the partnership's own area
+ENGLAND = "E92000001"
+DEFAULT_REPORTING_YEAR = "2023/24"
+
+
+class DataError(ValueError):
+    """Data that breaks the schema; carries every problem found."""
+
+    def __init__(self, where: str, problems: list[Problem]):
+        self.problems = problems
+        shown = "\n".join(f"  {p}" for p in problems[:20])
+        more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
+        super().__init__(f"{where}: {len(problems)} problem(s)\n{shown}{more}")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    indicators: pd.DataFrame  # one row per indicator, catalogue columns, index = id
+    observations: pd.DataFrame  # observation columns + period_start/period_end, sorted
+    version: int = 1
+    updated: str = ""  # when this version was published, for "Data last updated"
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def indicator(self, indicator_id: str) -> pd.Series:
+        return self.indicators.loc[indicator_id]
+
+    def has_indicator(self, indicator_id: str) -> bool:
+        return indicator_id in self.indicators.index
+
+    @property
+    def sets(self) -> list[str]:
+        """Indicator sets present, in catalogue order."""
+        return list(dict.fromkeys(self.indicators["set"]))
+
+    @property
+    def areas(self) -> dict[str, str]:
+        """area_code -> area_name, home area and England first."""
+        pairs = self.observations[["area_code", "area_name"]].drop_duplicates("area_code")
+        names = dict(zip(pairs["area_code"], pairs["area_name"]))
+        order = [c for c in (HOME_AREA, ENGLAND) if c in names] + sorted(c for c in names if c not in (HOME_AREA, ENGLAND))
+        return {c: names[c] for c in order}
+
+    def observations_for(self, indicator_ids=None, sets=None, areas=None) -> pd.DataFrame:
+        obs = self.observations
+        if sets:
+            ids_in_sets = self.indicators.index[self.indicators["set"].isin(sets)]
+            obs = obs[obs["indicator_id"].isin(ids_in_sets)]
+        if indicator_ids:
+            obs = obs[obs["indicator_id"].isin(indicator_ids)]
+        if areas:
+            obs = obs[obs["area_code"].isin(areas)]
+        return obs
+
+
+def read_csv_text(path: Path) -> pd.DataFrame:
+    """Every cell as text, blanks as '' (NA decisions belong to the schema, not pandas)."""
+    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+
+
+def build_dataset(indicators: pd.DataFrame, observations: pd.DataFrame, version: int = 1, updated: str = "") -> Dataset:
+    """Validate raw text frames and turn them into a Dataset; DataError if anything is wrong."""
+    problems = validate_indicators(indicators)
+    if problems:
+        raise DataError("indicator catalogue", problems)
+    problems = validate_observations(observations, indicators)
+    if problems:
+        raise DataError("observations", problems)
+    catalogue = indicators.reindex(columns=list(INDICATOR_COLUMNS), fill_value="")
+    # Sets in the report's order; within a set, the order the catalogue lists them.
+    set_rank = catalogue["set"].map({name: i for i, name in enumerate(SETS)})
+    catalogue = catalogue.assign(_rank=set_rank).sort_values("_rank", kind="stable").drop(columns="_rank")
+    catalogue = catalogue.set_index("id", drop=False)
+    return Dataset(catalogue, prepare_observations(observations, catalogue), version, updated)
+
+
+def prepare_observations(raw: pd.DataFrame, catalogue: pd.DataFrame) -> pd.DataFrame:
+    """Valid text rows -> typed rows with parsed periods, sorted by indicator, area, period."""
+    obs = raw.reindex(columns=list(OBSERVATION_COLUMNS), fill_value="").copy()
+    for col in NUMERIC_OBSERVATION_COLUMNS:
+        obs[col] = pd.array([to_number(v) for v in obs[col]], dtype="Float64").astype("float64")
+    periods = [parse_period(label, ptype or None) for label, ptype in zip(obs["period"], obs["period_type"])]
+    obs["period_type"] = [p.type for p in periods]
+    obs["period_start"] = pd.to_datetime([p.start for p in periods])
+    obs["period_end"] = pd.to_datetime([p.end for p in periods])
+    obs["unit"] = obs["indicator_id"].map(catalogue["unit"])
+    obs["indicator_name"] = obs["indicator_id"].map(catalogue["name"])
+    obs["set"] = obs["indicator_id"].map(catalogue["set"])
+    obs = obs.sort_values(["indicator_id", "area_code", "period_end", "period_start", "category_type", "category"], na_position="first", kind="stable")
+    return obs.reset_index(drop=True)
+
+
+def load_bundled(folder: Path = BUNDLED, version: int = 1, updated: str = "") -> Dataset:
+    """The bundled report + Fingertips CSVs as one Dataset."""
+    report_first = lambda path: ("fingertips" in path.name, path.name)  # noqa: E731
+    indicators = pd.concat([read_csv_text(p) for p in sorted(folder.glob("indicators*.csv"), key=report_first)], ignore_index=True)
+    observations = pd.concat([read_csv_text(p) for p in sorted(folder.glob("*_observations.csv"), key=report_first)], ignore_index=True)
+    return build_dataset(indicators, observations, version, updated or "Annual Report 2023/24 (December 2024)")

@@ -1,0 +1,133 @@
+"""The overview page: a section per indicator set, a tile per indicator."""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import dcc, html
+
+from callbacks import ids
+from data.dataset import HOME_AREA, Dataset
+from data.formatting import ARROWS, format_change, format_value, is_missing, movement
+from data.status import OUT_OF_DATE, PENDING, change_direction, indicator_status
+from data.views import NOT_PUBLISHED
+from layouts.charts import sparkline
+from layouts.components import pending_badge, slug
+
+
+def reporting_years(dataset: Dataset) -> list[str]:
+    """Financial years from the first York value to the latest, newest first."""
+    ends = dataset.observations.loc[dataset.observations["area_code"] == HOME_AREA, "period_end"].dropna()
+    first = min(2019, int((ends.min() - pd.DateOffset(months=3)).year)) if len(ends) else 2019
+    last = max(2024, int((ends.max() - pd.DateOffset(months=3)).year)) if len(ends) else 2024
+    return [f"{y}/{str(y + 1)[-2:]}" for y in range(last, first - 1, -1)]
+
+
+def overview_page(dataset: Dataset, reporting_year: str) -> html.Div:
+    years = reporting_years(dataset)
+    return html.Div(
+        [
+            html.H1("Children's indicators: overview"),
+            html.P(
+                "The latest value of every indicator in the partnership's data set, with its trend and its "
+                "change since the period before. Choose a reporting year to see which values are still pending.",
+                className="lead",
+            ),
+            html.Div(
+                [
+                    html.Label("Reporting year", htmlFor=ids.OV_YEAR, className="form-label"),
+                    _native_select(ids.OV_YEAR, years, reporting_year),
+                ],
+                className="reporting-year",
+            ),
+            html.Div(overview_sections(dataset, reporting_year), id=ids.OV_SECTIONS, **{"aria-live": "polite"}),
+        ]
+    )
+
+
+def _native_select(select_id: str, options: list[str], value: str):
+    return dbc.Select(id=select_id, options=[{"label": o, "value": o} for o in options], value=value, className="year-select")
+
+
+def overview_sections(dataset: Dataset, reporting_year: str) -> list:
+    status = indicator_status(dataset, reporting_year)
+    home = dataset.observations[(dataset.observations["area_code"] == HOME_AREA) & (dataset.observations["category_type"] == "")]
+    dated = home[home["period_end"].notna()]
+    series_by_id = {k: g for k, g in dated.groupby("indicator_id", sort=False)}
+    contents = html.Nav(
+        [html.H2("Indicator sets", className="h5"), html.Ul([html.Li(html.A(s, href=f"#set-{slug(s)}")) for s in dataset.sets], className="set-contents")],
+        **{"aria-label": "Indicator sets"},
+    )
+    sections = [pending_summary(dataset, status, reporting_year), contents]
+    for set_name in dataset.sets:
+        members = dataset.indicators[dataset.indicators["set"] == set_name]
+        tiles = [_tile(ind, status.loc[ind_id], series_by_id.get(ind_id), reporting_year) for ind_id, ind in members.iterrows()]
+        sections.append(
+            html.Section(
+                [html.H2(set_name, id=f"set-{slug(set_name)}"), html.Ul(tiles, className="tile-grid")],
+                className="set-section",
+                **{"aria-labelledby": f"set-{slug(set_name)}"},
+            )
+        )
+    return sections
+
+
+def pending_summary(dataset: Dataset, status: pd.DataFrame, reporting_year: str) -> html.Section:
+    pending = status[status["status"] == PENDING]
+    if pending.empty:
+        body = [html.P(f"No indicator is pending for {reporting_year}.")]
+    else:
+        body = []
+        for reason, group in pending.groupby("pending_reason", sort=False):
+            names = [html.Li(html.A(dataset.indicators.at[i, "name"], href=f"#tile-{i}")) for i in group.index]
+            body += [html.Ul(names), html.P(["Why: ", reason], className="pending-reason")]
+    return html.Section(
+        [html.H2([f"Pending for {reporting_year} ", html.Span(f"({len(pending)})", className="count")], id="pending-heading"), *body],
+        className="pending-summary",
+        **{"aria-labelledby": "pending-heading"},
+    )
+
+
+def explore_href(ind: pd.Series) -> str:
+    return "/explore?" + urlencode({"set": ind["set"], "indicator": ind["id"]})
+
+
+def _tile(ind: pd.Series, st: pd.Series, series: pd.DataFrame | None, reporting_year: str) -> html.Li:
+    unit = ind["unit"]
+    children = [html.H3(html.A(ind["name"], href=explore_href(ind)), className="tile-title")]
+    if st["status"] == PENDING:
+        children.append(html.P([pending_badge(reporting_year), " ", html.Span(st["pending_reason"], className="pending-reason")], className="pending-block"))
+    if is_missing(st["latest_value"]):
+        children.append(html.P(f"Value {NOT_PUBLISHED} or not stated as a number.", className="tile-missing"))
+    else:
+        when = "period not stated" if pd.isna(st["latest_period_end"]) else st["latest_period"]
+        children.append(html.P([html.Span(format_value(st["latest_value"], unit), className="tile-value"), html.Span(f" {when}", className="tile-period")]))
+    if series is not None and series["value"].notna().sum() >= 2:
+        children.append(
+            html.Div(
+                dcc.Graph(figure=sparkline(series), config={"staticPlot": True, "displayModeBar": False}, className="sparkline"),
+                **{"aria-hidden": "true"},  # decorative: the values and change are in the tile's text
+            )
+        )
+    if not is_missing(st["previous_value"]) and not is_missing(st["latest_value"]):
+        delta = st["latest_value"] - st["previous_value"]
+        word = change_direction(delta, ind["polarity"])
+        arrow = ARROWS[movement(delta)]
+        children.append(
+            html.P(
+                [
+                    html.Span(arrow, **{"aria-hidden": "true"}, className=f"arrow arrow-{movement(delta)}"),
+                    f" {format_change(delta, unit)} since {st['previous_period']}: ",
+                    html.Strong(word, className=f"judgement judgement-{slug(word)}"),
+                ],
+                className="tile-change",
+            )
+        )
+    if not is_missing(st["england_value"]):
+        children.append(html.P(f"England {format_value(st['england_value'], unit)} in {st['latest_period']}", className="tile-england"))
+    elif ind["fingertips_id"] or ind["source"].startswith("OHID"):
+        children.append(html.P(f"England: no value for {st['latest_period']} in the data", className="tile-england"))
+    if st["status"] == OUT_OF_DATE:
+        children.append(html.P(f"No {reporting_year} value", className="tile-status"))
+    return html.Li(html.Article(children, className="tile"), id=f"tile-{ind['id']}")

@@ -1,0 +1,76 @@
+"""The page frame around every page: skip link, header, navigation, footer."""
+from __future__ import annotations
+
+from dash import dcc, html
+
+from callbacks import ids
+
+# lang="en-GB" for screen readers; the skip link is the first focusable element.
+INDEX_STRING = """<!DOCTYPE html>
+<html lang="en-GB">
+    <head>
+        {%metas%}
+        <title>{%title%}</title>
+        {%favicon%}
+        {%css%}
+    </head>
+    <body>
+        <a class="skip-link" href="#main-content">Skip to main content</a>
+        {%app_entry%}
+        <footer>
+            {%config%}
+            {%scripts%}
+            {%renderer%}
+        </footer>
+    </body>
+</html>"""
+
+NAV = (("/", "Overview"), ("/explore", "Explore"))
+
+SOURCES = (
+    "Figures: City of York Safeguarding Children Partnership Annual Report 2023/24 (published December 2024); "
+    "each figure cites its section. "
+    "History and England comparisons: OHID Fingertips, Open Government Licence v3.0."
+)
+
+
+def app_shell(partnership: str) -> html.Div:
+    return html.Div(
+        [
+            dcc.Location(id=ids.URL, refresh=False),
+            html.Header(
+                html.Div(
+                    [
+                        html.A(partnership, href="/", className="site-name"),
+                        html.Span("Children's indicators", className="site-product"),
+                        html.Nav(
+                            html.Ul([html.Li(html.A(label, href=href, className="nav-link-item")) for href, label in NAV]),
+                            **{"aria-label": "Main"},
+                            className="site-nav",
+                        ),
+                    ],
+                    className="site-header-inner container-xl",
+                ),
+                className="site-header",
+            ),
+            html.Div(
+                html.P(["Data last updated: ", html.Span(id=ids.DATA_UPDATED)], className="data-updated"),
+                className="container-xl",
+            ),
+            html.Main(html.Div(id=ids.PAGE), id="main-content", className="container-xl", tabIndex="-1"),
+            html.Footer(
+                html.Div(
+                    [
+                        html.H2("Sources and licences", className="footer-title"),
+                        html.P(SOURCES),
+                        html.P(
+                            "Where the report shows a figure only in a chart, its numbers are not known and "
+                            "this dashboard says so rather than estimating them."
+                        ),
+                    ],
+                    className="container-xl",
+                ),
+                className="site-footer",
+            ),
+        ]
+    )

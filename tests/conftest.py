@@ -1,0 +1,12 @@
+"""Shared pytest configuration.
+
+Makes the repository root importable (``import app``, ``import data`` ...)
+whatever directory pytest is started from.
+"""
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
