@@ -5,7 +5,7 @@ from dash import MATCH, Input, Output, State, ctx, no_update
 
 from callbacks import ids
 from callbacks.context import current_dataset
-from callbacks.explore_state import ExploreState, normalise, parse_query, to_query
+from callbacks.explore_state import ExploreState, control_value, normalise, parse_query, state_value, to_query
 from data.export import to_csv
 from layouts.explore import STATE_STORE, card_rows, control_options, explore_results, results_announcement
 
@@ -18,10 +18,16 @@ def sync_state(search, set_name, age, indicators, areas, start, end, mode, a, b)
     if from_url:
         raw = parse_query(search)
     else:
-        raw = ExploreState(set_name or "", age or "", tuple(indicators or ()), tuple(areas or ()), start or "", end or "", mode or "trend", a or "", b or "")
+        raw = ExploreState(
+            state_value(set_name), state_value(age), tuple(indicators or ()), tuple(areas or ()),
+            state_value(start), state_value(end), mode or "trend", a or "", b or "",
+        )
     state = normalise(dataset, raw)
     opts = control_options(dataset, state)
-    values = (state.set, state.age, list(state.indicators), list(state.areas), state.start, state.end, state.mode, state.a, state.b)
+    values = (
+        control_value(state.set), control_value(state.age), list(state.indicators), list(state.areas),
+        control_value(state.start), control_value(state.end), state.mode, state.a, state.b,
+    )
     current = (set_name, age, indicators, areas, start, end, mode, a, b)
     outputs = [no_update if new == old else new for new, old in zip(values, current)]
     search_out = no_update if from_url or to_query(state) == (search or "") else to_query(state)

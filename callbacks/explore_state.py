@@ -15,6 +15,17 @@ MODES = {"trend": "Trend over time", "compare": "Compare two periods", "england"
 DEFAULT_SET = "Aged 5-11"
 DEFAULT_INDICATOR = "year6-overweight"
 MAX_AREAS = 4
+ALL = "all"  # a select's "no filter" choice (an empty value would render as a blank select)
+
+
+def control_value(value: str) -> str:
+    """State value -> what the select shows."""
+    return value or ALL
+
+
+def state_value(value) -> str:
+    """What a select sent -> state value."""
+    return "" if value in (None, ALL) else str(value)
 
 
 @dataclass(frozen=True)
@@ -94,7 +105,8 @@ def normalise(dataset: Dataset, state: ExploreState) -> ExploreState:
         set_name = DEFAULT_SET
     age = state.age if state.age in age_bands(dataset, set_name) else ""
     allowed = candidates(dataset, set_name, age)
-    chosen = tuple(dict.fromkeys(i for i in state.indicators if i in allowed))
+    wanted = set(state.indicators)
+    chosen = tuple(i for i in allowed if i in wanted)  # catalogue order, whatever order the URL gave
     if not chosen and allowed:
         chosen = (DEFAULT_INDICATOR,) if DEFAULT_INDICATOR in allowed else (allowed[0],)
     areas_known = dataset.areas

@@ -90,19 +90,32 @@ def build_dataset(indicators: pd.DataFrame, observations: pd.DataFrame, version:
     problems = validate_observations(observations, indicators)
     if problems:
         raise DataError("observations", problems)
-    catalogue = indicators.reindex(columns=list(INDICATOR_COLUMNS), fill_value="")
-    # Sets in the report's order; within a set, the order the catalogue lists them.
-    set_rank = catalogue["set"].map({name: i for i, name in enumerate(SETS)})
+    return build_from_typed(indicators, observations, version, updated)
+
+
+def build_from_typed(indicators: pd.DataFrame, observations: pd.DataFrame, version: int = 1, updated: str = "") -> Dataset:
+    """A Dataset from rows already validated (the store, a preview); numbers may be text or floats."""
+    catalogue = indicators.reindex(columns=list(INDICATOR_COLUMNS), fill_value="").fillna("")
+    # Sets in the report's order (new sets after them); within a set, the order the catalogue lists them.
+    set_rank = catalogue["set"].map({name: i for i, name in enumerate(SETS)}).fillna(len(SETS))
     catalogue = catalogue.assign(_rank=set_rank).sort_values("_rank", kind="stable").drop(columns="_rank")
     catalogue = catalogue.set_index("id", drop=False)
     return Dataset(catalogue, prepare_observations(observations, catalogue), version, updated)
 
 
+def _numbers(column: pd.Series) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(column):
+        return column.astype("float64")
+    return pd.Series([to_number(v) for v in column], index=column.index, dtype="float64")
+
+
 def prepare_observations(raw: pd.DataFrame, catalogue: pd.DataFrame) -> pd.DataFrame:
-    """Valid text rows -> typed rows with parsed periods, sorted by indicator, area, period."""
-    obs = raw.reindex(columns=list(OBSERVATION_COLUMNS), fill_value="").copy()
+    """Valid rows -> typed rows with parsed periods, sorted by indicator, area, period."""
+    obs = raw.reindex(columns=list(OBSERVATION_COLUMNS)).copy()
     for col in NUMERIC_OBSERVATION_COLUMNS:
-        obs[col] = pd.array([to_number(v) for v in obs[col]], dtype="Float64").astype("float64")
+        obs[col] = _numbers(obs[col])
+    text_cols = [c for c in OBSERVATION_COLUMNS if c not in NUMERIC_OBSERVATION_COLUMNS]
+    obs[text_cols] = obs[text_cols].fillna("").astype(str)
     periods = [parse_period(label, ptype or None) for label, ptype in zip(obs["period"], obs["period_type"])]
     obs["period_type"] = [p.type for p in periods]
     obs["period_start"] = pd.to_datetime([p.start for p in periods])

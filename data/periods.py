@@ -82,7 +82,7 @@ def _month_end(year: int, month: int) -> date:
 def _split_year(first: str, second: str, label: str) -> int:
     """Start year of 'first/second' (2023/24, 22/23, 2021/2022), checking they are consecutive."""
     start = _year(first)
-    end = _year(second) if len(second) == 4 else (start // 100) * 100 + int(second)
+    end = _year(second) if len(second) == 4 else start + (int(second) - start) % 100
     if end != start + 1:
         raise PeriodError(f"period '{label}': {first} and {second} are not consecutive years")
     return start

@@ -58,7 +58,7 @@ def indicator_status(dataset: Dataset, reporting_year: str = DEFAULT_REPORTING_Y
         CURRENT if i in has_current else (PENDING if expected[i] else OUT_OF_DATE) for i in cat.index
     ]
     out["pending"] = out["status"] == PENDING
-    out["pending_reason"] = [cat.at[i, "expected_update"] if out.at[i, "pending"] else None for i in cat.index]
+    out["pending_reason"] = pd.Series([cat.at[i, "expected_update"] if out.at[i, "pending"] else None for i in cat.index], index=cat.index, dtype=object)
     for prefix, frame in (("latest", latest), ("previous", previous)):
         out[f"{prefix}_period"] = frame["period"].reindex(cat.index)
         out[f"{prefix}_value"] = frame["value"].reindex(cat.index)

@@ -35,7 +35,7 @@ def values_unpublished(rows: pd.DataFrame) -> bool:
 
 def unpublished_reason(rows: pd.DataFrame) -> str:
     notes = [n for n in rows["note"].unique() if n]
-    return notes[0] if notes else "No value is stated in the sources."
+    return notes[0] if notes else f"Values {NOT_PUBLISHED}."
 
 
 def area_totals(rows: pd.DataFrame) -> pd.DataFrame:

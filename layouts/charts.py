@@ -81,6 +81,18 @@ def trend_figure(rows: pd.DataFrame, unit: str, area_order: list[str]) -> go.Fig
     return _base_layout(fig, unit)
 
 
+def _wrap(label: str, width: int = 28) -> str:
+    """Break a long category label over lines so the bars keep their width."""
+    lines, line = [], ""
+    for word in str(label).split():
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return "<br>".join(lines + [line])
+
+
 def bar_figure(categories: list[str], series: list[tuple[str, list]], unit: str, horizontal: bool = False) -> go.Figure:
     """Grouped bars from zero; each series has its own colour, pattern and value labels."""
     fig = go.Figure()
@@ -91,7 +103,7 @@ def bar_figure(categories: list[str], series: list[tuple[str, list]], unit: str,
             marker=dict(color=PALETTE[i], pattern=dict(shape=PATTERNS[i], fgcolor="white")),
         )
         if horizontal:
-            fig.add_trace(go.Bar(y=categories, x=values, orientation="h", **common))
+            fig.add_trace(go.Bar(y=[_wrap(c) for c in categories], x=values, orientation="h", **common))
         else:
             fig.add_trace(go.Bar(x=categories, y=values, **common))
     fig.update_layout(barmode="group", showlegend=len(series) > 1)

@@ -13,6 +13,11 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
+def display_name(name: str) -> str:
+    """The report's wording with a capital first letter ("mothers smoking..." -> "Mothers smoking...")."""
+    return name[:1].upper() + name[1:]
+
+
 def pending_badge(reporting_year: str) -> html.Strong:
     # Text, not colour alone: the word "Pending" carries the meaning.
     return html.Strong(f"Pending {reporting_year}", className="badge-pending")

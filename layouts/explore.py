@@ -6,7 +6,7 @@ import pandas as pd
 from dash import dcc, html
 
 from callbacks import ids
-from callbacks.explore_state import MODES, ExploreState, age_bands, candidates, periods_for, year_range
+from callbacks.explore_state import ALL, MODES, ExploreState, age_bands, candidates, control_value, periods_for, year_range
 from data.dataset import DEFAULT_REPORTING_YEAR, Dataset
 from data.formatting import format_change, format_percent_change, format_value
 from data.status import PENDING, indicator_status
@@ -15,14 +15,14 @@ from data.views import (
     england_summary, indicator_rows, is_breakdown, trend_summary, unpublished_reason, values_unpublished,
 )
 from layouts.charts import bar_figure, trend_figure
-from layouts.components import about_panel, data_table, details, status_block
+from layouts.components import about_panel, data_table, details, display_name, status_block
 
 STATE_STORE = "explore-state"
 
 
 def _options(values, labels=None, blank: str | None = None) -> list[dict]:
     labels = labels or {}
-    opts = [{"label": blank, "value": ""}] if blank is not None else []
+    opts = [{"label": blank, "value": ALL}] if blank is not None else []
     return opts + [{"label": labels.get(v, v), "value": v} for v in values]
 
 
@@ -32,7 +32,7 @@ def _field(label: str, control_id: str, control) -> html.Div:
 
 def control_options(dataset: Dataset, state: ExploreState) -> dict:
     """Options of every control for a (normalised) state."""
-    names = dict(zip(dataset.indicators.index, dataset.indicators["name"]))
+    names = {i: display_name(n) for i, n in zip(dataset.indicators.index, dataset.indicators["name"])}
     years = year_range(dataset)
     periods = periods_for(dataset, state)
     return {
@@ -51,8 +51,8 @@ def explore_page(dataset: Dataset, state: ExploreState) -> html.Div:
             html.Fieldset(
                 [
                     html.Legend("Choose indicators", className="h5"),
-                    _field("Indicator set", ids.EX_SET, dbc.Select(id=ids.EX_SET, options=_options(dataset.sets, blank="All sets"), value=state.set)),
-                    _field("Age band", ids.EX_AGE, dbc.Select(id=ids.EX_AGE, options=opts["age"], value=state.age)),
+                    _field("Indicator set", ids.EX_SET, dbc.Select(id=ids.EX_SET, options=_options(dataset.sets, blank="All sets"), value=control_value(state.set))),
+                    _field("Age band", ids.EX_AGE, dbc.Select(id=ids.EX_AGE, options=opts["age"], value=control_value(state.age))),
                     html.Fieldset(
                         [html.Legend("Indicators", className="form-label"),
                          dbc.Checklist(id=ids.EX_INDICATORS, options=opts["indicators"], value=list(state.indicators), className="indicator-list")],
@@ -71,8 +71,8 @@ def explore_page(dataset: Dataset, state: ExploreState) -> html.Div:
                     ),
                     html.Div(
                         [
-                            _field("From year", ids.EX_FROM, dbc.Select(id=ids.EX_FROM, options=opts["from"], value=state.start)),
-                            _field("To year", ids.EX_TO, dbc.Select(id=ids.EX_TO, options=opts["to"], value=state.end)),
+                            _field("From year", ids.EX_FROM, dbc.Select(id=ids.EX_FROM, options=opts["from"], value=control_value(state.start))),
+                            _field("To year", ids.EX_TO, dbc.Select(id=ids.EX_TO, options=opts["to"], value=control_value(state.end))),
                         ],
                         className="year-fields",
                     ),
@@ -135,13 +135,13 @@ def indicator_card(dataset: Dataset, ind_id: str, state: ExploreState, st: pd.Se
     ind = dataset.indicator(ind_id)
     rows = card_rows(dataset, ind_id, state)
     heading_id = f"card-{ind_id}-title"
-    parts = [html.H2(ind["name"], id=heading_id, className="h4"), html.P(ind["set"], className="card-set")]
+    parts = [html.H2(display_name(ind["name"]), id=heading_id, className="h4"), html.P(ind["set"], className="card-set")]
     block = status_block(st, reporting_year, f"card-{ind_id}")
     if block is not None:
         parts.append(block)
         parts.append(html.P(f"The {reporting_year} value is missing from this chart: the latest is for {st['latest_period']}.", className="missing-period"))
     if values_unpublished(rows):
-        parts.append(html.P(f"Values {NOT_PUBLISHED}. {unpublished_reason(rows)}", className="not-published"))
+        parts.append(html.P(unpublished_reason(rows), className="not-published"))
         parts.append(about_panel(ind, rows, st, reporting_year))
         return html.Section(parts, className="indicator-card", id=f"card-{ind_id}", **{"aria-labelledby": heading_id})
     figure, table, summary = _view(rows, ind, state, dataset)
@@ -202,8 +202,13 @@ def _view(rows: pd.DataFrame, ind: pd.Series, state: ExploreState, dataset: Data
         )
         return fig, table, england_summary(eng, ind)
     totals = area_totals(rows)
-    fig = trend_figure(totals, unit, [a for a in state.areas])
     shown = totals[totals["value"].notna()]
+    if shown["period"].nunique() <= 1:
+        # One period is not a trend: a bar per area, from zero, reads better than a lone dot.
+        label = shown["period"].iloc[0] if len(shown) else ""
+        fig = bar_figure(shown["area_name"].tolist(), [(label, shown["value"].tolist())], unit)
+    else:
+        fig = trend_figure(totals, unit, list(state.areas))
     table = data_table(
         pd.DataFrame({
             "Period": shown["period"], "Area": shown["area_name"], "Value": [_fmt(v, unit) for v in shown["value"]],

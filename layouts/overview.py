@@ -13,7 +13,7 @@ from data.formatting import ARROWS, format_change, format_value, is_missing, mov
 from data.status import OUT_OF_DATE, PENDING, change_direction, indicator_status
 from data.views import NOT_PUBLISHED
 from layouts.charts import sparkline
-from layouts.components import pending_badge, slug
+from layouts.components import display_name, pending_badge, slug
 
 
 def reporting_years(dataset: Dataset) -> list[str]:
@@ -80,7 +80,7 @@ def pending_summary(dataset: Dataset, status: pd.DataFrame, reporting_year: str)
     else:
         body = []
         for reason, group in pending.groupby("pending_reason", sort=False):
-            names = [html.Li(html.A(dataset.indicators.at[i, "name"], href=f"#tile-{i}")) for i in group.index]
+            names = [html.Li(html.A(display_name(dataset.indicators.at[i, "name"]), href=f"#tile-{i}")) for i in group.index]
             body += [html.Ul(names), html.P(["Why: ", reason], className="pending-reason")]
     return html.Section(
         [html.H2([f"Pending for {reporting_year} ", html.Span(f"({len(pending)})", className="count")], id="pending-heading"), *body],
@@ -95,7 +95,7 @@ def explore_href(ind: pd.Series) -> str:
 
 def _tile(ind: pd.Series, st: pd.Series, series: pd.DataFrame | None, reporting_year: str) -> html.Li:
     unit = ind["unit"]
-    children = [html.H3(html.A(ind["name"], href=explore_href(ind)), className="tile-title")]
+    children = [html.H3(html.A(display_name(ind["name"]), href=explore_href(ind)), className="tile-title")]
     if st["status"] == PENDING:
         children.append(html.P([pending_badge(reporting_year), " ", html.Span(st["pending_reason"], className="pending-reason")], className="pending-block"))
     if is_missing(st["latest_value"]):

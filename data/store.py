@@ -1,0 +1,227 @@
+"""The store: SQLite by default (instance/cyscp.sqlite3, WAL), PostgreSQL when DATABASE_URL is set.
+
+Every publish or restore is one transaction that writes a new immutable
+version and moves `head` with a compare-and-set, so a reader (any worker,
+any host) sees the old version or the new one, and two publishes at once
+either land in order or one is told to retry.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import and_, create_engine, event, func, insert, or_, select, update
+from sqlalchemy.engine import Engine
+
+from data.changes import classify
+from data.dataset import BUNDLED, Dataset, build_from_typed, load_bundled
+from data.migrate import upgrade
+from data.schema import INDICATOR_COLUMNS, NUMERIC_OBSERVATION_COLUMNS, OBSERVATION_COLUMNS, OBSERVATION_KEY
+from data.store_tables import data_versions, head, indicators, observations
+
+INSTANCE = Path(__file__).resolve().parents[1] / "instance"
+_CHUNK = 5000
+
+
+class PublishConflict(RuntimeError):
+    """Someone published since this preview was made: preview again, then publish."""
+
+
+def database_url(url: str | None = None) -> str:
+    url = url or os.environ.get("DATABASE_URL") or ""
+    if not url:
+        INSTANCE.mkdir(exist_ok=True)
+        return f"sqlite:///{INSTANCE / 'cyscp.sqlite3'}"
+    # Heroku-style URLs name the dialect "postgres"; SQLAlchemy wants a driver too.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def make_engine(url: str | None = None) -> Engine:
+    url = database_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _):
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):
+            # Take the write lock at BEGIN so two publishers serialise instead of deadlocking.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _current(table, version: int):
+    return and_(table.c.valid_from <= version, or_(table.c.valid_to.is_(None), table.c.valid_to > version))
+
+
+def _records(frame: pd.DataFrame, columns) -> list[dict]:
+    out = frame.reindex(columns=list(columns)).astype(object)
+    return out.where(out.notna(), None).to_dict("records")
+
+
+class Store:
+    def __init__(self, url: str | None = None):
+        self.engine = make_engine(url)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+
+    # -- set-up -----------------------------------------------------------------
+    def setup(self, seed_folder: Path = BUNDLED) -> None:
+        """Migrate to the latest schema; on an empty store, seed version 1 from the bundled CSVs."""
+        upgrade(self.engine)
+        if self.head_version() is None:
+            self._seed(load_bundled(seed_folder))
+
+    def _seed(self, dataset: Dataset) -> None:
+        with self.engine.begin() as conn:
+            if conn.execute(select(head.c.version)).first() is not None:
+                return  # another worker seeded first
+            conn.execute(insert(data_versions).values(
+                version=1, created_at=_now(), created_by="bundled data", action="seed",
+                file_name="data/bundled", rows_added=len(dataset.observations), rows_changed=0,
+                rows_unchanged=0, rows_removed=0, new_indicators=len(dataset.indicators),
+            ))
+            self._insert_rows(conn, dataset.indicators, dataset.observations, 1)
+            conn.execute(insert(head).values(id=1, version=1))
+
+    # -- reading ----------------------------------------------------------------
+    def head_version(self) -> int | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(head.c.version).where(head.c.id == 1)).scalar()
+
+    def load_dataset(self, version: int | None = None) -> Dataset:
+        with self.engine.connect() as conn:
+            version = version or conn.execute(select(head.c.version)).scalar()
+            meta = conn.execute(select(data_versions).where(data_versions.c.version == version)).mappings().one()
+            dataset = self.load_dataset_in(conn, version)
+        updated = f"{meta['created_at']:%d %B %Y %H:%M} UTC (version {version}, {meta['action']})"
+        return replace(dataset, updated=updated)
+
+    def versions(self) -> list[dict]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(data_versions).order_by(data_versions.c.version.desc())).mappings().all()
+        return [{**r, "created_at": r["created_at"].isoformat()} for r in rows]
+
+    # -- writing ----------------------------------------------------------------
+    def _insert_rows(self, conn, cat: pd.DataFrame, obs: pd.DataFrame, version: int) -> None:
+        if len(cat):
+            recs = _records(cat.assign(valid_from=version), list(INDICATOR_COLUMNS) + ["valid_from"])
+            for i in range(0, len(recs), _CHUNK):
+                conn.execute(insert(indicators), recs[i:i + _CHUNK])
+        if len(obs):
+            recs = _records(obs.assign(valid_from=version), list(OBSERVATION_COLUMNS) + ["valid_from"])
+            for i in range(0, len(recs), _CHUNK):
+                conn.execute(insert(observations), recs[i:i + _CHUNK])
+
+    def _close_keys(self, conn, table, key_cols, keys: pd.DataFrame, version: int) -> None:
+        """End the current rows matching these keys at `version` (they stay readable for older versions)."""
+        if keys.empty:
+            return
+        current = pd.read_sql(select(table.c.row_id, *[table.c[c] for c in key_cols]).where(table.c.valid_to.is_(None)), conn)
+        doomed = current.merge(keys[list(key_cols)].drop_duplicates(), on=list(key_cols))["row_id"].tolist()
+        for i in range(0, len(doomed), _CHUNK):
+            conn.execute(update(table).where(table.c.row_id.in_(doomed[i:i + _CHUNK])).values(valid_to=version))
+
+    def _begin_version(self, conn, base_version: int | None) -> int:
+        current = conn.execute(select(head.c.version).where(head.c.id == 1).with_for_update()).scalar()
+        if base_version is not None and current != base_version:
+            raise PublishConflict(f"the data changed (now version {current}) since this preview (version {base_version}); preview again, then publish")
+        return current
+
+    def _move_head(self, conn, current: int, new: int) -> None:
+        moved = conn.execute(update(head).where(and_(head.c.id == 1, head.c.version == current)).values(version=new)).rowcount
+        if moved != 1:
+            raise PublishConflict("another publish landed at the same moment; preview again, then publish")
+
+    def publish(self, rows: pd.DataFrame, new_indicators: pd.DataFrame, *, user: str, file_name: str, sha256: str, base_version: int | None) -> int:
+        """Upsert validated rows (and create new indicators) as a new version; returns its number."""
+        with self.engine.begin() as conn:
+            current = self._begin_version(conn, base_version)
+            new = current + 1
+            existing = self.load_dataset_in(conn, current)
+            kinds = classify(existing.observations, rows)
+            changed = rows[kinds != "unchanged"]
+            conn.execute(insert(data_versions).values(
+                version=new, created_at=_now(), created_by=user, action="publish", file_name=file_name, sha256=sha256,
+                rows_added=int((kinds == "added").sum()), rows_changed=int((kinds == "changed").sum()),
+                rows_unchanged=int((kinds == "unchanged").sum()), rows_removed=0, new_indicators=len(new_indicators),
+            ))
+            self._close_keys(conn, observations, OBSERVATION_KEY, changed, new)
+            self._insert_rows(conn, new_indicators, changed, new)
+            self._move_head(conn, current, new)
+        return new
+
+    def restore(self, version: int, *, user: str) -> int:
+        """Make the data of an earlier version current again, as a new version."""
+        with self.engine.begin() as conn:
+            if conn.execute(select(data_versions.c.version).where(data_versions.c.version == version)).first() is None:
+                raise LookupError(f"there is no version {version}")
+            current = self._begin_version(conn, None)
+            new = current + 1
+            target = self.load_dataset_in(conn, version)
+            now = self.load_dataset_in(conn, current)
+            key = list(OBSERVATION_KEY)
+            kinds = classify(now.observations, target.observations)
+            put_back = target.observations[kinds != "unchanged"]
+            gone = now.observations.merge(target.observations[key], on=key, how="left", indicator=True)
+            gone = gone[gone["_merge"] == "left_only"]
+            cat_gone = now.indicators[~now.indicators["id"].isin(target.indicators["id"])]
+            cat_back = target.indicators[~target.indicators["id"].isin(now.indicators["id"])]
+            conn.execute(insert(data_versions).values(
+                version=new, created_at=_now(), created_by=user, action="restore", restored_from=version,
+                rows_added=int((kinds == "added").sum()), rows_changed=int((kinds == "changed").sum()),
+                rows_unchanged=int((kinds == "unchanged").sum()), rows_removed=len(gone), new_indicators=len(cat_back),
+            ))
+            self._close_keys(conn, observations, OBSERVATION_KEY, pd.concat([put_back[key], gone[key]]), new)
+            self._close_keys(conn, indicators, ("id",), cat_gone[["id"]], new)
+            self._insert_rows(conn, cat_back.reset_index(drop=True), put_back, new)
+            self._move_head(conn, current, new)
+        return new
+
+    def load_dataset_in(self, conn, version: int) -> Dataset:
+        cat = pd.read_sql(select(*[indicators.c[c] for c in INDICATOR_COLUMNS]).where(_current(indicators, version)).order_by(indicators.c.row_id), conn)
+        obs = pd.read_sql(select(*[observations.c[c] for c in OBSERVATION_COLUMNS]).where(_current(observations, version)), conn)
+        for col in NUMERIC_OBSERVATION_COLUMNS:
+            obs[col] = pd.to_numeric(obs[col], errors="coerce").astype("float64")
+        return build_from_typed(cat, obs, version)
+
+    def count_rows(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(observations)).scalar()
+
+
+class StoreSource:
+    """Serves the store's head version; one cheap SELECT per call, a reload only when it moved."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self._dataset: Dataset | None = None
+        self._lock = threading.Lock()
+
+    def current(self) -> Dataset:
+        version = self.store.head_version()
+        dataset = self._dataset
+        if dataset is None or dataset.version != version:
+            with self._lock:
+                if self._dataset is None or self._dataset.version != version:
+                    self._dataset = self.store.load_dataset(version)
+                dataset = self._dataset
+        return dataset
