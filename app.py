@@ -12,14 +12,21 @@ import dash
 from callbacks.api import api
 from callbacks.context import EXTENSION_KEY
 from callbacks.register import register_callbacks
-from data.source import BundledSource
+from data.store import Store, StoreSource
 from layouts.shell import INDEX_STRING, app_shell
 
 DEFAULT_PARTNERSHIP = "City of York Safeguarding Children Partnership"
 
 
+def default_source():
+    """The store (DATABASE_URL, else SQLite under instance/), migrated and seeded on first start."""
+    store = Store()
+    store.setup()
+    return StoreSource(store)
+
+
 def create_app(source=None, partnership: str | None = None) -> dash.Dash:
-    """A fresh app on `source` (default: the bundled CSVs)."""
+    """A fresh app on `source` (default: the store; tests may pass a FixedSource)."""
     app = dash.Dash(
         __name__,
         title="Children's indicators - " + (partnership or os.environ.get("PARTNERSHIP_NAME") or DEFAULT_PARTNERSHIP),
@@ -30,7 +37,7 @@ def create_app(source=None, partnership: str | None = None) -> dash.Dash:
         index_string=INDEX_STRING,
     )
     server = app.server
-    server.extensions[EXTENSION_KEY] = source or BundledSource()
+    server.extensions[EXTENSION_KEY] = source or default_source()
     server.config["PARTNERSHIP_NAME"] = partnership or os.environ.get("PARTNERSHIP_NAME") or DEFAULT_PARTNERSHIP
     server.register_blueprint(api)
     app.layout = app_shell(server.config["PARTNERSHIP_NAME"])

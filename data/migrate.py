@@ -19,5 +19,8 @@ def alembic_config() -> Config:
 def upgrade(engine: Engine) -> None:
     cfg = alembic_config()
     with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            # Workers start together: one migrates, the others wait and then find nothing to do.
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(20240401)")
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")

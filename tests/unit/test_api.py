@@ -1,6 +1,7 @@
 """The data API (callbacks/api.py) on the bundled data, end to end through Flask's test client."""
 import csv
 import io
+import json
 
 import pandas as pd
 import pytest
@@ -255,3 +256,13 @@ def test_api017_odd_reporting_years_are_400(client, value):
 @pytest.mark.parametrize("value", ["0000/01", "Sept 0000"])
 def test_api018_out_of_range_reporting_year_is_400(client, value):
     assert client.get("/api/indicators", query_string={"reporting_year": value}).status_code == 400
+
+
+def _refuse_constant(name):
+    raise ValueError(f"{name} is not JSON")
+
+
+@pytest.mark.parametrize("path", ["/api/indicators", "/api/indicators?reporting_year=2024/25", "/api/observations.csv?format=json"])
+def test_api019_json_is_strict(client, path):
+    # NaN/Infinity are not JSON: browsers' JSON.parse rejects the whole answer.
+    json.loads(client.get(path).get_data(as_text=True), parse_constant=_refuse_constant)
