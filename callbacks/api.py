@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 from callbacks.context import current_dataset
 from data.dataset import DEFAULT_REPORTING_YEAR
 from data.export import to_csv, to_records
-from data.periods import PeriodError
+from data.periods import PeriodError, canonical_year
 from data.status import indicator_status
 
 api = Blueprint("api", __name__)
@@ -49,9 +49,9 @@ def healthz():
 @api.get("/api/indicators")
 def indicators():
     _only_params("reporting_year")
-    reporting_year = request.args.get("reporting_year", DEFAULT_REPORTING_YEAR)
     dataset = current_dataset()
     try:
+        reporting_year = canonical_year(request.args.get("reporting_year", DEFAULT_REPORTING_YEAR))
         status = indicator_status(dataset, reporting_year)
     except PeriodError as exc:
         raise ApiError(400, f"reporting_year: {exc}") from None
@@ -105,6 +105,12 @@ def observations():
         mimetype="text/csv",
         headers={"Content-Disposition": "attachment; filename=observations.csv"},
     )
+
+
+@api.get("/api/<path:rest>")
+def _unknown_api_path(rest):
+    """Dash's catch-all page route would answer 200 HTML; an unknown API path is a JSON 404."""
+    raise ApiError(404, f"no API endpoint /api/{rest}")
 
 
 @api.app_errorhandler(HTTPException)

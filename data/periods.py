@@ -129,7 +129,12 @@ def _parse(label: str, period_type: str | None) -> Period:
         ptype = period_type or default
         if ptype not in _ALTERNATIVES[default]:
             raise PeriodError(f"period '{label}' is a {default}, not a {ptype}")
-        start, end = _dates(default, ptype, match, label)
+        try:
+            start, end = _dates(default, ptype, match, label)
+        except ValueError as exc:  # e.g. year 0: date() refuses it
+            if isinstance(exc, PeriodError):
+                raise
+            raise PeriodError(f"period '{label}' is not a real date range ({exc})") from None
         return Period(label, ptype, start, end)
     raise PeriodError(f"unknown period form '{label}'")
 
@@ -159,7 +164,8 @@ def _dates(form: str, ptype: str, m: re.Match, label: str) -> tuple[date | None,
                 raise PeriodError(f"period '{label}' ends before it starts")
             return date(first, 4, 1), date(last + 1, 3, 31)
         first = _year(g[0])
-        last = _year(g[1]) if len(g[1]) == 4 else (first // 100) * 100 + int(g[1])
+        span = (int(g[1]) - first) % 100  # "20-22" is 2020-2022; "1998 - 00" is 1998-2000
+        last = _year(g[1]) if len(g[1]) == 4 else (first + span if span <= 50 else first - 1)
         if last <= first:
             raise PeriodError(f"period '{label}' ends before it starts")
         return date(first, 1, 1), date(last, 12, 31)
@@ -188,3 +194,9 @@ def financial_year(label: str) -> Period:
     if period.type != FINANCIAL_YEAR:
         raise PeriodError(f"reporting year '{label}' is not a financial year like 2023/24")
     return period
+
+
+def canonical_year(label: str) -> str:
+    """'2023-24', '23/24', '2023/2024' -> '2023/24', so one year has one spelling."""
+    start = financial_year(label).start.year
+    return f"{start}/{(start + 1) % 100:02d}"

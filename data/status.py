@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from data.dataset import DEFAULT_REPORTING_YEAR, ENGLAND, HOME_AREA, Dataset
-from data.periods import financial_year
+from data.periods import canonical_year, financial_year
 
 CURRENT, PENDING, OUT_OF_DATE = "current", "pending", "out_of_date"
 STATUS_LABELS = {CURRENT: "Current", PENDING: "Pending", OUT_OF_DATE: "Out of date"}
@@ -42,6 +42,7 @@ def indicator_status(dataset: Dataset, reporting_year: str = DEFAULT_REPORTING_Y
     cached = dataset._cache.get(("status", reporting_year))
     if cached is not None:
         return cached
+    reporting_year = canonical_year(reporting_year)
     year = financial_year(reporting_year)
     year_start = pd.Timestamp(year.start)
     cat = dataset.indicators
@@ -51,7 +52,7 @@ def indicator_status(dataset: Dataset, reporting_year: str = DEFAULT_REPORTING_Y
     home = _with_values(dataset.observations, HOME_AREA)
     midpoint = home["period_start"] + (home["period_end"] - home["period_start"]) / 2
     has_current = set(home.loc[midpoint >= year_start, "indicator_id"])
-    expected = cat["expected_update_for"] == reporting_year
+    expected = cat["expected_update_for"].map(lambda y: canonical_year(y) if y else "") == reporting_year
 
     out = pd.DataFrame(index=cat.index)
     out["status"] = [

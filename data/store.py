@@ -92,6 +92,8 @@ class Store:
 
     def _seed(self, dataset: Dataset) -> None:
         with self.engine.begin() as conn:
+            if not self.is_sqlite:  # SQLite already holds the write lock from BEGIN IMMEDIATE
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(20240402)")
             if conn.execute(select(head.c.version)).first() is not None:
                 return  # another worker seeded first
             conn.execute(insert(data_versions).values(

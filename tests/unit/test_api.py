@@ -209,7 +209,6 @@ def test_api014_wrong_method_is_json(client):
     assert response.get_json()["status"] == 405
 
 
-@pytest.mark.xfail(strict=True, reason="bug: Dash's catch-all page route answers unknown /api/ paths with 200 HTML")
 @pytest.mark.parametrize("path", ["/api/nope", "/api/observations"])
 def test_api015_unknown_api_path_is_404_json(client, path):
     response = client.get(path)
@@ -252,7 +251,6 @@ def test_api017_odd_reporting_years_are_400(client, value):
     assert response.get_json()["status"] == 400
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a year outside 1-9999 raises ValueError, not PeriodError, so the API answers 500")
 @pytest.mark.parametrize("value", ["0000/01", "Sept 0000"])
 def test_api018_out_of_range_reporting_year_is_400(client, value):
     assert client.get("/api/indicators", query_string={"reporting_year": value}).status_code == 400

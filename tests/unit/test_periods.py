@@ -106,7 +106,6 @@ def test_per009_not_stated_has_no_midpoint():
     assert parse_period("not stated").midpoint is None
 
 
-@pytest.mark.xfail(strict=True, reason="bug: rolling calendar years across the century ('1998 - 00') are refused; see report")
 def test_per010_rolling_calendar_years_across_the_century():
     period = parse_period("1998 - 00")
     assert (period.start, period.end) == (D(1998, 1, 1), D(2000, 12, 31))

@@ -1,0 +1,116 @@
+"""Upload, publish, history and rollback over HTTP (editor session or Bearer token).
+
+POST /api/uploads                      multipart "file" -> 200 {upload_id, valid, summary} | 422 {valid: false, errors}
+GET  /api/uploads/<id>                 the job: stage, progress, summary, errors
+POST /api/uploads/<id>/publish         -> 200 {data_version} | 409 retry | 422 not ready
+GET  /api/versions                     the history, newest first (the audit log)
+POST /api/versions/<n>/restore         -> 200 {data_version}
+POST /upload/start                     the upload page's form: runs the job in the background, then shows it
+GET  /upload/template.csv              the template, with example rows from the report
+"""
+from __future__ import annotations
+
+import threading
+
+from flask import Blueprint, Response, abort, jsonify, redirect, request
+
+from callbacks.auth import current_editor, editor_required, form_csrf_ok
+from callbacks.context import current_store
+from data.store import PublishConflict
+from data.template import template_csv
+from data.upload_jobs import FINISHED, create_job, get_job, process, publish_job
+
+uploads_api = Blueprint("uploads_api", __name__)
+
+
+def _store_or_503():
+    store = current_store()
+    if store is None:
+        abort(503, "this app serves fixed data; uploads need the store")
+    return store
+
+
+def _file_from_request():
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return None, None
+    return upload.read(), upload.filename
+
+
+@uploads_api.post("/api/uploads")
+@editor_required
+def api_upload():
+    store = _store_or_503()
+    content, name = _file_from_request()
+    if content is None:
+        return jsonify({"valid": False, "errors": [{"row": None, "column": None, "message": "send the file in the multipart field 'file'"}]}), 400
+    job = process(store, create_job(store, content, name, current_editor()), content, name)
+    if job["stage"] != "ready":
+        return jsonify({"upload_id": job["id"], "valid": False, "errors": job["errors"]}), 422
+    return jsonify({"upload_id": job["id"], "valid": True, "summary": job["summary"]})
+
+
+@uploads_api.get("/api/uploads/<upload_id>")
+@editor_required
+def api_upload_status(upload_id):
+    job = get_job(_store_or_503(), upload_id)
+    if job is None:
+        return jsonify({"error": f"no upload {upload_id}"}), 404
+    return jsonify(job)
+
+
+@uploads_api.post("/api/uploads/<upload_id>/publish")
+@editor_required
+def api_publish(upload_id):
+    store = _store_or_503()
+    try:
+        version = publish_job(store, upload_id, current_editor())
+    except LookupError as exc:
+        return jsonify({"error": str(exc)}), 404
+    except ValueError as exc:
+        return jsonify({"error": str(exc)}), 422
+    except PublishConflict as exc:
+        return jsonify({"error": str(exc), "retry": True}), 409
+    return jsonify({"data_version": version})
+
+
+@uploads_api.get("/api/versions")
+@editor_required
+def api_versions():
+    return jsonify(_store_or_503().versions())
+
+
+@uploads_api.post("/api/versions/<int:version>/restore")
+@editor_required
+def api_restore(version):
+    store = _store_or_503()
+    try:
+        new = store.restore(version, user=current_editor())
+    except LookupError as exc:
+        return jsonify({"error": str(exc)}), 404
+    except PublishConflict as exc:
+        return jsonify({"error": str(exc), "retry": True}), 409
+    return jsonify({"data_version": new, "restored_from": version})
+
+
+@uploads_api.post("/upload/start")
+@editor_required
+def page_upload_start():
+    if not form_csrf_ok():
+        abort(400, "the form expired; reload the page and try again")
+    store = _store_or_503()
+    content, name = _file_from_request()
+    if content is None:
+        return redirect("/upload?error=nofile", code=303)
+    upload_id = create_job(store, content, name, current_editor())
+    # The page polls the job row (on any worker) while this thread works.
+    threading.Thread(target=process, args=(store, upload_id, content, name), daemon=True).start()
+    return redirect(f"/upload?job={upload_id}", code=303)
+
+
+@uploads_api.get("/upload/template.csv")
+def template_download():
+    return Response(template_csv(), mimetype="text/csv", headers={"Content-Disposition": "attachment; filename=cyscp-template.csv"})
+
+
+__all__ = ["uploads_api", "FINISHED"]

@@ -1,0 +1,129 @@
+"""An upload's life, kept in the store so every worker can see it: read -> validate -> compare -> publish.
+
+The job row carries its stage and progress, so a page on any worker can
+show them while the work runs; the validated rows wait in the row (gzip'd)
+until an editor publishes them.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import time
+import uuid
+from datetime import datetime, timezone
+
+import pandas as pd
+from sqlalchemy import insert, select, update
+
+from data.changes import summarise
+from data.dataset import build_from_typed
+from data.importer import catalogue_with, read_upload
+from data.schema import INDICATOR_COLUMNS, OBSERVATION_COLUMNS
+from data.store import Store
+from data.store_tables import uploads
+
+READING, VALIDATING, COMPARING, READY, INVALID, PUBLISHED, FAILED = (
+    "reading", "validating", "comparing", "ready", "invalid", "published", "failed")
+FINISHED = (READY, INVALID, PUBLISHED, FAILED)
+STAGE_LABELS = {
+    READING: "Reading the file", VALIDATING: "Checking every row", COMPARING: "Comparing with the current data",
+    READY: "Ready to publish", INVALID: "The file has problems", PUBLISHED: "Published", FAILED: "Failed",
+}
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _set(store: Store, upload_id: str, **values) -> None:
+    with store.engine.begin() as conn:
+        conn.execute(update(uploads).where(uploads.c.id == upload_id).values(**values))
+
+
+def create_job(store: Store, content: bytes, file_name: str, user: str) -> str:
+    upload_id = str(uuid.uuid4())
+    with store.engine.begin() as conn:
+        conn.execute(insert(uploads).values(
+            id=upload_id, created_at=_now(), created_by=user, file_name=file_name[:500],
+            sha256=hashlib.sha256(content).hexdigest(), stage=READING, progress=0.0,
+        ))
+    return upload_id
+
+
+def _pack(rows: pd.DataFrame, new_indicators: pd.DataFrame) -> bytes:
+    body = {
+        "rows": rows.reindex(columns=list(OBSERVATION_COLUMNS)).to_csv(index=False),
+        "indicators": new_indicators.reindex(columns=list(INDICATOR_COLUMNS)).to_csv(index=False),
+    }
+    return gzip.compress(json.dumps(body).encode("utf-8"), compresslevel=3)
+
+
+def _unpack(payload: bytes) -> tuple[pd.DataFrame, pd.DataFrame]:
+    body = json.loads(gzip.decompress(payload))
+    read = lambda text: pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)  # noqa: E731
+    return read(body["rows"]), read(body["indicators"])
+
+
+def process(store: Store, upload_id: str, content: bytes, file_name: str) -> dict:
+    """Run the whole pipeline for a job; never raises (a crash is recorded as the job's failure)."""
+    try:
+        dataset = store.load_dataset()
+        last = [0.0]
+
+        def on_stage(stage: str, fraction: float) -> None:
+            now = time.monotonic()
+            if now - last[0] >= 0.25 or fraction >= 1.0:  # progress writes are cheap but not free
+                last[0] = now
+                _set(store, upload_id, stage=stage, progress=float(fraction))
+
+        result = read_upload(content, file_name, dataset.indicators, on_stage=on_stage)
+        if not result.valid:
+            errors = [{"row": p.row, "column": p.column, "message": p.message} for p in result.problems]
+            _set(store, upload_id, stage=INVALID, progress=1.0, errors_json=json.dumps(errors))
+            return get_job(store, upload_id)
+        _set(store, upload_id, stage=COMPARING, progress=0.0)
+        typed = _typed(dataset.indicators, result.rows, result.new_indicators)
+        summary, _ = summarise(dataset, typed, result.new_indicators)
+        _set(store, upload_id, stage=READY, progress=1.0, base_version=dataset.version,
+             summary_json=json.dumps({**summary.to_dict(), "rows": result.row_count}),
+             payload=_pack(result.rows, result.new_indicators))
+    except Exception as exc:  # noqa: BLE001 - recorded for the user; the store is unchanged
+        _set(store, upload_id, stage=FAILED, progress=1.0,
+             errors_json=json.dumps([{"row": None, "column": None, "message": f"could not process the file: {exc}"}]))
+    return get_job(store, upload_id)
+
+
+def _typed(catalogue: pd.DataFrame, rows: pd.DataFrame, new_indicators: pd.DataFrame) -> pd.DataFrame:
+    """Text rows -> typed observations, against the catalogue plus the indicators the file creates."""
+    merged = catalogue_with(catalogue, new_indicators)
+    merged = merged.reset_index(drop=True) if "id" in merged.columns else merged.reset_index()
+    return build_from_typed(merged, rows).observations
+
+
+def get_job(store: Store, upload_id: str) -> dict | None:
+    with store.engine.connect() as conn:
+        row = conn.execute(select(*[c for c in uploads.c if c.name != "payload"]).where(uploads.c.id == upload_id)).mappings().first()
+    if row is None:
+        return None
+    job = dict(row)
+    job["summary"] = json.loads(job.pop("summary_json") or "null")
+    job["errors"] = json.loads(job.pop("errors_json") or "[]")
+    job["created_at"] = job["created_at"].isoformat()
+    return job
+
+
+def publish_job(store: Store, upload_id: str, user: str) -> int:
+    """Publish a ready job as a new version. LookupError if unknown; ValueError if not ready; PublishConflict to retry."""
+    with store.engine.connect() as conn:
+        row = conn.execute(select(uploads).where(uploads.c.id == upload_id)).mappings().first()
+    if row is None:
+        raise LookupError(f"no upload {upload_id}")
+    if row["stage"] != READY:
+        raise ValueError(f"upload is {row['stage']}, not ready to publish")
+    rows, new_indicators = _unpack(row["payload"])
+    typed = _typed(store.load_dataset(row["base_version"]).indicators, rows, new_indicators)
+    version = store.publish(typed, new_indicators, user=user, file_name=row["file_name"], sha256=row["sha256"], base_version=row["base_version"])
+    _set(store, upload_id, stage=PUBLISHED, published_version=version, payload=None)
+    return version
