@@ -10,8 +10,11 @@ import os
 import dash
 
 from callbacks.api import api
+from callbacks.auth import register_auth
 from callbacks.context import EXTENSION_KEY
 from callbacks.register import register_callbacks
+from callbacks.security import register_security
+from callbacks.uploads_api import uploads_api
 from data.store import Store, StoreSource
 from layouts.shell import INDEX_STRING, app_shell
 
@@ -39,9 +42,12 @@ def create_app(source=None, partnership: str | None = None) -> dash.Dash:
     server = app.server
     server.extensions[EXTENSION_KEY] = source or default_source()
     server.config["PARTNERSHIP_NAME"] = partnership or os.environ.get("PARTNERSHIP_NAME") or DEFAULT_PARTNERSHIP
+    register_auth(app, getattr(server.extensions[EXTENSION_KEY], "store", None))  # sessions, /login, CLI
     server.register_blueprint(api)
+    server.register_blueprint(uploads_api)
     app.layout = app_shell(server.config["PARTNERSHIP_NAME"])
     register_callbacks(app)
+    register_security(app)  # last: the CSP hashes the inline scripts registered above
     return app
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dash import MATCH, Input, Output, State, ctx, no_update
+from dash.exceptions import PreventUpdate
 
 from callbacks import ids
 from callbacks.context import current_dataset
@@ -12,11 +13,13 @@ from layouts.explore import STATE_STORE, card_rows, control_options, explore_res
 CONTROLS = (ids.EX_SET, ids.EX_AGE, ids.EX_INDICATORS, ids.EX_AREAS, ids.EX_FROM, ids.EX_TO, ids.EX_MODE, ids.EX_PERIOD_A, ids.EX_PERIOD_B)
 
 
-def sync_state(search, set_name, age, indicators, areas, start, end, mode, a, b):
+def sync_state(search, set_name, age, indicators, areas, start, end, mode, a, b, shown):
     dataset = current_dataset()
-    from_url = ctx.triggered_id == ids.URL
+    from_url = ctx.triggered_id == ids.EX_URL
     if from_url:
         raw = parse_query(search)
+        if normalise(dataset, raw).to_dict() == shown:
+            raise PreventUpdate  # the page already shows this state (first load, or a no-op)
     else:
         raw = ExploreState(
             state_value(set_name), state_value(age), tuple(indicators or ()), tuple(areas or ()),
@@ -57,10 +60,11 @@ def register(app) -> None:
         Output(ids.EX_PERIOD_A, "options"),
         Output(ids.EX_PERIOD_B, "options"),
         Output(ids.EX_COMPARE_FIELDS, "hidden"),
-        Output(ids.URL, "search", allow_duplicate=True),
+        Output(ids.EX_URL, "search", allow_duplicate=True),
         Output(STATE_STORE, "data"),
-        Input(ids.URL, "search"),
+        Input(ids.EX_URL, "search"),
         *[Input(c, "value") for c in CONTROLS],
+        State(STATE_STORE, "data"),
         prevent_initial_call=True,
     )(sync_state)
     app.callback(

@@ -5,10 +5,12 @@ PAGE = "page-content"
 DATA_UPDATED = "data-updated"
 
 # Overview
+OV_URL = "overview-url"  # the page's own Location: its callback runs only while the page is shown
 OV_YEAR = "overview-reporting-year"
 OV_SECTIONS = "overview-sections"
 
 # Explore
+EX_URL = "explore-url"
 EX_SET = "explore-set"
 EX_AGE = "explore-age-band"
 EX_INDICATORS = "explore-indicators"

@@ -4,6 +4,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from dash import Input, Output, ctx, no_update
+from dash.exceptions import PreventUpdate
 
 from callbacks import ids
 from callbacks.context import current_dataset
@@ -14,9 +15,11 @@ from layouts.overview import overview_sections, reporting_years
 def sync_year(search, year):
     dataset = current_dataset()
     years = reporting_years(dataset)
-    if ctx.triggered_id == ids.URL:  # back/forward or a pasted link
+    if ctx.triggered_id == ids.OV_URL:  # back/forward or a pasted link
         wanted = reporting_year_from(search, years)
-        return (no_update if wanted == year else wanted), no_update, overview_sections(dataset, wanted)
+        if wanted == year:
+            raise PreventUpdate  # the page was built for this year already
+        return wanted, no_update, overview_sections(dataset, wanted)
     year = year if year in years else reporting_year_from(None, years)
     return no_update, "?" + urlencode({"year": year}), overview_sections(dataset, year)
 
@@ -24,9 +27,9 @@ def sync_year(search, year):
 def register(app) -> None:
     app.callback(
         Output(ids.OV_YEAR, "value"),
-        Output(ids.URL, "search", allow_duplicate=True),
+        Output(ids.OV_URL, "search", allow_duplicate=True),
         Output(ids.OV_SECTIONS, "children"),
-        Input(ids.URL, "search"),
+        Input(ids.OV_URL, "search"),
         Input(ids.OV_YEAR, "value"),
         prevent_initial_call=True,
     )(sync_year)

@@ -1,10 +1,11 @@
 """Every callback of the app, registered in one place."""
 from __future__ import annotations
 
-from callbacks import explore, overview, routing
+from callbacks import explore, overview, routing, upload
 
 
 def register_callbacks(app) -> None:
     routing.register(app)
     overview.register(app)
     explore.register(app)
+    upload.register(app)

@@ -6,10 +6,13 @@ from urllib.parse import parse_qs
 from dash import Input, Output, State, html
 
 from callbacks import ids
-from callbacks.context import current_dataset
+from callbacks.auth import current_editor, login_csrf_token
+from callbacks.context import current_dataset, current_store
 from callbacks.explore_state import normalise, parse_query
 from data.dataset import DEFAULT_REPORTING_YEAR
 from layouts.explore import explore_page
+from layouts.login import login_page
+from layouts.upload import sign_in_prompt, upload_page, versions_page
 from layouts.overview import overview_page, reporting_years
 
 
@@ -25,9 +28,25 @@ def render_page(pathname: str | None, search: str | None):
         page = overview_page(dataset, reporting_year_from(search, reporting_years(dataset)))
     elif path == "/explore":
         page = explore_page(dataset, normalise(dataset, parse_query(search)))
+    elif path in ("/upload", "/versions", "/login"):
+        page = _editor_page(path, parse_qs((search or "").lstrip("?")))
     else:
         page = html.Div([html.H1("Page not found"), html.P(["There is no page at this address. ", html.A("Go to the overview", href="/"), "."])])
     return page, dataset.updated
+
+
+def _editor_page(path: str, query: dict):
+    one = lambda k: (query.get(k) or [None])[0]  # noqa: E731
+    if path == "/login":
+        return login_page(one("error"), one("next") or "/upload")
+    store = current_store()
+    if store is None:
+        return html.Div([html.H1("Uploads are off"), html.P("This app serves fixed data, so it has no store to publish to.")])
+    if not current_editor():
+        return sign_in_prompt(path)
+    if path == "/versions":
+        return versions_page(store.versions())
+    return upload_page(one("job"), one("error"), login_csrf_token())
 
 
 def register(app) -> None:

@@ -14,7 +14,7 @@ import threading
 
 from flask import Blueprint, Response, abort, jsonify, redirect, request
 
-from callbacks.auth import current_editor, editor_required, form_csrf_ok
+from callbacks.auth import csrf_token_valid, current_editor, editor_required
 from callbacks.context import current_store
 from data.store import PublishConflict
 from data.template import template_csv
@@ -96,7 +96,7 @@ def api_restore(version):
 @uploads_api.post("/upload/start")
 @editor_required
 def page_upload_start():
-    if not form_csrf_ok():
+    if not csrf_token_valid(request.form.get("csrf_token")):
         abort(400, "the form expired; reload the page and try again")
     store = _store_or_503()
     content, name = _file_from_request()

@@ -31,6 +31,7 @@ SETS = (
     "Webinars (YHMAST)",
     "Communication and engagement",
     "Partnership finance",
+    "Fingertips indicators",  # created from a Fingertips download for an indicator the catalogue lacks
 )
 
 UNITS = ("%", "rate per 1,000", "rate per 100,000", "count", "£", "days", "hectares")
@@ -145,14 +146,23 @@ def to_number(text) -> float | None:
     return number
 
 
-def validate_observations(frame: pd.DataFrame, indicators: pd.DataFrame) -> list[Problem]:
-    """Check observation rows against the schema and the indicator catalogue."""
+def validate_observations(frame: pd.DataFrame, indicators: pd.DataFrame, *, row_numbers=None, progress=None) -> list[Problem]:
+    """Check observation rows against the schema and the indicator catalogue.
+
+    row_numbers: the number to report for each row (default 1, 2, 3 ...), for a
+    file whose blank lines were skipped. progress(fraction) is called now and
+    then (at most ~50 times) while the rows are checked.
+    """
     problems = _missing_columns(frame, OBSERVATION_REQUIRED, OBSERVATION_COLUMNS)
     if problems:
         return problems
     units = dict(zip(indicators["id"], indicators["unit"]))
     seen: dict[tuple, int] = {}
-    for i, rec in enumerate(frame.to_dict("records"), start=1):
+    numbers_of = range(1, len(frame) + 1) if row_numbers is None else row_numbers
+    step = max(1, len(frame) // 50)
+    for n, (i, rec) in enumerate(zip(numbers_of, frame.to_dict("records"))):
+        if progress is not None and n % step == 0:
+            progress(n / len(frame))
         for col in OBSERVATION_REQUIRED:
             if _blank(rec.get(col)):
                 problems.append(Problem(i, col, "is empty"))

@@ -78,7 +78,7 @@ def process(store: Store, upload_id: str, content: bytes, file_name: str) -> dic
                 last[0] = now
                 _set(store, upload_id, stage=stage, progress=float(fraction))
 
-        result = read_upload(content, file_name, dataset.indicators, on_stage=on_stage)
+        result = read_upload(content, file_name, dataset.indicators, on_stage=on_stage, observations=dataset.observations)
         if not result.valid:
             errors = [{"row": p.row, "column": p.column, "message": p.message} for p in result.problems]
             _set(store, upload_id, stage=INVALID, progress=1.0, errors_json=json.dumps(errors))

@@ -82,7 +82,7 @@ def explore_page(dataset: Dataset, state: ExploreState) -> html.Div:
             html.Fieldset(
                 [
                     html.Legend("Show", className="h5"),
-                    dbc.RadioItems(id=ids.EX_MODE, options=_options(list(MODES), MODES), value=state.mode),
+                    dbc.RadioItems(id=ids.EX_MODE, name=ids.EX_MODE, options=_options(list(MODES), MODES), value=state.mode),
                     html.Div(
                         [
                             _field("Period A", ids.EX_PERIOD_A, dbc.Select(id=ids.EX_PERIOD_A, options=opts["periods"], value=state.a)),
@@ -102,6 +102,7 @@ def explore_page(dataset: Dataset, state: ExploreState) -> html.Div:
     )
     return html.Div(
         [
+            dcc.Location(id=ids.EX_URL, refresh=False),
             html.H1("Explore indicators"),
             html.P("Filter by indicator set, age band, indicator, area and years. The address bar keeps your view: copy it to share exactly what you see.", className="lead"),
             dcc.Store(id=STATE_STORE, data=state.to_dict()),

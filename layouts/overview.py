@@ -28,6 +28,7 @@ def overview_page(dataset: Dataset, reporting_year: str) -> html.Div:
     years = reporting_years(dataset)
     return html.Div(
         [
+            dcc.Location(id=ids.OV_URL, refresh=False),
             html.H1("Children's indicators: overview"),
             html.P(
                 "The latest value of every indicator in the partnership's data set, with its trend and its "

@@ -39,9 +39,9 @@ def upload_page(job_id: str | None, error: str | None, csrf_token: str) -> html.
     children.append(html.Form(
         [
             html.Label("File to check", htmlFor="upload-file", className="form-label"),
-            dcc.Input(type="hidden", name="csrf_token", value=csrf_token, id="upload-csrf") if False else
-            html.Div(_hidden("csrf_token", csrf_token)),
-            html.Div(_file_input(), className="mb-3"),
+            _hidden("csrf_token", csrf_token),
+            # Dash has no file <input>; assets/zz-app/file-input.js puts a native one in this slot.
+            html.Div(id="upload-file-slot", className="mb-3", **{"data-name": "file", "data-accept": ".csv,.xlsx,text/csv"}),
             html.Button("Check the file", type="submit", className="btn btn-primary"),
         ],
         method="POST", action="/upload/start", encType="multipart/form-data", className="upload-form",
@@ -63,11 +63,6 @@ def upload_page(job_id: str | None, error: str | None, csrf_token: str) -> html.
 def _hidden(name: str, value: str):
     # Dash's html has no <input>; dcc.Input renders one and submits with the form by its name.
     return dcc.Input(type="hidden", name=name, value=value)
-
-
-def _file_input():
-    return dcc.Input(type="file", id="upload-file", name="file", accept=".csv,.xlsx,text/csv", required=True) if False else \
-        html.Div(html.Iframe(hidden=True), hidden=True)
 
 
 def progress_view(job: dict) -> list:

@@ -10,3 +10,28 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+import itertools  # noqa: E402
+
+import pytest  # noqa: E402
+
+from tests.postgres import PostgresServer  # noqa: E402
+
+_db_names = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    server = PostgresServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path):
+    """A fresh, empty database URL: every store test runs on SQLite and on a real PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    server = request.getfixturevalue("postgres_server")
+    return server.create_database(f"t{next(_db_names)}")

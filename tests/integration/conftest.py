@@ -5,11 +5,14 @@ Only pure helpers live here: every test builds its own app and browser.
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlparse
 
 from dash.testing.wait import until
 from selenium.webdriver.support.ui import Select
+
+from callbacks.context import EXTENSION_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE_JS = ROOT / "tests" / "vendor" / "axe.min.js"
@@ -20,6 +23,23 @@ ENGLAND = "E92000001"
 
 # Serious/critical accessibility problems fail a test; minor/moderate are printed only.
 BLOCKING_IMPACTS = ("serious", "critical")
+
+
+def served_dataset(app):
+    """The Dataset the app serves (its source's current version): expectations are computed from it."""
+    return app.server.extensions[EXTENSION_KEY].current()
+
+
+def settle(dash_duo, timeout: float = WAIT) -> None:
+    """Wait until the Dash renderer has no callback requested or running (seen twice, 0.2 s apart),
+    so elements found afterwards are not replaced by a late re-render."""
+    def idle():
+        if not dash_duo._wait_for_callbacks():
+            return False
+        time.sleep(0.2)
+        return dash_duo._wait_for_callbacks()
+
+    until(idle, timeout, msg="Dash callbacks still running")
 
 
 # --- navigation -----------------------------------------------------------------
@@ -40,6 +60,7 @@ def query(dash_duo) -> dict[str, list[str]]:
 def wait_for_query(dash_duo, key: str, value: str, timeout: float = WAIT) -> dict:
     until(lambda: query(dash_duo).get(key) == [value], timeout,
           msg=f"URL query never had {key}={value}; URL is {dash_duo.driver.current_url}")
+    settle(dash_duo, timeout)
     return query(dash_duo)
 
 
@@ -64,6 +85,14 @@ def checked_values(dash_duo, group_id: str) -> list[str]:
 
 def option_input(dash_duo, group_id: str, value: str):
     return dash_duo.wait_for_element(f'#{group_id} input[value="{value}"]')
+
+
+def click(dash_duo, element) -> None:
+    """A real click, after scrolling the element to the middle of the (small, headless) window."""
+    # behavior 'instant': Bootstrap sets `scroll-behavior: smooth`, and a click mid-scroll misses its target.
+    dash_duo.driver.execute_script(
+        "arguments[0].scrollIntoView({block: 'center', inline: 'nearest', behavior: 'instant'})", element)
+    element.click()
 
 
 # --- cards ----------------------------------------------------------------------
@@ -92,6 +121,7 @@ def wait_for_traces(dash_duo, indicator_id: str, check, timeout: float = WAIT, w
         seen["traces"] = card_traces(dash_duo, indicator_id)
         return seen["traces"] is not None and check(seen["traces"])
 
+    settle(dash_duo, timeout)
     try:
         until(ready, timeout)
     except Exception as exc:  # noqa: BLE001 - re-raise with what the graph showed
@@ -142,7 +172,7 @@ def normalise_space(text: str) -> str:
 _AXE_RUN = """
 const done = arguments[arguments.length - 1];
 axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}})
-  .then(r => done({violations: r.violations.map(v => ({
+  .then(r => done({passes: r.passes.length, violations: r.violations.map(v => ({
       id: v.id, impact: v.impact, help: v.help, tags: v.tags,
       nodes: v.nodes.map(n => ({target: n.target, html: n.html, impact: n.impact, summary: n.failureSummary}))
   }))}))
@@ -154,14 +184,14 @@ def axe_violations(dash_duo, tags) -> list[dict]:
     """Inject the vendored axe-core into the page and run it for the given tags; return its violations."""
     driver = dash_duo.driver
     if not driver.execute_script("return typeof window.axe !== 'undefined'"):
-        driver.execute_script(
-            "const s = document.createElement('script'); s.text = arguments[0]; document.head.appendChild(s);",
-            AXE_JS.read_text(encoding="utf-8"),
-        )
+        # Evaluated by WebDriver, not as an inline <script>: the app's CSP (rightly) blocks inline scripts.
+        driver.execute_script(AXE_JS.read_text(encoding="utf-8"))
+        assert driver.execute_script("return typeof window.axe") == "object", "axe-core did not load"
     driver.set_script_timeout(60)
     result = driver.execute_async_script(_AXE_RUN, list(tags))
     if "error" in result:
         raise AssertionError(f"axe.run failed: {result['error']}")
+    assert result["passes"] > 0, "axe checked nothing: is the page rendered?"
     return result["violations"]
 
 
@@ -172,3 +202,13 @@ def describe_violations(violations: list[dict]) -> str:
         for n in v["nodes"]:
             lines.append(f"    target={n['target']}\n      html={n['html'][:300]}\n      {normalise_space(n['summary'] or '')[:400]}")
     return "\n".join(lines)
+
+
+def console_errors(logs: list[dict]) -> str:
+    """Browser console errors, one line each (for assertion messages)."""
+    return "\n".join(f"{e['level']}: {e['message'].splitlines()[0][:400]}" for e in logs)
+
+
+def count(dash_duo, selector: str) -> int:
+    """How many elements match now (no implicit wait: dash_duo's find_elements waits 2 s when there are none)."""
+    return dash_duo.driver.execute_script("return document.querySelectorAll(arguments[0]).length", selector)

@@ -5,10 +5,9 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
 from app import create_app
-from data.dataset import load_bundled
 from tests.integration.conftest import (
-    BLOCKING_IMPACTS, WAIT, axe_violations, checked_values, describe_violations, explore_url, select_value,
-    wait_for_traces,
+    BLOCKING_IMPACTS, WAIT, axe_violations, checked_values, console_errors, describe_violations, explore_url, select_value,
+    served_dataset, settle, wait_for_traces,
 )
 
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21aa", "wcag22aa"]
@@ -24,10 +23,11 @@ def _check_axe(dash_duo, page: str) -> list[str]:
 
 
 def test_a11y001_axe_wcag_aa_on_overview_and_explore(dash_duo):
-    dataset = load_bundled()
     app = create_app()
+    dataset = served_dataset(app)
     dash_duo.start_server(app)
     dash_duo.wait_for_element(f"#tile-{dataset.indicators.index[-1]}", timeout=WAIT)
+    settle(dash_duo)
     failures = _check_axe(dash_duo, "/")
 
     ind = "year6-overweight"
@@ -36,7 +36,8 @@ def test_a11y001_axe_wcag_aa_on_overview_and_explore(dash_duo):
     failures += _check_axe(dash_duo, "/explore")
 
     assert not failures, "serious or critical axe violations:\n" + "\n".join(failures)
-    assert dash_duo.get_logs() == []
+    logs = dash_duo.get_logs()
+    assert logs == [], console_errors(logs)
 
 
 _ACTIVE_JS = """
@@ -50,8 +51,8 @@ return el.id || (el.tagName.toLowerCase() + ':' + (el.getAttribute('href') || el
 
 
 def test_a11y002_keyboard_reaches_every_filter_in_order(dash_duo):
-    dataset = load_bundled()
     app = create_app()
+    dataset = served_dataset(app)
     dash_duo.start_server(app)
     dash_duo.wait_for_page(explore_url(dash_duo))
     dash_duo.wait_for_element("#explore-results section.indicator-card", timeout=WAIT)
@@ -93,4 +94,5 @@ def test_a11y002_keyboard_reaches_every_filter_in_order(dash_duo):
     assert driver.execute_script("return document.activeElement.id") == "main-content"
     ActionChains(driver).send_keys(Keys.TAB).perform()
     assert driver.execute_script(_ACTIVE_JS) == "explore-set"
-    assert dash_duo.get_logs() == []
+    logs = dash_duo.get_logs()
+    assert logs == [], console_errors(logs)

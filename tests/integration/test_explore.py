@@ -9,11 +9,11 @@ import pandas as pd
 from dash.testing.wait import until
 
 from app import create_app
-from data.dataset import load_bundled
 from data.status import PENDING, indicator_status
 from tests.integration.conftest import (
-    ENGLAND, WAIT, YORK, card_table, card_traces, checked_values, choose, explore_url, non_null, normalise_space,
-    number, option_input, query, select_value, table_records, wait_for_query, wait_for_traces,
+    ENGLAND, WAIT, YORK, card_table, card_traces, checked_values, choose, click, console_errors, count, explore_url,
+    non_null, normalise_space, number, option_input, select_value, served_dataset, settle, table_records,
+    wait_for_query, wait_for_traces,
 )
 
 HSB_SET = "Harmful Sexual Behaviour survey"
@@ -36,33 +36,33 @@ def _tick_only(dash_duo, group_id: str, wanted: str) -> None:
     """Tick `wanted` in a checklist and untick every other box, waiting for each change to settle."""
     box = option_input(dash_duo, group_id, wanted)
     if not box.is_selected():
-        box.click()
+        click(dash_duo, box)
         until(lambda: wanted in checked_values(dash_duo, group_id), WAIT)
     for other in [v for v in checked_values(dash_duo, group_id) if v != wanted]:
-        option_input(dash_duo, group_id, other).click()
+        click(dash_duo, option_input(dash_duo, group_id, other))
         until(lambda o=other: o not in checked_values(dash_duo, group_id), WAIT)
     until(lambda: checked_values(dash_duo, group_id) == [wanted], WAIT,
           msg=f"{group_id}: ticked {checked_values(dash_duo, group_id)}")
 
 
 def test_exp001_choose_set_and_indicator_plots_york_values(dash_duo):
-    dataset = load_bundled()
+    app = create_app()
+    dataset = served_dataset(app)
     york = _totals(dataset, HSB, YORK)
     assert len(york) >= 2, "the test needs a York series"
 
-    app = create_app()
     dash_duo.start_server(app)
     dash_duo.wait_for_page(explore_url(dash_duo))
     dash_duo.wait_for_element("#explore-results section.indicator-card", timeout=WAIT)
+    settle(dash_duo)
 
     choose(dash_duo, "explore-set", HSB_SET)
     wait_for_query(dash_duo, "set", HSB_SET)
-    until(lambda: option_input(dash_duo, "explore-indicators", HSB) is not None, WAIT)
     _tick_only(dash_duo, "explore-indicators", HSB)
     wait_for_query(dash_duo, "indicator", HSB)
 
     dash_duo.wait_for_element(f"section#card-{HSB}", timeout=WAIT)
-    traces = wait_for_traces(dash_duo, HSB, lambda ts: any(t["name"] == "York" for t in ts), what="a York trace")
+    traces = wait_for_traces(dash_duo, HSB, lambda ts: any(t["name"] == _area_name(dataset, YORK) for t in ts), what="a York trace")
     york_trace = next(t for t in traces if t["name"] == _area_name(dataset, YORK))
     assert non_null(york_trace["y"]) == york["value"].tolist()
     # Only areas with a value are drawn (the survey has no England figure).
@@ -70,11 +70,13 @@ def test_exp001_choose_set_and_indicator_plots_york_values(dash_duo):
     expected = {_area_name(dataset, a) for a in (YORK, ENGLAND) if not _totals(dataset, HSB, a).empty}
     assert drawn == expected
     assert [c.get_attribute("id") for c in dash_duo.find_elements("#explore-results section.indicator-card")] == [f"card-{HSB}"]
-    assert dash_duo.get_logs() == []
+    logs = dash_duo.get_logs()
+    assert logs == [], console_errors(logs)
 
 
 def test_exp002_compare_two_periods(dash_duo):
-    dataset = load_bundled()
+    app = create_app()
+    dataset = served_dataset(app)
     york = _totals(dataset, HSB, YORK).set_index("period")["value"]
     period_a, period_b = "Feb 2022", "June 2023"
     value_a, value_b = float(york[period_a]), float(york[period_b])
@@ -82,13 +84,12 @@ def test_exp002_compare_two_periods(dash_duo):
     change_text = f"{'+' if change > 0 else '-'}{abs(change):g} percentage point{'' if abs(change) == 1 else 's'}"
     # The report: 91% in Feb 2022, 95% in June 2023, so "+4 percentage points".
 
-    app = create_app()
     dash_duo.start_server(app)
     dash_duo.wait_for_page(explore_url(dash_duo, set=HSB_SET, indicator=HSB))
     wait_for_traces(dash_duo, HSB, lambda ts: bool(ts) and ts[0]["type"] == "scatter", what="the trend")
     assert not dash_duo.find_element("#explore-compare-fields").is_displayed(), "period selects hidden in trend mode"
 
-    option_input(dash_duo, "explore-mode", "compare").click()
+    click(dash_duo, option_input(dash_duo, "explore-mode", "compare"))
     wait_for_query(dash_duo, "mode", "compare")
     until(lambda: dash_duo.find_element("#explore-compare-fields").is_displayed(), WAIT)
 
@@ -115,17 +116,18 @@ def test_exp002_compare_two_periods(dash_duo):
     assert [r["Area"] for r in rows] == [_area_name(dataset, YORK)]
     assert number(rows[0][period_a]) == value_a and number(rows[0][period_b]) == value_b
     assert rows[0]["Change"] == change_text
-    assert dash_duo.get_logs() == []
+    logs = dash_duo.get_logs()
+    assert logs == [], console_errors(logs)
 
 
 def test_exp003_table_matches_the_plotted_values(dash_duo):
-    dataset = load_bundled()
+    app = create_app()
+    dataset = served_dataset(app)
     ind = "year6-overweight"
     areas = [YORK, ENGLAND]
     expected = {_area_name(dataset, a): _totals(dataset, ind, a)["value"].tolist() for a in areas}
     assert all(expected.values()), "the test needs values for both areas"
 
-    app = create_app()
     dash_duo.start_server(app)
     dash_duo.wait_for_page(explore_url(dash_duo, set="Aged 5-11", indicator=ind, area=areas, mode="trend"))
     traces = wait_for_traces(dash_duo, ind, lambda ts: len(ts) == 2, what="two areas")
@@ -135,7 +137,7 @@ def test_exp003_table_matches_the_plotted_values(dash_duo):
     panel = dash_duo.find_element(f"#card-{ind} details.table-panel")
     table_el = panel.find_element("css selector", "table")
     assert not table_el.is_displayed(), "the table starts closed"
-    panel.find_element("css selector", "summary").click()
+    click(dash_duo, panel.find_element("css selector", "summary"))
     until(lambda: panel.get_attribute("open") is not None and table_el.is_displayed(), WAIT)
 
     table = card_table(dash_duo, ind)
@@ -146,7 +148,8 @@ def test_exp003_table_matches_the_plotted_values(dash_duo):
         cells = [number(r["Value"]) for r in records if r["Area"] == name]
         assert cells == [round(v, 2) for v in values], f"{name}: table values differ from the chart"
     assert {r["Area"] for r in records} == set(plotted)
-    assert dash_duo.get_logs() == []
+    logs = dash_duo.get_logs()
+    assert logs == [], console_errors(logs)
 
 
 def _england_comparison(dataset, ind: str):
@@ -160,7 +163,8 @@ def _england_comparison(dataset, ind: str):
 
 
 def test_exp004_deep_link_and_back_button(dash_duo):
-    dataset = load_bundled()
+    app = create_app()
+    dataset = served_dataset(app)
     ind = "fingertips-dental-decay-free-5"
     periods, york, england = _england_comparison(dataset, ind)
     assert periods and any(v is not None for v in england)
@@ -169,7 +173,6 @@ def test_exp004_deep_link_and_back_button(dash_duo):
         return ([t["name"] for t in ts] == ["York", "England"] and all(t["type"] == "bar" for t in ts)
                 and [t["x"] for t in ts] == [periods, periods] and [t["y"] for t in ts] == [york, england])
 
-    app = create_app()
     dash_duo.start_server(app)
     dash_duo.wait_for_page(explore_url(dash_duo, set="Aged 2-5", indicator=ind, mode="england"))
     wait_for_traces(dash_duo, ind, shows_england_comparison, what="York and England bars")
@@ -178,7 +181,7 @@ def test_exp004_deep_link_and_back_button(dash_duo):
     assert checked_values(dash_duo, "explore-mode") == ["england"]
     assert checked_values(dash_duo, "explore-areas") == [YORK, ENGLAND]
 
-    option_input(dash_duo, "explore-mode", "trend").click()
+    click(dash_duo, option_input(dash_duo, "explore-mode", "trend"))
     q = wait_for_query(dash_duo, "mode", "trend")
     assert q["indicator"] == [ind] and q["set"] == ["Aged 2-5"]
     wait_for_traces(dash_duo, ind, lambda ts: bool(ts) and all(t["type"] == "scatter" for t in ts), what="the trend lines")
@@ -189,20 +192,23 @@ def test_exp004_deep_link_and_back_button(dash_duo):
           msg=f"mode radio after back: {checked_values(dash_duo, 'explore-mode')}")
     wait_for_traces(dash_duo, ind, shows_england_comparison, what="York and England bars after back()")
     assert checked_values(dash_duo, "explore-indicators") == [ind]
-    assert dash_duo.get_logs() == []
+    logs = dash_duo.get_logs()
+    assert logs == [], console_errors(logs)
 
 
 def test_exp005_pending_card_says_what_is_missing(dash_duo):
-    dataset = load_bundled()
+    app = create_app()
+    dataset = served_dataset(app)
     status = indicator_status(dataset, "2023/24")
     ind = "year6-overweight"
     assert status.at[ind, "status"] == PENDING
     assert status.at["breastfeeding-6-8-weeks", "status"] != PENDING
 
-    app = create_app()
     dash_duo.start_server(app)
     dash_duo.wait_for_page(explore_url(dash_duo, set="Aged 5-11", indicator=ind))
-    card = dash_duo.wait_for_element(f"section#card-{ind}", timeout=WAIT)
+    dash_duo.wait_for_element(f"section#card-{ind}", timeout=WAIT)
+    settle(dash_duo)
+    card = dash_duo.find_element(f"section#card-{ind}")
     badge = card.find_element("css selector", "strong.badge-pending")
     assert badge.is_displayed() and badge.text == "Pending 2023/24"
     visible = normalise_space(card.text)
@@ -210,15 +216,17 @@ def test_exp005_pending_card_says_what_is_missing(dash_duo):
     assert f"The 2023/24 value is missing from this chart: the latest is for {status.at[ind, 'latest_period']}." in visible
 
     dash_duo.wait_for_page(explore_url(dash_duo, set="First 1001 days", indicator="breastfeeding-6-8-weeks"))
-    card = dash_duo.wait_for_element("section#card-breastfeeding-6-8-weeks", timeout=WAIT)
     wait_for_traces(dash_duo, "breastfeeding-6-8-weeks", bool, what="a chart")
-    assert card.find_elements("css selector", ".badge-pending") == []
+    card = dash_duo.find_element("section#card-breastfeeding-6-8-weeks")
+    assert count(dash_duo, "#card-breastfeeding-6-8-weeks .badge-pending") == 0
     assert "Pending" not in card.text and "is missing from this chart" not in card.text
-    assert dash_duo.get_logs() == []
+    logs = dash_duo.get_logs()
+    assert logs == [], console_errors(logs)
 
 
 def test_exp006_unpublished_values_have_no_chart(dash_duo):
-    dataset = load_bundled()
+    app = create_app()
+    dataset = served_dataset(app)
     ind = "webinar-understanding-rating"
     obs = dataset.observations
     rows = obs[obs["indicator_id"] == ind]
@@ -226,28 +234,30 @@ def test_exp006_unpublished_values_have_no_chart(dash_duo):
     note = next(n for n in rows["note"] if n)
     assert note.startswith("Not published in the report text")
 
-    app = create_app()
     dash_duo.start_server(app)
     set_name = dataset.indicator(ind)["set"]
     dash_duo.wait_for_page(explore_url(dash_duo, set=set_name, indicator=ind))
-    card = dash_duo.wait_for_element(f"section#card-{ind}", timeout=WAIT)
+    dash_duo.wait_for_element(f"section#card-{ind}", timeout=WAIT)
+    settle(dash_duo)
+    card = dash_duo.find_element(f"section#card-{ind}")
     assert "Not published in the report text" in card.text
     assert normalise_space(note) in normalise_space(card.text)
-    assert card.find_elements("css selector", ".js-plotly-plot, .dash-graph") == []
-    assert card.find_elements("css selector", "details.table-panel") == []
+    assert count(dash_duo, f"#card-{ind} .js-plotly-plot, #card-{ind} .dash-graph") == 0
+    assert count(dash_duo, f"#card-{ind} details.table-panel") == 0
     assert card_traces(dash_duo, ind) is None
-    assert dash_duo.get_logs() == []
+    logs = dash_duo.get_logs()
+    assert logs == [], console_errors(logs)
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def test_exp007_download_csv_matches_the_table(dash_duo):
-    dataset = load_bundled()
+    app = create_app()
+    dataset = served_dataset(app)
     ind = "year6-overweight"
     areas = [YORK, ENGLAND]
 
-    app = create_app()
     dash_duo.start_server(app)
     dash_duo.wait_for_page(explore_url(dash_duo, set="Aged 5-11", indicator=ind, area=areas, mode="trend"))
     wait_for_traces(dash_duo, ind, lambda ts: len(ts) == 2, what="two areas")
@@ -256,7 +266,7 @@ def test_exp007_download_csv_matches_the_table(dash_duo):
 
     target = os.path.join(dash_duo.download_path, f"{ind}.csv")
     assert not os.path.exists(target)
-    dash_duo.find_element(f"#card-{ind} button.download-button").click()
+    click(dash_duo, dash_duo.find_element(f"#card-{ind} button.download-button"))
     until(lambda: os.path.exists(target) and not os.path.exists(target + ".crdownload") and os.path.getsize(target) > 0,
           WAIT, msg=f"no {ind}.csv in {os.listdir(dash_duo.download_path)}")
     with open(target, encoding="utf-8", newline="") as fh:
@@ -282,4 +292,5 @@ def test_exp007_download_csv_matches_the_table(dash_duo):
     obs = dataset.observations
     expected = obs[(obs["indicator_id"] == ind) & obs["area_code"].isin(areas)]
     assert len(records) == len(expected)
-    assert dash_duo.get_logs() == []
+    logs = dash_duo.get_logs()
+    assert logs == [], console_errors(logs)

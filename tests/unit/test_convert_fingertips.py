@@ -16,7 +16,6 @@ BUNDLED = Path(__file__).resolve().parents[2] / "data" / "bundled"
 AREAS = {"E06000014", "E92000001"}
 BY_FILE = {ex.file: ex for ex in EXTRACTS}
 
-pytestmark = pytest.mark.skipif(not SOURCE.is_dir(), reason=f"no Fingertips extracts at {SOURCE}")
 
 
 def read(path):

@@ -1,0 +1,446 @@
+"""Editor sign-in: sessions (Flask-Login), API tokens, the login/logout routes, CLI, cookie settings.
+
+    register_auth(app, store)     # in create_app, before the callbacks
+    @editor_required              # on Flask views (JSON 401 unless an editor)
+    current_editor()              # the signed-in editor's email, or None
+
+GET /login is a Dash page (layouts/login.py); POST /login and /logout are Flask routes here.
+Dash callbacks whose outputs start with PROTECTED_CALLBACK_OUTPUTS are refused (403) to anyone
+but an editor, before Dash runs them.
+
+    flask --app app users create EMAIL [--role editor|viewer]   # password from a prompt or one stdin line
+    flask --app app tokens create EMAIL                         # prints a new API token once
+
+Environment: SECRET_KEY (required when APP_ENV=production; otherwise kept in instance/secret_key),
+FORCE_HTTPS=1 (Secure cookies, https redirects), TRUST_PROXY=N (N proxies in front: honour
+X-Forwarded-*), MAX_UPLOAD_MB (largest request body, default 50), SESSION_HOURS (default 8).
+"""
+from __future__ import annotations
+
+import functools
+import hmac
+import json
+import os
+import secrets
+import tempfile
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+import click
+from flask import Response, current_app, has_request_context, jsonify, redirect, request, session
+from flask.cli import AppGroup
+from flask.sessions import SecureCookieSessionInterface
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from data import users as accounts
+
+STORE_KEY = "cyscp_store"
+DATA_SOURCE_KEY = "cyscp_data_source"  # callbacks.context.EXTENSION_KEY
+CSRF_KEY = "login_csrf"
+LOGIN_PATH = "/login"
+DEFAULT_NEXT = "/upload"
+MAX_FAILURES = 5  # failed sign-ins from one address ...
+FAILURE_WINDOW = 60  # ... within this many seconds, then 429 until they age out
+MAX_PASSWORD = 1024  # longer passwords are refused before hashing
+MIN_CLI_PASSWORD = 8
+NOT_EDITOR = {"error": "sign in as an editor"}
+
+# Dash callbacks writing to components whose id starts with one of these need an editor.
+# A pattern-matching (dict) id counts when any of its string values other than "index" does.
+PROTECTED_CALLBACK_OUTPUTS: tuple[str, ...] = ("upload-", "versions-", "notes-")
+
+_STORE_LOCK = threading.Lock()
+
+
+# -- environment ---------------------------------------------------------------------
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def is_production() -> bool:
+    return os.environ.get("APP_ENV", "").strip().lower() == "production"
+
+
+def force_https() -> bool:
+    return _flag("FORCE_HTTPS")
+
+
+def cookie_secure() -> bool:
+    """Always-Secure cookies under FORCE_HTTPS or in production (otherwise Secure only on HTTPS requests)."""
+    return force_https() or is_production()
+
+
+def trusted_proxies() -> int:
+    raw = os.environ.get("TRUST_PROXY", "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return 0
+    if raw in ("true", "yes", "on"):
+        return 1
+    try:
+        return max(int(raw), 0)
+    except ValueError:
+        raise RuntimeError(f"TRUST_PROXY must be a number of proxies (e.g. 1), not {raw!r}") from None
+
+
+def max_upload_bytes() -> int:
+    raw = os.environ.get("MAX_UPLOAD_MB", "").strip() or "50"
+    try:
+        mb = float(raw)
+    except ValueError:
+        raise RuntimeError(f"MAX_UPLOAD_MB must be a number of megabytes, not {raw!r}") from None
+    if mb <= 0:
+        raise RuntimeError(f"MAX_UPLOAD_MB must be positive, not {raw!r}")
+    return int(mb * 1024 * 1024)
+
+
+def load_or_create_secret_key(folder: Path) -> str:
+    """The development key in folder/secret_key, made once (mode 0600) and shared by every worker."""
+    path = Path(folder) / "secret_key"
+    for _ in range(50):
+        try:
+            key = path.read_text(encoding="ascii").strip()
+        except FileNotFoundError:
+            break
+        if key:
+            return key
+        time.sleep(0.02)  # another worker is writing it
+    else:
+        raise RuntimeError(f"{path} is empty: delete it or set SECRET_KEY")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")  # created 0600
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(secrets.token_hex(32) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o600)
+        try:
+            os.link(tmp, path)  # atomic and never overwrites: the first worker's key wins
+        except FileExistsError:
+            pass
+    finally:
+        os.unlink(tmp)
+    return path.read_text(encoding="ascii").strip()
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, Secure when configured so or when this request came over HTTPS."""
+
+    def get_cookie_secure(self, app) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or (has_request_context() and request.is_secure)
+
+
+def configure_server(server) -> None:
+    """Secret key, cookie flags, proxy handling and the request-size limit (raises when production lacks SECRET_KEY)."""
+    from data.store import INSTANCE
+
+    secret = os.environ.get("SECRET_KEY", "").strip()
+    if not secret:
+        if is_production():
+            raise RuntimeError("APP_ENV=production but SECRET_KEY is not set: refusing to start "
+                               "(set SECRET_KEY to a long random string shared by every worker)")
+        secret = load_or_create_secret_key(INSTANCE)
+    secure = cookie_secure()
+    server.config.update(
+        SECRET_KEY=secret,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=secure,
+        PREFERRED_URL_SCHEME="https" if secure else "http",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=float(os.environ.get("SESSION_HOURS") or 8)),
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=secure,
+        MAX_CONTENT_LENGTH=max_upload_bytes(),
+    )
+    server.session_interface = _SessionInterface()
+    proxies = trusted_proxies()
+    if proxies:
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies)
+
+    @server.errorhandler(RequestEntityTooLarge)
+    def _too_large(exc):
+        if request.path.startswith("/api/"):
+            limit = current_app.config["MAX_CONTENT_LENGTH"] / (1024 * 1024)
+            return jsonify({"error": f"the request is larger than the {limit:g} MB limit", "status": 413}), 413
+        return exc
+
+
+# -- the store -----------------------------------------------------------------------
+
+def auth_store(app=None):
+    """The Store holding users (the app's data store; for a store-less test app, the default one, made on first use)."""
+    app = app or current_app
+    store = app.extensions.get(STORE_KEY)
+    if store is None:
+        with _STORE_LOCK:
+            store = app.extensions.get(STORE_KEY)
+            if store is None:
+                from data.migrate import upgrade
+                from data.store import Store
+
+                store = Store()
+                upgrade(store.engine)
+                app.extensions[STORE_KEY] = store
+    return store
+
+
+def _engine():
+    return auth_store().engine
+
+
+# -- users in requests ---------------------------------------------------------------
+
+class Account(UserMixin):
+    def __init__(self, row: dict):
+        self.id = row["id"]
+        self.email = row["email"]
+        self.role = row["role"]
+
+    @property
+    def is_editor(self) -> bool:
+        return self.role == "editor"
+
+
+def current_editor() -> str | None:
+    """The email of the editor signed in to this request (session or Bearer token), else None."""
+    if not has_request_context() or not hasattr(current_app, "login_manager"):
+        return None
+    user = current_user
+    if user is None or not getattr(user, "is_authenticated", False) or not getattr(user, "is_editor", False):
+        return None
+    return user.email
+
+
+def editor_required(view):
+    """Flask view decorator: 401 JSON {"error": "sign in as an editor"} unless an editor is signed in."""
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if current_editor() is None:
+            return jsonify(NOT_EDITOR), 401
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def login_csrf_token() -> str:
+    """The sign-in form's CSRF token, kept in the session (made on first call)."""
+    token = session.get(CSRF_KEY)
+    if not isinstance(token, str) or not token:
+        token = secrets.token_urlsafe(32)
+        session[CSRF_KEY] = token
+    return token
+
+
+def csrf_token_valid(sent) -> bool:
+    """Whether `sent` (a form's csrf_token) matches this session's login_csrf_token(); for any same-site form post."""
+    expected = session.get(CSRF_KEY)
+    return isinstance(expected, str) and bool(expected) and isinstance(sent, str) and hmac.compare_digest(expected.encode(), sent.encode())
+
+
+def safe_next(value, default: str = DEFAULT_NEXT) -> str:
+    """`value` if it is a same-site path ("/upload?x=1"), else `default` (no "//host", schemes or backslashes)."""
+    if not isinstance(value, str):
+        return default
+    value = value.strip()
+    if (
+        not value.startswith("/")
+        or value.startswith("//")
+        or "\\" in value
+        or any(ord(c) < 32 or ord(c) == 127 for c in value)
+        or len(value) > 2000
+    ):
+        return default
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return default
+    if parts.path.rstrip("/") in (LOGIN_PATH, "/logout"):
+        return default
+    return value
+
+
+def _plain(message: str, status: int, **headers) -> Response:
+    return Response(message + "\n", status=status, mimetype="text/plain", headers=headers)
+
+
+def login_post():
+    form = request.form
+    next_url = safe_next(form.get("next"))
+    if not csrf_token_valid(form.get("csrf_token")):
+        return _plain("The sign-in form has expired or was not sent from this site. Go back, reload the page and try again.", 400)
+    address = request.remote_addr or "unknown"
+    engine = _engine()
+    if accounts.recent_failures(engine, address, FAILURE_WINDOW) >= MAX_FAILURES:
+        return _plain("Too many failed sign-in attempts. Wait a minute, then try again.", 429, **{"Retry-After": str(FAILURE_WINDOW)})
+    password = form.get("password") or ""
+    user = accounts.authenticate(engine, form.get("email") or "", password) if len(password) <= MAX_PASSWORD else None
+    if user is None:
+        accounts.record_login_failure(engine, address)
+        return redirect(f"{LOGIN_PATH}?{urlencode({'error': '1', 'next': next_url})}", 303)
+    # A new session for the signed-in user: nothing set before sign-in (a planted cookie) carries over.
+    # Failures are not cleared here: a valid account must not reset the counter for guessing others.
+    session.clear()
+    login_user(Account(user))
+    session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME
+    return redirect(next_url, 303)
+
+
+def logout():
+    logout_user()
+    session.clear()
+    return redirect("/", 303)
+
+
+# -- guarding Dash callbacks ---------------------------------------------------------
+
+def _id_is_protected(component_id) -> bool:
+    if isinstance(component_id, str):
+        return component_id.startswith(PROTECTED_CALLBACK_OUTPUTS)
+    if isinstance(component_id, dict):
+        return any(isinstance(v, str) and k != "index" and v.startswith(PROTECTED_CALLBACK_OUTPUTS)
+                   for k, v in component_id.items())
+    return False
+
+
+def _spec_is_protected(spec) -> bool:
+    """One entry of the request's "outputs": {"id": ..., "property": ...}, or a list of them (ALL/ALLSMALLER)."""
+    if isinstance(spec, list):
+        return any(_spec_is_protected(s) for s in spec)
+    return isinstance(spec, dict) and _id_is_protected(spec.get("id"))
+
+
+def _quoted_prefix(text: str) -> bool:
+    return any('"' + prefix in text for prefix in PROTECTED_CALLBACK_OUTPUTS)
+
+
+def _output_string_is_protected(output: str) -> bool:
+    """The request's "output": "id.prop" or "..id1.prop1...id2.prop2.."; dict ids appear as JSON."""
+    text = output[2:-2] if output.startswith("..") and output.endswith("..") and len(output) > 4 else output
+    for part in text.split("..."):
+        if part.startswith("{"):
+            try:
+                component_id = json.loads(part[: part.rindex("}") + 1])
+            except ValueError:
+                # A dict id with "..." in a value was cut in two: judge its quoted values instead.
+                return _quoted_prefix(output)
+        elif any(c in part for c in '{}"'):
+            return _quoted_prefix(output)
+        else:
+            component_id = part.rsplit(".", 1)[0]
+        if _id_is_protected(component_id):
+            return True
+    return False
+
+
+def callback_is_protected(body: dict) -> bool:
+    output, outputs = body.get("output"), body.get("outputs")
+    return (isinstance(output, str) and _output_string_is_protected(output)) or _spec_is_protected(outputs)
+
+
+def _guard_callbacks(update_path: str):
+    def guard():
+        if request.method != "POST" or request.path != update_path:
+            return None
+        body = request.get_json(silent=True, force=True)
+        if not isinstance(body, dict) or not isinstance(body.get("output"), str):
+            return jsonify({"error": "malformed callback request"}), 400
+        if callback_is_protected(body) and current_editor() is None:
+            return jsonify(NOT_EDITOR), 403
+        return None
+
+    return guard
+
+
+# -- command line --------------------------------------------------------------------
+
+def _stdin_is_tty() -> bool:
+    return click.get_text_stream("stdin").isatty()
+
+
+def _read_password() -> str:
+    """Prompted twice (hidden) on a terminal; otherwise the first line of stdin (scripts, pipes)."""
+    if _stdin_is_tty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return click.get_text_stream("stdin").readline().rstrip("\r\n")
+
+
+def _cli_groups() -> list[AppGroup]:
+    users_cli = AppGroup("users", help="Editor and viewer accounts.")
+    tokens_cli = AppGroup("tokens", help="API tokens (Authorization: Bearer TOKEN).")
+
+    @users_cli.command("create")
+    @click.argument("email")
+    @click.option("--role", type=click.Choice(accounts.ROLES), default="editor", show_default=True)
+    def users_create(email: str, role: str) -> None:
+        """Add an account; the password is prompted for (or read as one line from stdin)."""
+        password = _read_password()
+        if len(password) < MIN_CLI_PASSWORD:
+            raise click.ClickException(f"the password must be at least {MIN_CLI_PASSWORD} characters")
+        try:
+            user = accounts.create_user(auth_store().engine, email, password, role=role)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"created {user['role']} {user['email']}")
+
+    @tokens_cli.command("create")
+    @click.argument("email")
+    def tokens_create(email: str) -> None:
+        """Print a new API token for EMAIL (shown once; only its SHA-256 is stored)."""
+        try:
+            token = accounts.create_token(auth_store().engine, email)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(token)
+
+    return [users_cli, tokens_cli]
+
+
+# -- wiring --------------------------------------------------------------------------
+
+def register_auth(app, store=None) -> None:
+    """Sessions, login routes, the callback guard and the CLI on app.server; `store` holds the users."""
+    server = app.server
+    configure_server(server)
+    if store is None:
+        store = getattr(server.extensions.get(DATA_SOURCE_KEY), "store", None)
+    server.extensions[STORE_KEY] = store  # None: the default store, opened on first use
+
+    manager = LoginManager()
+    manager.init_app(server)
+    manager.session_protection = "basic"
+
+    @manager.user_loader
+    def _load_user(user_id):
+        row = accounts.get_user(_engine(), user_id)
+        return Account(row) if row else None
+
+    @manager.request_loader
+    def _load_from_bearer(req):
+        scheme, _, token = (req.headers.get("Authorization") or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None
+        row = accounts.user_for_token(_engine(), token.strip())
+        return Account(row) if row else None
+
+    @manager.unauthorized_handler
+    def _unauthorized():
+        return jsonify(NOT_EDITOR), 401
+
+    server.add_url_rule(LOGIN_PATH, "auth_login", login_post, methods=["POST"])
+    server.add_url_rule("/logout", "auth_logout", logout, methods=["GET", "POST"])
+    server.before_request(_guard_callbacks(app.config.routes_pathname_prefix + "_dash-update-component"))
+    for group in _cli_groups():
+        server.cli.add_command(group)
+
+
+__all__ = [
+    "PROTECTED_CALLBACK_OUTPUTS", "Account", "auth_store", "callback_is_protected", "csrf_token_valid", "current_editor",
+    "editor_required", "login_csrf_token", "register_auth", "safe_next",
+]

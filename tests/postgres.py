@@ -1,0 +1,69 @@
+"""A throwaway PostgreSQL server for the test run, from Debian's binaries.
+
+PostgreSQL refuses to run as root (CI runs as root), so as root the server
+runs as the `postgres` user via runuser. Nothing is mocked: the store tests
+run against this real server as well as SQLite.
+"""
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+
+def _bin(name: str) -> str:
+    found = shutil.which(name) if name != "postgres" else None
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)
+    if candidates:
+        return candidates[0]
+    if found:
+        return found
+    raise RuntimeError(f"PostgreSQL's {name} is not installed: apt-get install postgresql")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PostgresServer:
+    def __init__(self):
+        self.dir = Path(tempfile.mkdtemp(prefix="cyscp-pg-"))
+        self.port = _free_port()
+        self.as_root = os.geteuid() == 0
+
+    def _run(self, *cmd: str) -> None:
+        prefix = ["runuser", "-u", "postgres", "--"] if self.as_root else []
+        subprocess.run(prefix + list(cmd), check=True, capture_output=True, text=True)
+
+    def start(self) -> str:
+        if self.as_root:
+            shutil.chown(self.dir, "postgres", "postgres")
+        data = str(self.dir / "data")
+        self._run(_bin("initdb"), "-D", data, "-A", "trust", "-U", "postgres", "--no-sync")
+        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100"
+        self._run(_bin("pg_ctl"), "-D", data, "-o", options, "-l", str(self.dir / "log"), "-w", "start")
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def create_database(self, name: str) -> str:
+        self._run(_bin("createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", name)
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
+
+    def stop(self) -> None:
+        try:
+            self._run(_bin("pg_ctl"), "-D", str(self.dir / "data"), "-m", "immediate", "stop")
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)

@@ -1,0 +1,90 @@
+"""The store on SQLite and on a real PostgreSQL: seeding, versions, publish, conflicts, rollback."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from data.dataset import load_bundled
+from data.status import PENDING, indicator_status
+from data.store import PublishConflict, Store, StoreSource
+
+NO_NEW_INDICATORS = pd.DataFrame(columns=["id"])
+
+
+def reception_2324(value: float) -> pd.DataFrame:
+    """A typed York 2023/24 reception-overweight row, shaped like the store's own rows."""
+    base = load_bundled().observations
+    row = base[(base["indicator_id"] == "reception-overweight") & (base["period"] == "22/23")].copy()
+    row["period"], row["period_type"], row["value"], row["source"] = "23/24", "academic year", value, "test upload"
+    return row
+
+
+@pytest.fixture
+def store(store_url):
+    s = Store(store_url)
+    s.setup()
+    yield s
+    s.engine.dispose()
+
+
+def test_sto001_first_start_seeds_the_bundle_and_a_second_adds_nothing(store):
+    bundled = load_bundled()
+    assert store.head_version() == 1
+    assert store.count_rows() == len(bundled.observations)
+    store.setup()
+    assert store.count_rows() == len(bundled.observations)
+    assert [v["version"] for v in store.versions()] == [1]
+
+
+def test_sto002_the_seeded_dataset_equals_the_bundle(store):
+    bundled, stored = load_bundled(), store.load_dataset()
+    key = ["indicator_id", "area_code", "period", "category_type", "category"]
+    a = bundled.observations.sort_values(key).reset_index(drop=True)
+    b = stored.observations.sort_values(key).reset_index(drop=True)
+    pd.testing.assert_series_equal(a["value"], b["value"])
+    assert list(a["period"]) == list(b["period"])
+    assert set(bundled.indicators.index) == set(stored.indicators.index)
+
+
+def test_sto003_publish_makes_a_new_version_that_clears_the_pending_flag(store):
+    source = StoreSource(store)
+    assert indicator_status(source.current()).at["reception-overweight", "status"] == PENDING
+    version = store.publish(reception_2324(21.5), NO_NEW_INDICATORS, user="ed@example.org", file_name="q3.csv", sha256="ab", base_version=1)
+    assert version == 2
+    fresh = source.current()
+    assert fresh.version == 2
+    assert indicator_status(fresh).at["reception-overweight", "status"] != PENDING
+    meta = store.versions()[0]
+    assert (meta["created_by"], meta["file_name"], meta["rows_added"]) == ("ed@example.org", "q3.csv", 1)
+
+
+def test_sto004_republishing_the_same_rows_changes_nothing_but_counts_them(store):
+    store.publish(reception_2324(21.5), NO_NEW_INDICATORS, user="a", file_name="f", sha256="x", base_version=1)
+    store.publish(reception_2324(21.5), NO_NEW_INDICATORS, user="a", file_name="f", sha256="x", base_version=2)
+    assert store.versions()[0]["rows_unchanged"] == 1
+    assert store.count_rows() == len(load_bundled().observations) + 1
+
+
+def test_sto005_a_publish_from_a_stale_preview_is_told_to_retry(store):
+    store.publish(reception_2324(21.5), NO_NEW_INDICATORS, user="a", file_name="f", sha256="x", base_version=1)
+    with pytest.raises(PublishConflict):
+        store.publish(reception_2324(22.0), NO_NEW_INDICATORS, user="b", file_name="g", sha256="y", base_version=1)
+    assert store.head_version() == 2
+    value = store.load_dataset().observations.query("indicator_id == 'reception-overweight' and period == '23/24'")["value"]
+    assert list(value) == [21.5]
+
+
+def test_sto006_old_versions_stay_readable_and_restore_is_a_new_version(store):
+    store.publish(reception_2324(21.5), NO_NEW_INDICATORS, user="a", file_name="f", sha256="x", base_version=1)
+    store.publish(reception_2324(23.0), NO_NEW_INDICATORS, user="a", file_name="f2", sha256="x2", base_version=2)
+    pick = "indicator_id == 'reception-overweight' and period == '23/24'"
+    assert list(store.load_dataset(2).observations.query(pick)["value"]) == [21.5]
+    assert list(store.load_dataset(3).observations.query(pick)["value"]) == [23.0]
+    new = store.restore(1, user="a")
+    assert new == 4
+    restored = store.load_dataset()
+    assert restored.observations.query(pick).empty
+    assert indicator_status(restored).at["reception-overweight", "status"] == PENDING
+    assert store.versions()[0]["restored_from"] == 1
+    with pytest.raises(LookupError):
+        store.restore(99, user="a")
