@@ -66,7 +66,7 @@ def explore_page(dataset: Dataset, state: ExploreState) -> html.Div:
                     html.Legend("Areas and years", className="h5"),
                     html.Fieldset(
                         [html.Legend("Areas (up to 4)", className="form-label"),
-                         dbc.Checklist(id=ids.EX_AREAS, options=_options(list(dataset.areas), dataset.areas), value=list(state.areas))],
+                         dbc.Checklist(id=ids.EX_AREAS, options=_options(list(dataset.areas), dataset.areas), value=list(state.areas), className="area-list")],
                         className="filter-field",
                     ),
                     html.Div(
