@@ -9,9 +9,9 @@ from callbacks import ids
 from callbacks.explore_state import ALL, MODES, ExploreState, age_bands, candidates, control_value, periods_for, year_range
 from data.dataset import DEFAULT_REPORTING_YEAR, Dataset
 from data.formatting import format_change, format_percent_change, format_value
-from data.status import PENDING, indicator_status
+from data.status import indicator_status
 from data.views import (
-    NOT_PUBLISHED, area_totals, breakdown_summary, compare_periods, compare_summary, compare_with_england,
+    area_totals, breakdown_summary, compare_periods, compare_summary, compare_with_england,
     england_summary, indicator_rows, is_breakdown, trend_summary, unpublished_reason, values_unpublished,
 )
 from layouts.charts import bar_figure, trend_figure

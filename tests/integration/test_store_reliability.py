@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import pandas as pd
-import pytest
 from sqlalchemy import func, select
 
 from data.dataset import load_bundled

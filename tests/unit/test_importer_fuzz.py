@@ -11,7 +11,6 @@ import csv
 import io
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
