@@ -14,6 +14,7 @@ from callbacks.auth import register_auth
 from callbacks.context import EXTENSION_KEY
 from callbacks.register import register_callbacks
 from callbacks.security import register_security
+from callbacks.spotlight_export import spotlight_export
 from callbacks.uploads_api import uploads_api
 from data.store import Store, StoreSource
 from layouts.shell import INDEX_STRING, app_shell
@@ -45,6 +46,7 @@ def create_app(source=None, partnership: str | None = None) -> dash.Dash:
     register_auth(app, getattr(server.extensions[EXTENSION_KEY], "store", None))  # sessions, /login, CLI
     server.register_blueprint(api)
     server.register_blueprint(uploads_api)
+    server.register_blueprint(spotlight_export)
     app.layout = app_shell(server.config["PARTNERSHIP_NAME"])
     register_callbacks(app)
     register_security(app)  # last: the CSP hashes the inline scripts registered above

@@ -27,3 +27,30 @@ EX_STATUS = "explore-status"  # polite live region announcing what the results s
 # Pattern-matching ids for the per-indicator cards
 CARD_DOWNLOAD_BUTTON = "card-download-button"
 CARD_DOWNLOAD = "card-download"
+
+# Spotlight (callbacks/spotlight.py, layouts/spotlight.py). Editor-only ids start with "notes-":
+# the server refuses their callbacks to anyone but a signed-in editor (callbacks/auth.py).
+SP_URL = "spotlight-url"  # the deck's own Location: ?slide=N
+SP_META = "spotlight-deck-meta"
+SP_STAGE = "spotlight-stage"  # the full-screen element
+SP_SLIDE = "spotlight-slide"  # pattern-matching: {"type": SP_SLIDE, "index": n}
+SP_GRAPH = "spotlight-graph"
+SP_COUNTER = "spotlight-counter"
+SP_COUNTER_VALUE = "spotlight-counter-value"
+SP_PREV = "spotlight-prev"
+SP_NEXT = "spotlight-next"
+SP_FULLSCREEN = "spotlight-fullscreen"
+SP_FULLSCREEN_STATE = "spotlight-fullscreen-state"
+SP_PRINT = "spotlight-print"
+SP_PRINT_STATE = "spotlight-print-state"
+SP_PNG = "spotlight-png"
+NOTES_TEXT = "notes-text"
+NOTES_SAVE = "notes-save"
+NOTES_STATUS = "notes-status"
+NOTES_TOPIC_TITLE = "notes-topic-title"
+NOTES_TOPIC_INTRO = "notes-topic-introduction"
+NOTES_TOPIC_HEADLINES = "notes-topic-headlines"
+NOTES_TOPIC_INDICATORS = "notes-topic-indicators"
+NOTES_TOPIC_ORDER = "notes-topic-order"
+NOTES_TOPIC_SAVE = "notes-topic-save"
+NOTES_TOPIC_STATUS = "notes-topic-status"

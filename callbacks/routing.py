@@ -9,6 +9,7 @@ from callbacks import ids
 from callbacks.auth import current_editor, login_csrf_token
 from callbacks.context import current_dataset, current_store
 from callbacks.explore_state import normalise, parse_query
+from callbacks.spotlight import spotlight_page
 from data.dataset import DEFAULT_REPORTING_YEAR
 from layouts.explore import explore_page
 from layouts.login import login_page
@@ -28,6 +29,8 @@ def render_page(pathname: str | None, search: str | None):
         page = overview_page(dataset, reporting_year_from(search, reporting_years(dataset)))
     elif path == "/explore":
         page = explore_page(dataset, normalise(dataset, parse_query(search)))
+    elif path == "/spotlight" or path.startswith("/spotlight/"):
+        page = spotlight_page(path, search)
     elif path in ("/upload", "/versions", "/login"):
         page = _editor_page(path, parse_qs((search or "").lstrip("?")))
     else:

@@ -89,6 +89,9 @@ class Store:
         upgrade(self.engine)
         if self.head_version() is None:
             self._seed(load_bundled(seed_folder))
+        from data.topics import seed_topics  # spotlight topics: seeded once from data/bundled/topics.csv
+
+        seed_topics(self.engine)
 
     def _seed(self, dataset: Dataset) -> None:
         with self.engine.begin() as conn:

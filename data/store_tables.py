@@ -110,3 +110,26 @@ uploads = Table(
     Column("errors_json", Text),
     Column("payload", LargeBinary),  # the validated rows, gzip'd CSV, until published
 )
+
+# Spotlight topics (data/topics.py): editable by editors, seeded from data/bundled/topics.csv.
+topics = Table(
+    "topics", metadata,
+    Column("slug", String(100), primary_key=True),
+    Column("title", Text, nullable=False),
+    Column("introduction", Text, nullable=False, default=""),
+    Column("source", Text, nullable=False, default=""),
+    Column("headlines", Text, nullable=False, default=""),  # one headline slide per line
+    Column("indicator_ids", Text, nullable=False, default=""),  # space-separated indicator ids
+    Column("position", Integer, nullable=False, default=0),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_by", String(320), nullable=False),
+)
+
+# One presenter note per topic (the computed "emerging-trends" topic included, so no foreign key).
+topic_notes = Table(
+    "topic_notes", metadata,
+    Column("slug", String(100), primary_key=True),
+    Column("note", Text, nullable=False, default=""),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_by", String(320), nullable=False),
+)

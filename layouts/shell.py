@@ -25,7 +25,7 @@ INDEX_STRING = """<!DOCTYPE html>
     </body>
 </html>"""
 
-NAV = (("/", "Overview"), ("/explore", "Explore"), ("/upload", "Upload data"), ("/versions", "History"))
+NAV = (("/", "Overview"), ("/explore", "Explore"), ("/spotlight", "Spotlight"), ("/upload", "Upload data"), ("/versions", "History"))
 
 SOURCES = (
     "Figures: City of York Safeguarding Children Partnership Annual Report 2023/24 (published December 2024); "

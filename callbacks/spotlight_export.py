@@ -1,0 +1,278 @@
+"""Spotlight exports for the minutes (public, like the decks):
+
+    GET /spotlight/<slug>/export.html     one self-contained HTML file: inline CSS, charts as inline SVG,
+                                          no script and no address to fetch, so it opens with no network
+    GET /spotlight/<slug>/slide/<n>.png   the chart of slide n as a PNG (404 when that slide has no chart)
+    GET /spotlight/<slug>/export.pptx     the deck as PowerPoint: text boxes, charts as PNG pictures
+
+The PDF is the deck printed from the browser (assets/zz-app/spotlight.css: one slide a page).
+
+Chart images are drawn by kaleido with the system Chromium (mathjax off, plotly.js from the
+plotly package: nothing is fetched). One Chromium per request, one request at a time per
+worker. Without a working Chromium the HTML file shows each chart's numbers as a table,
+and the PNG and .pptx answer 503 with the reason.
+"""
+from __future__ import annotations
+
+import asyncio
+import html
+import io
+import logging
+import re
+import threading
+from datetime import datetime, timezone
+
+from flask import Blueprint, Response, abort, jsonify
+
+from callbacks.context import current_dataset, current_store
+from data.formatting import format_value
+from data.topics import Slide, deck, find_topic, slide_rows
+from layouts.spotlight import EXPORT_SIZE, slide_figure
+
+log = logging.getLogger(__name__)
+spotlight_export = Blueprint("spotlight_export", __name__)
+_RENDER_LOCK = threading.Lock()
+RENDER_TIMEOUT = 60  # seconds for one image
+
+
+class ChartsUnavailable(RuntimeError):
+    """kaleido or Chromium is missing or failed: chart images cannot be made here."""
+
+
+def render_images(figures: list, fmt: str, width: int = EXPORT_SIZE[0], height: int = EXPORT_SIZE[1], scale: float = 1) -> list[bytes]:
+    """Each figure as PNG or SVG bytes, from one Chromium session; ChartsUnavailable when that fails."""
+    if not figures:
+        return []
+    try:
+        import kaleido
+    except ImportError as exc:  # pragma: no cover - kaleido is in requirements.txt
+        raise ChartsUnavailable("kaleido is not installed") from exc
+
+    async def draw():
+        async with kaleido.Kaleido(n=1, timeout=RENDER_TIMEOUT, mathjax=False) as k:
+            return [await k.calc_fig(f, opts={"format": fmt, "width": width, "height": height, "scale": scale}) for f in figures]
+
+    with _RENDER_LOCK:
+        try:
+            return asyncio.run(draw())
+        except Exception as exc:  # noqa: BLE001 - no Chromium, a crash, a timeout: all mean "no images"
+            log.warning("spotlight: chart images unavailable: %s", exc)
+            raise ChartsUnavailable(f"the charts could not be drawn on this server ({type(exc).__name__}: {exc})") from exc
+
+
+def _topic_or_404(slug: str):
+    dataset = current_dataset()
+    store = current_store()
+    topic = find_topic(store.engine if store is not None else None, dataset, slug)
+    if topic is None:
+        abort(404)
+    return dataset, topic, deck(dataset, topic)
+
+
+def _file_name(slug: str) -> str:
+    return re.sub(r"[^a-z0-9-]", "", slug) or "spotlight"
+
+
+# -- HTML ----------------------------------------------------------------------------
+
+_CSS = """
+*{box-sizing:border-box}
+html{scroll-snap-type:y mandatory}
+body{margin:0;background:#0b0c0c;color:#0b0c0c;font-family:Arial,Helvetica,sans-serif}
+.slide{scroll-snap-align:center;height:100vh;display:flex;align-items:center;justify-content:center;padding:1vh 0}
+.frame{width:min(100vw,calc(98vh*16/9));aspect-ratio:16/9;background:#fff;border-top:8px solid #12436D;
+ container-type:inline-size;overflow:hidden}
+.inner{height:100%;padding:2.5cqw 3.5cqw 2cqw;font-size:max(14px,1.4cqw);line-height:1.3;display:flex;flex-direction:column;gap:1.2cqw}
+p{margin:0}
+h1,h2{margin:0;line-height:1.15}
+h2{font-size:max(20px,2.5cqw)}
+h1{font-size:max(28px,4.2cqw)}
+.kicker{font-weight:700;color:#12436D;text-transform:uppercase;letter-spacing:.04em}
+.intro{font-size:max(16px,1.9cqw)}
+.source{margin-top:auto;color:#484949;border-top:2px solid #b1b4b6;padding-top:.6cqw}
+blockquote{margin:auto 0;border-left:1cqw solid #12436D;padding-left:2.5cqw;font-size:max(18px,2.6cqw)}
+.body{flex:1 1 auto;min-height:0;display:grid;grid-template-columns:minmax(0,5fr) minmax(0,9fr);gap:1.2cqw 3cqw}
+.facts{display:flex;flex-direction:column;gap:.8cqw;overflow:hidden}
+.number{font-size:max(40px,6.5cqw);font-weight:700;line-height:1;color:#12436D}
+.caption{font-weight:700}
+.worse{color:#942514}.better{color:#005a30}
+.badge{display:inline-block;background:#fff3cd;border:2px solid #8a5a00;padding:0 .4em;font-weight:700}
+figure{margin:0;min-height:0;display:flex;flex-direction:column;gap:.8cqw}
+.chart{flex:1 1 auto;min-height:0}
+.chart svg{width:100%;height:100%;display:block}
+figcaption{font-weight:700}
+table{border-collapse:collapse;font-size:.9em}th,td{border:1px solid #b1b4b6;padding:.2em .5em;text-align:left}
+ol{margin:0;padding-left:1.6em}
+.meta{color:#fff;text-align:center;padding:1rem;font-size:16px}
+@page{size:16in 9in;margin:0}
+@media print{html{scroll-snap-type:none}body{background:#fff}.slide{height:auto;padding:0;break-after:page}
+ .frame{width:16in;height:9in;aspect-ratio:auto}.meta{display:none}
+ *{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
+"""
+
+
+def _e(text) -> str:
+    return html.escape(str(text or ""), quote=True)
+
+
+def _svg_inline(svg: bytes, label: str) -> str:
+    """Plotly's SVG made to scale with its box (it carries a viewBox), with an accessible name."""
+    text = svg.decode("utf-8")
+    text = re.sub(r'^<svg([^>]*?) width="[\d.]+" height="[\d.]+"', r'<svg\1 width="100%" height="100%"', text, count=1)
+    return text.replace("<svg", f'<svg role="img" aria-label="{_e(label)}" preserveAspectRatio="xMidYMid meet"', 1)
+
+
+def _value_table(dataset, slide: Slide) -> str:
+    """The chart's numbers, when no image can be drawn."""
+    rows = slide_rows(dataset, slide.indicator_id)
+    rows = rows[rows["value"].notna()]
+    unit = dataset.indicator(slide.indicator_id)["unit"]
+    if rows.empty:
+        return ""
+    body = "".join(
+        f"<tr><td>{_e(r.period)}</td><td>{_e(r.area_name)}</td><td>{_e(r.category or '')}</td><td>{_e(format_value(r.value, unit))}</td></tr>"
+        for r in rows.itertuples()
+    )
+    return f"<table><caption>{_e(slide.title)}</caption><tr><th>Period</th><th>Area</th><th>Category</th><th>Value</th></tr>{body}</table>"
+
+
+def _slide_html(dataset, slide: Slide, index: int, total: int, chart: str | None) -> str:
+    label = f"Slide {index} of {total}: {slide.title}"
+    if slide.kind == "title":
+        inner = f'<p class="kicker">Spotlight topic</p><h1>{_e(slide.title)}</h1><p class="intro">{_e(slide.text)}</p>'
+        if slide.items:
+            inner += "<ol>" + "".join(f'<li>{_e(n)} <strong class="{_e(j.replace(" ", "-"))}">{_e(c)}</strong></li>' for n, c, j in slide.items) + "</ol>"
+    elif slide.kind == "headline":
+        inner = f'<p class="kicker">{_e(slide.title)}</p><blockquote><p>{_e(slide.text)}</p></blockquote>'
+    else:
+        facts = (f'<p class="number">{_e(slide.number)}</p>' if slide.number else "") + f'<p class="caption">{_e(slide.number_caption)}</p>'
+        if slide.change:
+            facts += f'<p>Change: <strong class="{_e(slide.judgement.replace(" ", "-"))}">{_e(slide.change)}</strong></p>'
+        if slide.pending_reason:
+            facts += f'<p><strong class="badge">Pending {_e(slide.reporting_year)}</strong> {_e(slide.pending_reason)}</p>'
+        if chart is None:
+            chart = _value_table(dataset, slide) or "<p>No chart: the data set has no values to plot for this indicator.</p>"
+        inner = (f"<h2>{_e(slide.title)}</h2><div class=\"body\"><div class=\"facts\">{facts}</div>"
+                 f"<figure><div class=\"chart\">{chart}</div><figcaption>{_e(slide.text)}</figcaption></figure></div>")
+    inner += f'<p class="source">{_e(slide.source)}</p>'
+    return f'<section class="slide" id="slide-{index}" aria-label="{_e(label)}"><div class="frame"><div class="inner">{inner}</div></div></section>'
+
+
+def deck_html(dataset, topic, slides: list[Slide], svgs: dict[int, str], note: str = "") -> str:
+    total = len(slides)
+    body = "\n".join(_slide_html(dataset, s, i, total, svgs.get(i)) for i, s in enumerate(slides, start=1))
+    stamp = datetime.now(timezone.utc).strftime("%d %B %Y %H:%M UTC")
+    meta = (f'<p class="meta">Exported {stamp} from the data set ({_e(dataset.updated or f"version {dataset.version}")}). '
+            f"{total} slides: scroll or press Page Down for the next; print for one slide a page. {_e(note)}</p>")
+    return (
+        '<!DOCTYPE html>\n<html lang="en-GB"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>Spotlight: {_e(topic.title)}</title><style>{_CSS}</style></head>"
+        f'<body><main aria-label="Spotlight: {_e(topic.title)}">{body}</main>{meta}</body></html>\n'
+    )
+
+
+@spotlight_export.get("/spotlight/<slug>/export.html")
+def export_html(slug: str):
+    dataset, topic, slides = _topic_or_404(slug)
+    charted = [(i, slide_figure(dataset, s.indicator_id)) for i, s in enumerate(slides, start=1) if s.kind == "indicator"]
+    charted = [(i, f) for i, f in charted if f is not None]
+    note = ""
+    try:
+        images = render_images([f for _, f in charted], "svg")
+        svgs = {i: _svg_inline(img, slides[i - 1].text) for (i, _), img in zip(charted, images)}
+    except ChartsUnavailable:
+        svgs, note = {}, "Charts are shown as tables: this server could not draw chart images."
+    resp = Response(deck_html(dataset, topic, slides, svgs, note), mimetype="text/html")
+    resp.headers["Content-Disposition"] = f'attachment; filename="spotlight-{_file_name(topic.slug)}.html"'
+    return resp
+
+
+@spotlight_export.get("/spotlight/<slug>/slide/<int:n>.png")
+def slide_png(slug: str, n: int):
+    dataset, topic, slides = _topic_or_404(slug)
+    if not 1 <= n <= len(slides) or slides[n - 1].kind != "indicator":
+        abort(404)
+    fig = slide_figure(dataset, slides[n - 1].indicator_id)
+    if fig is None:
+        abort(404)
+    fig.update_layout(title=dict(text=slides[n - 1].title[:90], font=dict(size=22)), margin=dict(t=80))
+    try:
+        png = render_images([fig], "png", 1200, 675)[0]
+    except ChartsUnavailable as exc:
+        return jsonify({"error": str(exc), "status": 503}), 503
+    resp = Response(png, mimetype="image/png")
+    resp.headers["Content-Disposition"] = f'attachment; filename="spotlight-{_file_name(topic.slug)}-slide-{n}.png"'
+    return resp
+
+
+# -- PowerPoint ----------------------------------------------------------------------
+
+def deck_pptx(dataset, topic, slides: list[Slide], pngs: dict[int, bytes]) -> bytes:
+    from pptx import Presentation
+    from pptx.dml.color import RGBColor
+    from pptx.util import Inches, Pt
+
+    prs = Presentation()
+    prs.slide_width, prs.slide_height = Inches(13.333), Inches(7.5)
+    blank = prs.slide_layouts[6]
+    dark, brand, grey = RGBColor(0x0B, 0x0C, 0x0C), RGBColor(0x12, 0x43, 0x6D), RGBColor(0x48, 0x49, 0x49)
+
+    def text(slide, left, top, width, height, value, size, bold=False, color=dark):
+        box = slide.shapes.add_textbox(Inches(left), Inches(top), Inches(width), Inches(height))
+        frame = box.text_frame
+        frame.word_wrap = True
+        lines = value if isinstance(value, list) else [value]
+        for k, line in enumerate(lines):
+            para = frame.paragraphs[0] if k == 0 else frame.add_paragraph()
+            para.text = line
+            para.font.size, para.font.bold, para.font.color.rgb, para.font.name = Pt(size), bold, color, "Arial"
+        return box
+
+    for i, s in enumerate(slides, start=1):
+        page = prs.slides.add_slide(blank)
+        if s.kind == "title":
+            text(page, 0.6, 0.5, 12, 0.5, "SPOTLIGHT TOPIC", 16, True, brand)
+            text(page, 0.6, 1.0, 12, 1.2, s.title, 40, True)
+            text(page, 0.6, 2.3, 12, 1.8, s.text, 20)
+            if s.items:
+                text(page, 0.6, 4.0, 12, 2.6, [f"{k}. {n}: {c}" for k, (n, c, _) in enumerate(s.items, start=1)], 16)
+        elif s.kind == "headline":
+            text(page, 0.6, 0.5, 12, 0.5, s.title.upper(), 16, True, brand)
+            text(page, 0.9, 1.6, 11.5, 4.0, s.text, 30)
+        else:
+            text(page, 0.6, 0.35, 12.1, 1.0, s.title, 26, True)
+            facts = []
+            if s.number:
+                text(page, 0.6, 1.5, 4.2, 1.1, s.number, 54, True, brand)
+            facts.append(s.number_caption)
+            if s.change:
+                facts.append(f"Change: {s.change}")
+            if s.pending_reason:
+                facts.append(f"Pending {s.reporting_year}: {s.pending_reason}")
+            text(page, 0.6, 2.6, 4.2, 3.4, facts, 14)
+            if i in pngs:
+                page.shapes.add_picture(io.BytesIO(pngs[i]), Inches(5.0), Inches(1.4), width=Inches(7.9))
+            text(page, 5.0, 5.5, 7.9, 1.0, s.text, 16, True)
+        text(page, 0.6, 6.6, 12.1, 0.7, s.source, 11, False, grey)
+    out = io.BytesIO()
+    prs.save(out)
+    return out.getvalue()
+
+
+@spotlight_export.get("/spotlight/<slug>/export.pptx")
+def export_pptx(slug: str):
+    dataset, topic, slides = _topic_or_404(slug)
+    charted = [(i, slide_figure(dataset, s.indicator_id)) for i, s in enumerate(slides, start=1) if s.kind == "indicator"]
+    charted = [(i, f) for i, f in charted if f is not None]
+    try:
+        images = render_images([f for _, f in charted], "png", 1000, 506, scale=2)
+    except ChartsUnavailable as exc:
+        return jsonify({"error": str(exc), "status": 503}), 503
+    data = deck_pptx(dataset, topic, slides, {i: img for (i, _), img in zip(charted, images)})
+    resp = Response(data, mimetype="application/vnd.openxmlformats-officedocument.presentationml.presentation")
+    resp.headers["Content-Disposition"] = f'attachment; filename="spotlight-{_file_name(topic.slug)}.pptx"'
+    return resp
+
+
+__all__ = ["ChartsUnavailable", "deck_html", "deck_pptx", "render_images", "spotlight_export"]
