@@ -32,16 +32,22 @@ def _base_layout(fig: go.Figure, unit: str, height: int = 360) -> go.Figure:
     return fig
 
 
+# Series published every year/quarter/month: a skipped period is a gap. Surveys and
+# rolling periods come when they come, so consecutive points are joined.
+_REGULAR = {"financial year", "academic year", "calendar year", "quarter", "month"}
+
+
 def _midpoints(rows: pd.DataFrame) -> pd.Series:
     return rows["period_start"] + (rows["period_end"] - rows["period_start"]) / 2
 
 
 def _with_gaps(rows: pd.DataFrame) -> tuple[list, list, list, list, list]:
-    """x, y, labels, ci_plus, ci_minus with a None point wherever periods are missing, so lines break."""
+    """x, y, labels, ci_plus, ci_minus with a None point wherever a regular series skips a period, so lines break."""
     xs, ys, labels, plus, minus = [], [], [], [], []
-    prev_end = None
+    prev_end, prev_type = None, None
     for row, mid in zip(rows.itertuples(index=False), _midpoints(rows)):
-        if prev_end is not None and (row.period_start - prev_end).days > 1:
+        regular = row.period_type in _REGULAR and row.period_type == prev_type
+        if prev_end is not None and regular and (row.period_start - prev_end).days > 1:
             xs.append(prev_end + (row.period_start - prev_end) / 2)
             ys.append(None), labels.append(None), plus.append(None), minus.append(None)
         value = None if pd.isna(row.value) else float(row.value)
@@ -51,7 +57,7 @@ def _with_gaps(rows: pd.DataFrame) -> tuple[list, list, list, list, list]:
         has_ci = value is not None and not pd.isna(row.upper_ci) and not pd.isna(row.lower_ci)
         plus.append(float(row.upper_ci) - value if has_ci else None)
         minus.append(value - float(row.lower_ci) if has_ci else None)
-        prev_end = row.period_end
+        prev_end, prev_type = row.period_end, row.period_type
     return xs, ys, labels, plus, minus
 
 
