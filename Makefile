@@ -1,10 +1,11 @@
 # make run  - install runtime deps into .venv (when requirements.txt changed) and start the app
 # make test - install test deps into .venv, check system packages, run every test
+# make bench - the benchmark suite (issue 6): bench/results.json and a markdown table (~15-20 min)
 PYTHON ?= python3
 VENV   := .venv
 VPY    := $(VENV)/bin/python
 
-.PHONY: run test
+.PHONY: run test bench
 
 run: $(VENV)/.stamp-run
 	$(VPY) app.py
@@ -12,6 +13,15 @@ run: $(VENV)/.stamp-run
 test: $(VENV)/.stamp-dev
 	bash tests/system_deps.sh
 	.venv/bin/python -m pytest tests -p no:warnings --headless -q
+
+# pyarrow (the parse floor) goes into bench/.work/floor-site, never into .venv: see bench/requirements-floor.txt.
+bench: $(VENV)/.stamp-dev bench/.work/floor-site/.stamp
+	bash tests/system_deps.sh
+	$(VPY) -m bench
+
+bench/.work/floor-site/.stamp: bench/requirements-floor.txt | $(VPY)
+	$(VPY) -m pip install --quiet --no-deps --target bench/.work/floor-site -r bench/requirements-floor.txt
+	touch $@
 
 $(VPY):
 	$(PYTHON) -m venv $(VENV)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from data.periods import PERIOD_TYPES, PeriodError, parse_period
@@ -152,46 +153,188 @@ def validate_observations(frame: pd.DataFrame, indicators: pd.DataFrame, *, row_
     row_numbers: the number to report for each row (default 1, 2, 3 ...), for a
     file whose blank lines were skipped. progress(fraction) is called now and
     then (at most ~50 times) while the rows are checked.
+
+    Text frames (every column object or str, as files are read) are screened with
+    column operations first; only rows that may have a problem go through the
+    row-by-row checks, so the answer is the same as checking every row that way.
     """
     problems = _missing_columns(frame, OBSERVATION_REQUIRED, OBSERVATION_COLUMNS)
     if problems:
         return problems
     units = dict(zip(indicators["id"], indicators["unit"]))
-    seen: dict[tuple, int] = {}
-    numbers_of = range(1, len(frame) + 1) if row_numbers is None else row_numbers
+    numbers_of = range(1, len(frame) + 1) if row_numbers is None else list(row_numbers)
     step = max(1, len(frame) // 50)
-    for n, (i, rec) in enumerate(zip(numbers_of, frame.to_dict("records"))):
+    screened = _screen(frame, units) if len(numbers_of) == len(frame) else None
+    if screened is None:
+        return _check_rows(frame, units, numbers_of, range(min(len(frame), len(numbers_of))), None, progress, step)
+    suspect, first_of = screened
+    for n in range(0, len(frame), step):
+        if progress is not None:
+            progress(n / len(frame))
+    return _check_rows(frame, units, numbers_of, suspect, first_of, None, step)
+
+
+def _check_rows(frame, units, numbers_of, positions, first_of, progress, step) -> list[Problem]:
+    """The row-by-row checks for the rows at `positions` (ascending). first_of: the position of each
+    row's first row with the same key (from _screen), or None to find duplicates here."""
+    problems: list[Problem] = []
+    numbers_of = list(numbers_of)
+    positions = list(positions)
+    seen: dict[tuple, int] = {}
+    records = frame.iloc[positions].to_dict("records") if len(positions) != len(frame) else frame.to_dict("records")
+    for n, (pos, rec) in enumerate(zip(positions, records)):
         if progress is not None and n % step == 0:
             progress(n / len(frame))
-        for col in OBSERVATION_REQUIRED:
-            if _blank(rec.get(col)):
-                problems.append(Problem(i, col, "is empty"))
-        ind_id = rec.get("indicator_id")
-        if not _blank(ind_id) and ind_id not in units:
-            problems.append(Problem(i, "indicator_id", f"unknown indicator '{ind_id}'"))
-        if not _blank(rec.get("period")):
-            ptype = None if _blank(rec.get("period_type")) else rec.get("period_type")
-            if ptype is not None and ptype not in PERIOD_TYPES:
-                problems.append(Problem(i, "period_type", f"'{ptype}' is not one of: {', '.join(PERIOD_TYPES)}"))
-            else:
-                try:
-                    parse_period(str(rec["period"]), ptype)
-                except PeriodError as exc:
-                    problems.append(Problem(i, "period", str(exc)))
-        numbers = {}
-        for col in NUMERIC_OBSERVATION_COLUMNS:
-            try:
-                numbers[col] = to_number(rec.get(col))
-            except (ValueError, TypeError):
-                problems.append(Problem(i, col, f"'{rec.get(col)}' is not a number"))
-        problems += _check_numbers(i, numbers, units.get(ind_id))
-        if _blank(rec.get("category_type")) != _blank(rec.get("category")):
-            problems.append(Problem(i, "category", "give both category_type and category, or neither"))
+        i = numbers_of[pos]
+        problems += _row_problems(i, rec, units)
+        if first_of is not None:
+            if first_of[pos] != pos:
+                problems.append(Problem(i, "period", f"duplicate of row {numbers_of[first_of[pos]]} (same indicator, area, period and category)"))
+            continue
         key = tuple("" if _blank(rec.get(c)) else str(rec.get(c)) for c in OBSERVATION_KEY)
         if key in seen:
             problems.append(Problem(i, "period", f"duplicate of row {seen[key]} (same indicator, area, period and category)"))
         seen.setdefault(key, i)
     return problems
+
+
+def _row_problems(i: int, rec: dict, units: dict) -> list[Problem]:
+    """Every check of one row but the duplicate check."""
+    problems = []
+    for col in OBSERVATION_REQUIRED:
+        if _blank(rec.get(col)):
+            problems.append(Problem(i, col, "is empty"))
+    ind_id = rec.get("indicator_id")
+    if not _blank(ind_id) and ind_id not in units:
+        problems.append(Problem(i, "indicator_id", f"unknown indicator '{ind_id}'"))
+    if not _blank(rec.get("period")):
+        ptype = None if _blank(rec.get("period_type")) else rec.get("period_type")
+        if ptype is not None and ptype not in PERIOD_TYPES:
+            problems.append(Problem(i, "period_type", f"'{ptype}' is not one of: {', '.join(PERIOD_TYPES)}"))
+        else:
+            try:
+                parse_period(str(rec["period"]), ptype)
+            except PeriodError as exc:
+                problems.append(Problem(i, "period", str(exc)))
+    numbers = {}
+    for col in NUMERIC_OBSERVATION_COLUMNS:
+        try:
+            numbers[col] = to_number(rec.get(col))
+        except (ValueError, TypeError):
+            problems.append(Problem(i, col, f"'{rec.get(col)}' is not a number"))
+    problems += _check_numbers(i, numbers, units.get(ind_id))
+    if _blank(rec.get("category_type")) != _blank(rec.get("category")):
+        problems.append(Problem(i, "category", "give both category_type and category, or neither"))
+    return problems
+
+
+_NUMBER_UNITS = ("count", "days", "hectares", "rate per 1,000", "rate per 100,000")
+
+
+def _text_column(frame: pd.DataFrame, col: str, n: int):
+    """(values as an object array, blank mask) of a text column, or None when a cell is not text/None/NaN."""
+    if col not in frame.columns:
+        return np.full(n, None, dtype=object), np.ones(n, dtype=bool)
+    series = frame[col]
+    if isinstance(series, pd.DataFrame):
+        return None
+    return text_values(series)
+
+
+def text_values(series: pd.Series):
+    """(cells as an object array, mask of the blank ones, as _blank reads them) when every cell is
+    text, None or NaN; None otherwise (such a column is read cell by cell)."""
+    if not (series.dtype == object or pd.api.types.is_string_dtype(series.dtype)):
+        return None
+    values = series.to_numpy(dtype=object, na_value=np.nan) if series.dtype != object else series.to_numpy()
+    missing = pd.isna(values)
+    if missing.any() and not all(v is None or isinstance(v, float) for v in values[missing]):
+        return None  # pd.NA / NaT read as text by _blank: leave them to the row checks
+    present = values[~missing]
+    if len(present) and pd.api.types.infer_dtype(present, skipna=False) != "string":
+        return None
+    blank = missing.copy()
+    blank[~missing] = np.fromiter((not v.strip() for v in present), dtype=bool, count=len(present))
+    return values, blank
+
+
+def floats(values: np.ndarray, blank: np.ndarray):
+    """(numbers, bad): float(cell) for non-blank cells (NaN where blank), bad where that fails or is not finite.
+
+    When float(cell) works, to_number(cell) gives the same number (to_number only strips
+    and removes characters float() refuses); the other cells are left to the row checks."""
+    out = np.full(len(values), np.nan)
+    bad = np.zeros(len(values), dtype=bool)
+    idx = np.flatnonzero(~blank)
+    try:
+        got = values[idx].astype(np.float64)
+    except (ValueError, TypeError):
+        got = np.empty(len(idx))
+        for k, v in enumerate(values[idx]):
+            try:
+                got[k] = float(v)
+            except (ValueError, TypeError):
+                got[k] = np.nan
+                bad[idx[k]] = True
+    out[idx] = got
+    bad[idx] |= ~np.isfinite(got)
+    return out, bad
+
+
+def _screen(frame: pd.DataFrame, units: dict):
+    """(positions of rows that may have a problem, position of each row's first row with its key),
+    or None when the frame is not plain text (then every row is checked one by one)."""
+    n = len(frame)
+    cols = {}
+    for col in set(OBSERVATION_COLUMNS):
+        got = _text_column(frame, col, n)
+        if got is None:
+            return None
+        cols[col] = got
+    blank = {c: b for c, (_, b) in cols.items()}
+    value_of = {c: v for c, (v, _) in cols.items()}
+    suspect = np.zeros(n, dtype=bool)
+    for col in OBSERVATION_REQUIRED:
+        suspect |= blank[col]
+    ids = pd.Series(value_of["indicator_id"], dtype=object)
+    known = ids.isin(list(units)).to_numpy(dtype=bool)
+    suspect |= ~blank["indicator_id"] & ~known
+    # Periods: each distinct (label, type) is parsed once.
+    has_period = ~blank["period"]
+    ptypes = np.where(blank["period_type"], None, value_of["period_type"])
+    if has_period.any():
+        pairs = pd.DataFrame({"p": value_of["period"][has_period], "t": ptypes[has_period]}, dtype=object)
+        group = pairs.groupby(["p", "t"], sort=False, dropna=False).ngroup().to_numpy()
+        _, first = np.unique(group, return_index=True)
+        ok = np.ones(len(first), dtype=bool)
+        for g, k in enumerate(first):
+            label, ptype = pairs.iat[k, 0], pairs.iat[k, 1]
+            if ptype is not None and ptype not in PERIOD_TYPES:
+                ok[g] = False
+                continue
+            try:
+                parse_period(str(label), ptype)
+            except PeriodError:
+                ok[g] = False
+        suspect[np.flatnonzero(has_period)[~ok[group]]] = True
+    numbers = {}
+    for col in NUMERIC_OBSERVATION_COLUMNS:
+        numbers[col], bad = floats(value_of[col], blank[col])
+        suspect |= bad
+    unit = ids.map(units).to_numpy(dtype=object)
+    value, low, high = numbers["value"], numbers["lower_ci"], numbers["upper_ci"]
+    with np.errstate(invalid="ignore"):
+        suspect |= (unit == "%") & ~np.isnan(value) & ~((value >= 0) & (value <= 100))
+        suspect |= (numbers["count"] < 0) | (numbers["denominator"] < 0)
+        suspect |= pd.Series(unit, dtype=object).isin(_NUMBER_UNITS).to_numpy(dtype=bool) & (value < 0)
+        suspect |= (low > value) | (high < value)
+    suspect |= blank["category_type"] != blank["category"]
+    keys = pd.DataFrame({c: np.where(blank[c], "", value_of[c]) for c in OBSERVATION_KEY}, dtype=object)
+    group = keys.groupby(list(OBSERVATION_KEY), sort=False, dropna=False).ngroup().to_numpy()
+    _, first_index = np.unique(group, return_index=True)
+    first_of = first_index[group]
+    suspect |= first_of != np.arange(n)
+    return np.flatnonzero(suspect), first_of
 
 
 def _check_numbers(row: int, numbers: dict, unit: str | None) -> list[Problem]:

@@ -7,12 +7,16 @@ either land in order or one is told to retry.
 """
 from __future__ import annotations
 
+import ctypes
 import os
+import sqlite3
 import threading
+import time
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import and_, create_engine, event, func, insert, or_, select, update
 from sqlalchemy.engine import Engine
@@ -51,8 +55,8 @@ def make_engine(url: str | None = None) -> Engine:
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _):
             cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
             cur.execute("PRAGMA busy_timeout=30000")
+            _wal(cur)  # readers never block the writer
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
@@ -65,6 +69,54 @@ def make_engine(url: str | None = None) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def _wal(cur, wait: float = 30.0) -> None:
+    """PRAGMA journal_mode=WAL, waiting for the file if another connection holds a lock on it.
+
+    SQLite answers "database is locked" at once here (no busy handler for a journal-mode
+    change): on a fresh store, the second gunicorn worker connects while the first is still
+    migrating and seeding it, and would otherwise fail to boot, taking the master down.
+    """
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def _pooled(chunk: pd.DataFrame, pool: dict) -> pd.DataFrame:
+    """The chunk with each text value replaced by the one object `pool` holds for it."""
+    for col in chunk.columns:
+        if col in NUMERIC_OBSERVATION_COLUMNS:
+            continue
+        codes, uniques = pd.factorize(chunk[col])
+        if not len(codes) or codes.min() < 0:  # empty, or has NULLs: leave it
+            continue
+        canonical = np.array([pool.setdefault(u, u) for u in uniques], dtype=object)
+        chunk[col] = pd.Series(canonical.take(codes), index=chunk.index, dtype=chunk[col].dtype)
+    return chunk
+
+
+def release_memory() -> None:
+    """Hand freed heap back to the OS (glibc's malloc_trim): after a reload or an upload, a worker's
+    RSS otherwise stays at its peak. Does nothing where there is no glibc."""
+    global _MALLOC_TRIM
+    if _MALLOC_TRIM is None:
+        try:
+            _MALLOC_TRIM = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _MALLOC_TRIM = False
+    if _MALLOC_TRIM:
+        _MALLOC_TRIM(0)
+
+
+_MALLOC_TRIM = None
+_READ_CHUNK = 50_000
+
+
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -74,8 +126,10 @@ def _current(table, version: int):
 
 
 def _records(frame: pd.DataFrame, columns) -> list[dict]:
-    out = frame.reindex(columns=list(columns)).astype(object)
-    return out.where(out.notna(), None).to_dict("records")
+    columns = list(columns)
+    out = frame.reindex(columns=columns).astype(object)  # Python scalars, as to_dict("records") gives
+    out = out.where(out.notna(), None)
+    return [dict(zip(columns, row)) for row in out.itertuples(index=False, name=None)]
 
 
 class Store:
@@ -203,7 +257,13 @@ class Store:
 
     def load_dataset_in(self, conn, version: int) -> Dataset:
         cat = pd.read_sql(select(*[indicators.c[c] for c in INDICATOR_COLUMNS]).where(_current(indicators, version)).order_by(indicators.c.row_id), conn)
-        obs = pd.read_sql(select(*[observations.c[c] for c in OBSERVATION_COLUMNS]).where(_current(observations, version)), conn)
+        query = select(*[observations.c[c] for c in OBSERVATION_COLUMNS]).where(_current(observations, version))
+        # In chunks, each distinct string kept once: a million rows read at once take ~1.4 GB for a moment
+        # (every cell its own str, every row a tuple) to end as ~250 MB.
+        pool: dict = {}
+        parts = [_pooled(chunk, pool) for chunk in pd.read_sql(query, conn, chunksize=_READ_CHUNK)]
+        obs = pd.concat(parts, ignore_index=True) if len(parts) > 1 else (parts[0] if parts else pd.DataFrame(columns=list(OBSERVATION_COLUMNS)))
+        del parts
         for col in NUMERIC_OBSERVATION_COLUMNS:
             obs[col] = pd.to_numeric(obs[col], errors="coerce").astype("float64")
         return build_from_typed(cat, obs, version)
@@ -227,6 +287,8 @@ class StoreSource:
         if dataset is None or dataset.version != version:
             with self._lock:
                 if self._dataset is None or self._dataset.version != version:
+                    self._dataset = None  # nobody is served the old version now: let it go before loading
                     self._dataset = self.store.load_dataset(version)
+                    release_memory()
                 dataset = self._dataset
         return dataset

@@ -21,7 +21,7 @@ from data.changes import summarise
 from data.dataset import build_from_typed
 from data.importer import catalogue_with, read_upload
 from data.schema import INDICATOR_COLUMNS, OBSERVATION_COLUMNS
-from data.store import Store
+from data.store import Store, release_memory
 from data.store_tables import uploads
 
 READING, VALIDATING, COMPARING, READY, INVALID, PUBLISHED, FAILED = (
@@ -92,6 +92,8 @@ def process(store: Store, upload_id: str, content: bytes, file_name: str) -> dic
     except Exception as exc:  # noqa: BLE001 - recorded for the user; the store is unchanged
         _set(store, upload_id, stage=FAILED, progress=1.0,
              errors_json=json.dumps([{"row": None, "column": None, "message": f"could not process the file: {exc}"}]))
+    finally:
+        release_memory()  # a big file's rows are garbage now: give the worker's peak back
     return get_job(store, upload_id)
 
 
@@ -126,4 +128,6 @@ def publish_job(store: Store, upload_id: str, user: str) -> int:
     typed = _typed(store.load_dataset(row["base_version"]).indicators, rows, new_indicators)
     version = store.publish(typed, new_indicators, user=user, file_name=row["file_name"], sha256=row["sha256"], base_version=row["base_version"])
     _set(store, upload_id, stage=PUBLISHED, published_version=version, payload=None)
+    del rows, typed
+    release_memory()
     return version

@@ -1,0 +1,300 @@
+"""The measurements: callback replay, concurrent clients, uploads, the parse floor, RSS."""
+from __future__ import annotations
+
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import requests
+
+UPDATE_PATH = "/_dash-update-component"
+# What headless Chromium 1xx sends over plain HTTP (page_weight records the real one and the run uses it).
+DEFAULT_ACCEPT_ENCODING = "gzip, deflate, br, zstd"
+OK = (200, 204)  # 204: the callback raised PreventUpdate
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100) of a non-empty list."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, int(round(q / 100 * len(ordered) + 0.5)) - 1))
+    return ordered[k]
+
+
+def stats_ms(seconds: list[float]) -> dict:
+    ms = [s * 1000 for s in seconds]
+    return {"n": len(ms), "p50": percentile(ms, 50), "p95": percentile(ms, 95), "p99": percentile(ms, 99),
+            "mean": statistics.fmean(ms) if ms else float("nan"), "max": max(ms) if ms else float("nan")}
+
+
+def _session(accept_encoding: str) -> requests.Session:
+    s = requests.Session()
+    s.headers.update({"Accept-Encoding": accept_encoding, "Accept": "application/json",
+                      "Content-Type": "application/json"})
+    return s
+
+
+def post_chain(session: requests.Session, base_url: str, chain: list[bytes], timeout: float = 120) -> tuple[list[float], list[int]]:
+    """POST each body of a chain in order (as the renderer does): per-request seconds and statuses."""
+    times, statuses = [], []
+    for body in chain:
+        t0 = time.perf_counter()
+        r = session.post(base_url + UPDATE_PATH, data=body, timeout=timeout)
+        _ = r.content
+        times.append(time.perf_counter() - t0)
+        statuses.append(r.status_code)
+    return times, statuses
+
+
+def encode_chain(chain: list[dict]) -> list[bytes]:
+    return [json.dumps(body, separators=(",", ":")).encode() for body in chain]
+
+
+def replay(base_url: str, chain: list[dict], n: int, max_seconds: float, accept_encoding: str,
+           warmup: int = 10) -> dict:
+    """One client, keep-alive, the chain n times in a row (or until max_seconds): latency of the whole chain."""
+    bodies = encode_chain(chain)
+    session = _session(accept_encoding)
+    first_times, _ = post_chain(session, base_url, bodies)  # the first on this worker: caches cold
+    for _ in range(warmup):
+        post_chain(session, base_url, bodies)
+    totals, per_request, errors, statuses_seen = [], [[] for _ in bodies], 0, {}
+    deadline = time.perf_counter() + max_seconds
+    while len(totals) < n and time.perf_counter() < deadline:
+        times, statuses = post_chain(session, base_url, bodies)
+        totals.append(sum(times))
+        for i, t in enumerate(times):
+            per_request[i].append(t)
+        for s in statuses:
+            statuses_seen[s] = statuses_seen.get(s, 0) + 1
+        errors += sum(s not in OK for s in statuses)
+    return {"chain": stats_ms(totals), "first_ms": sum(first_times) * 1000, "requests": [stats_ms(p) for p in per_request], "errors": errors,
+            "statuses": {str(k): v for k, v in statuses_seen.items()}, "chain_length": len(bodies),
+            "outputs": [b.get("output", "")[:80] for b in chain]}
+
+
+def throughput(base_url: str, chains: dict[str, list[dict]], clients: int, seconds: float, accept_encoding: str,
+               timeout: float = 30.0, think: float = 0.0) -> dict:
+    """`clients` threads, each a keep-alive session, for `seconds`: GET / and the action chains, at random,
+    `think` seconds between one action and the next (0: none, every client always waiting on the server)."""
+    steps = [("GET /", None)] + [(name, encode_chain(chain)) for name, chain in chains.items()]
+    latencies: list[float] = []
+    errors = [0]
+    error_kinds: dict[str, int] = {}
+    lock = threading.Lock()
+    start_gate = threading.Barrier(clients + 1)
+    stop_at = [0.0]
+
+    def client(seed: int) -> None:
+        rng = random.Random(seed)
+        session = _session(accept_encoding)
+        mine, my_errors, kinds = [], 0, {}
+        start_gate.wait()
+        while time.perf_counter() < stop_at[0]:
+            name, bodies = rng.choice(steps)
+            for body in ([None] if bodies is None else bodies):
+                t0 = time.perf_counter()
+                try:
+                    if body is None:
+                        r = session.get(base_url + "/", timeout=timeout, headers={"Accept": "text/html"})
+                    else:
+                        r = session.post(base_url + UPDATE_PATH, data=body, timeout=timeout)
+                    _ = r.content
+                    status = r.status_code
+                except requests.RequestException as exc:
+                    status = type(exc).__name__
+                mine.append(time.perf_counter() - t0)
+                if status not in OK:
+                    my_errors += 1
+                    kinds[str(status)] = kinds.get(str(status), 0) + 1
+                    break
+            if think > 0:
+                time.sleep(think * rng.uniform(0.5, 1.5))
+        with lock:
+            latencies.extend(mine)
+            errors[0] += my_errors
+            for k, v in kinds.items():
+                error_kinds[k] = error_kinds.get(k, 0) + v
+
+    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
+    for t in threads:
+        t.start()
+    me = psutil.Process()
+    cpu0 = sum(me.cpu_times()[:2])
+    t0 = time.perf_counter()
+    stop_at[0] = t0 + seconds
+    start_gate.wait()
+    for t in threads:
+        t.join(timeout=seconds + timeout + 30)
+    elapsed = time.perf_counter() - t0
+    s = stats_ms(latencies)
+    return {"clients": clients, "seconds": elapsed, "think_s": think, "requests": len(latencies), "rps": len(latencies) / elapsed,
+            "p50_ms": s["p50"], "p95_ms": s["p95"], "p99_ms": s["p99"], "max_ms": s["max"],
+            "errors": errors[0], "error_kinds": error_kinds,
+            # The clients share the 2 CPUs with the server: what they used of them.
+            "client_cpu_s": sum(me.cpu_times()[:2]) - cpu0}
+
+
+class RssSampler:
+    """Samples the RSS of a set of processes (the gunicorn workers) every `interval` seconds, in a thread."""
+
+    def __init__(self, pids_fn, interval: float = 0.05):
+        self.pids_fn = pids_fn
+        self.interval = interval
+        self.peak_by_pid: dict[int, int] = {}
+        self.peak_sum = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        procs: dict[int, psutil.Process] = {}
+        while not self._stop.is_set():
+            total = 0
+            for pid in self.pids_fn():
+                try:
+                    p = procs.get(pid) or procs.setdefault(pid, psutil.Process(pid))
+                    rss = p.memory_info().rss
+                except psutil.NoSuchProcess:
+                    continue
+                total += rss
+                if rss > self.peak_by_pid.get(pid, 0):
+                    self.peak_by_pid[pid] = rss
+            self.peak_sum = max(self.peak_sum, total)
+            self._stop.wait(self.interval)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def peak_worker(self) -> int:
+        return max(self.peak_by_pid.values(), default=0)
+
+
+def editor_token(database_url: str) -> str:
+    """An editor account and API token in the server's store (as `flask users create` + `tokens create` would)."""
+    from data.store import make_engine
+    from data.users import create_token, create_user, get_user_by_email
+
+    engine = make_engine(database_url)
+    try:
+        email = "bench@example.org"
+        if get_user_by_email(engine, email) is None:
+            create_user(engine, email, "bench-password-not-secret", "editor")
+        return create_token(engine, email)
+    finally:
+        engine.dispose()
+
+
+def upload(server, token: str, path: Path, rows: int) -> dict:
+    """POST the file to /api/uploads (validate + preview), then publish it; times, rows/s and workers' peak RSS."""
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {token}"
+    out: dict = {"rows": rows, "file_bytes": path.stat().st_size, "file": path.name}
+    with RssSampler(server.worker_pids) as sampler:
+        t0 = time.perf_counter()
+        with open(path, "rb") as f:
+            r = session.post(server.url + "/api/uploads", files={"file": (path.name, f, "text/csv")}, timeout=3600)
+        t1 = time.perf_counter()
+        body = r.json()
+        if r.status_code != 200 or not body.get("valid"):
+            raise RuntimeError(f"upload refused ({r.status_code}): {json.dumps(body)[:2000]}")
+        p = session.post(server.url + f"/api/uploads/{body['upload_id']}/publish", timeout=3600)
+        t2 = time.perf_counter()
+        if p.status_code != 200:
+            raise RuntimeError(f"publish failed ({p.status_code}): {p.text[:2000]}")
+    out.update(validate_preview_s=t1 - t0, publish_s=t2 - t1, total_s=t2 - t0, rows_per_s=rows / (t2 - t0),
+               summary={k: v for k, v in body["summary"].items() if k != "changes"} | {"new_indicators": len(body["summary"].get("new_indicators", []))},
+               data_version=p.json()["data_version"], peak_worker_rss=sampler.peak_worker, peak_workers_rss_sum=sampler.peak_sum)
+    # Each worker reloads the new version on its next request: time that, and its memory.
+    with RssSampler(server.worker_pids) as sampler:
+        t3 = time.perf_counter()
+        reload_times = []
+        for _ in range(3):
+            results: list[float] = []
+
+            def hit():
+                t = time.perf_counter()
+                requests.get(server.url + "/healthz", timeout=3600)
+                results.append(time.perf_counter() - t)
+
+            threads = [threading.Thread(target=hit) for _ in range(2)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            reload_times.append(max(results))
+        out.update(reload_s=reload_times[0], reload_wall_s=time.perf_counter() - t3, reload_peak_worker_rss=sampler.peak_worker)
+    return out
+
+
+FLOOR_SITE = Path(__file__).resolve().parent / ".work" / "floor-site"
+FLOOR_REQUIREMENTS = Path(__file__).resolve().parent / "requirements-floor.txt"
+
+_FLOOR_SCRIPT = """
+import sys, time, json
+import pyarrow, pyarrow.csv as pacsv
+best = float("inf")
+for _ in range(int(sys.argv[2])):
+    t0 = time.perf_counter()
+    table = pacsv.read_csv(sys.argv[1])
+    best = min(best, time.perf_counter() - t0)
+print(json.dumps({"seconds": best, "rows": table.num_rows, "columns": table.num_columns,
+                  "engine": "pyarrow " + pyarrow.__version__ + " read_csv"}))
+"""
+
+_PANDAS_FLOOR_SCRIPT = """
+import sys, time, json
+import pandas as pd
+best = float("inf")
+for _ in range(int(sys.argv[2])):
+    t0 = time.perf_counter()
+    frame = pd.read_csv(sys.argv[1], dtype=str, keep_default_na=False, engine="c")
+    best = min(best, time.perf_counter() - t0)
+print(json.dumps({"seconds": best, "rows": len(frame), "columns": frame.shape[1],
+                  "engine": "pandas " + pd.__version__ + " read_csv(engine='c') (pyarrow unavailable)"}))
+"""
+
+
+def ensure_floor_site() -> bool:
+    """pyarrow in bench/.work/floor-site (pip --target, --no-deps), kept out of the app's venv."""
+    if (FLOOR_SITE / "pyarrow" / "__init__.py").exists():
+        return True
+    try:
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(FLOOR_SITE),
+                        "-r", str(FLOOR_REQUIREMENTS)], check=True, timeout=600)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return (FLOOR_SITE / "pyarrow" / "__init__.py").exists()
+
+
+def parse_floor(path: Path, repeat: int = 1) -> dict:
+    """pyarrow.csv.read_csv of the same file (in a subprocess that alone sees pyarrow): the least a CSV parse costs here."""
+    if ensure_floor_site():
+        env = dict(os.environ, PYTHONPATH=str(FLOOR_SITE))
+        script = _FLOOR_SCRIPT
+    else:
+        env, script = dict(os.environ), _PANDAS_FLOOR_SCRIPT
+    out = subprocess.run([sys.executable, "-c", script, str(path), str(repeat)], env=env, capture_output=True,
+                         text=True, timeout=1800)
+    if out.returncode != 0:
+        raise RuntimeError(f"parse floor failed: {out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def worker_rss(server) -> dict:
+    rss = server.rss()
+    workers = list(rss["workers"].values())
+    return {"per_worker": workers, "max_worker": max(workers, default=0), "sum_workers": sum(workers), "master": rss["master"]}

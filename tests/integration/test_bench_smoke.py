@@ -1,0 +1,49 @@
+"""CI smoke of the benchmark suite (issue 6): `python -m bench --smoke` runs end to end on the bundled data.
+
+It asserts that every measure is there with a number; nothing about how fast anything is
+(the machine is shared, so times say nothing in CI). The full suite is `make bench`.
+"""
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+ACTIONS = ("explore_indicator", "explore_compare", "overview_year")
+SMOKE_KEYS = (
+    "floor_callback_p50_ms@floor",
+    "floor_callback_p95_ms@floor",
+    "cold_start_s@bundled",
+    "cold_start_existing_store_s@bundled",
+    "first_page_load_bytes@bundled",
+    "first_page_load_all_bytes@bundled",
+    *(f"callback_{q}_ms.{a}@bundled" for a in ACTIONS for q in ("p50", "p95", "first")),
+    "rss_per_worker_mb@bundled",
+    "throughput_rps@bundled",
+    "throughput_p95_ms@bundled",
+    "throughput_errors@bundled",
+    "upload_s@bundled+2k",
+    "upload_rows_per_s@bundled+2k",
+    "upload_peak_worker_rss_mb@bundled+2k",
+    "parse_floor_s@bundled+2k",
+)
+
+
+def test_bench001_smoke_run_writes_every_measure_as_a_number(tmp_path):
+    out = tmp_path / "results.json"
+    run = subprocess.run([sys.executable, "-m", "bench", "--smoke", "--out", str(out)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-4000:]
+    results = json.loads(out.read_text())
+    measures = results["measures"]
+    missing = [k for k in SMOKE_KEYS if k not in measures]
+    assert not missing, f"measures missing: {missing}"
+    for key in SMOKE_KEYS:
+        value = measures[key]["value"]
+        assert isinstance(value, (int, float)) and math.isfinite(value), (key, measures[key])
+    assert results["meta"]["smoke"] is True and len(results["meta"]["loadavg_start"]) == 3
+    assert "| measure | scale | value | target | floor | ratio | pass |" in run.stdout
