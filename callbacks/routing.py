@@ -14,7 +14,7 @@ from data.dataset import DEFAULT_REPORTING_YEAR
 from layouts.explore import explore_page
 from layouts.login import login_page
 from layouts.upload import sign_in_prompt, upload_page, versions_page
-from layouts.overview import overview_page, reporting_years
+from layouts.overview import cached_reporting_years, overview_page
 
 
 def reporting_year_from(search: str | None, years: list[str]) -> str:
@@ -26,7 +26,7 @@ def render_page(pathname: str | None, search: str | None):
     dataset = current_dataset()
     path = (pathname or "/").rstrip("/") or "/"
     if path == "/":
-        page = overview_page(dataset, reporting_year_from(search, reporting_years(dataset)))
+        page = overview_page(dataset, reporting_year_from(search, cached_reporting_years(dataset)))
     elif path == "/explore":
         page = explore_page(dataset, normalise(dataset, parse_query(search)))
     elif path == "/spotlight" or path.startswith("/spotlight/"):

@@ -265,7 +265,7 @@ def test_fast015_overview_sections_built_once_per_version_and_year(bundled):
 
     import plotly
 
-    from callbacks.overview import _sections, _years
+    from layouts.overview import cached_reporting_years as _years, cached_sections as _sections
     from layouts.overview import overview_sections, reporting_years
 
     assert _years(bundled) == reporting_years(bundled)
