@@ -8,7 +8,7 @@ from callbacks import ids
 from callbacks.context import current_dataset
 from callbacks.explore_state import ExploreState, control_value, normalise, parse_query, state_value, to_query
 from data.export import to_csv
-from layouts.explore import STATE_STORE, card_rows, control_options, explore_results, results_announcement
+from layouts.explore import card_rows, control_options, explore_results, results_announcement
 
 CONTROLS = (ids.EX_SET, ids.EX_AGE, ids.EX_INDICATORS, ids.EX_AREAS, ids.EX_FROM, ids.EX_TO, ids.EX_MODE, ids.EX_PERIOD_A, ids.EX_PERIOD_B)
 
@@ -61,20 +61,20 @@ def register(app) -> None:
         Output(ids.EX_PERIOD_B, "options"),
         Output(ids.EX_COMPARE_FIELDS, "hidden"),
         Output(ids.EX_URL, "search", allow_duplicate=True),
-        Output(STATE_STORE, "data"),
+        Output(ids.EX_STATE, "data"),
         Input(ids.EX_URL, "search"),
         *[Input(c, "value") for c in CONTROLS],
-        State(STATE_STORE, "data"),
+        State(ids.EX_STATE, "data"),
         prevent_initial_call=True,
     )(sync_state)
     app.callback(
         Output(ids.EX_RESULTS, "children"),
         Output(ids.EX_STATUS, "children"),
-        Input(STATE_STORE, "data"),
+        Input(ids.EX_STATE, "data"),
     )(render_results)
     app.callback(
         Output({"type": ids.CARD_DOWNLOAD, "index": MATCH}, "data"),
         Input({"type": ids.CARD_DOWNLOAD_BUTTON, "index": MATCH}, "n_clicks"),
-        State(STATE_STORE, "data"),
+        State(ids.EX_STATE, "data"),
         prevent_initial_call=True,
     )(download)

@@ -22,6 +22,7 @@ EX_PERIOD_A = "explore-period-a"
 EX_PERIOD_B = "explore-period-b"
 EX_COMPARE_FIELDS = "explore-compare-fields"
 EX_RESULTS = "explore-results"
+EX_STATE = "explore-state"  # the normalised view state the results are drawn from
 EX_STATUS = "explore-status"  # polite live region announcing what the results show
 
 # Pattern-matching ids for the per-indicator cards
@@ -54,3 +55,14 @@ NOTES_TOPIC_INDICATORS = "notes-topic-indicators"
 NOTES_TOPIC_ORDER = "notes-topic-order"
 NOTES_TOPIC_SAVE = "notes-topic-save"
 NOTES_TOPIC_STATUS = "notes-topic-status"
+
+# Upload page and version history (prefixes "upload-"/"versions-" are guarded: editors only)
+UP_POLL = "upload-poll"
+UP_JOB = "upload-job-id"
+UP_PROGRESS = "upload-progress"
+UP_PREVIEW = "upload-preview"
+UP_PUBLISH = "upload-publish-button"
+UP_PUBLISH_RESULT = "upload-publish-result"
+VERSIONS_TABLE = "versions-table"
+VERSIONS_RESULT = "versions-result"
+VERSIONS_RESTORE = "versions-restore"

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dash import ALL, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
+from callbacks import ids
 from callbacks.auth import current_editor
 from callbacks.context import current_store
 from data.store import PublishConflict
@@ -56,23 +57,23 @@ def restore(n_clicks):
 
 def register(app) -> None:
     app.callback(
-        Output(ui.PROGRESS, "children"),
-        Output(ui.PREVIEW, "children"),
-        Output(ui.PUBLISH, "hidden"),
-        Output(ui.POLL, "disabled"),
-        Input(ui.POLL, "n_intervals"),
-        State(ui.JOB, "data"),
+        Output(ids.UP_PROGRESS, "children"),
+        Output(ids.UP_PREVIEW, "children"),
+        Output(ids.UP_PUBLISH, "hidden"),
+        Output(ids.UP_POLL, "disabled"),
+        Input(ids.UP_POLL, "n_intervals"),
+        State(ids.UP_JOB, "data"),
     )(poll)
     app.callback(
-        Output(ui.PUBLISH_RESULT, "children"),
-        Output(ui.PUBLISH, "hidden", allow_duplicate=True),
-        Input(ui.PUBLISH, "n_clicks"),
-        State(ui.JOB, "data"),
+        Output(ids.UP_PUBLISH_RESULT, "children"),
+        Output(ids.UP_PUBLISH, "hidden", allow_duplicate=True),
+        Input(ids.UP_PUBLISH, "n_clicks"),
+        State(ids.UP_JOB, "data"),
         prevent_initial_call=True,
     )(publish)
     app.callback(
-        Output(ui.VERSIONS_RESULT, "children"),
-        Output(ui.VERSIONS_TABLE, "children"),
-        Input({"type": ui.RESTORE, "index": ALL}, "n_clicks"),
+        Output(ids.VERSIONS_RESULT, "children"),
+        Output(ids.VERSIONS_TABLE, "children"),
+        Input({"type": ids.VERSIONS_RESTORE, "index": ALL}, "n_clicks"),
         prevent_initial_call=True,
     )(restore)

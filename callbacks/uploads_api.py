@@ -18,7 +18,7 @@ from callbacks.auth import csrf_token_valid, current_editor, editor_required
 from callbacks.context import current_store
 from data.store import PublishConflict
 from data.template import template_csv
-from data.upload_jobs import FINISHED, create_job, get_job, process, publish_job
+from data.upload_jobs import create_job, get_job, process, publish_job
 
 uploads_api = Blueprint("uploads_api", __name__)
 
@@ -112,5 +112,3 @@ def page_upload_start():
 def template_download():
     return Response(template_csv(), mimetype="text/csv", headers={"Content-Disposition": "attachment; filename=cyscp-template.csv"})
 
-
-__all__ = ["uploads_api", "FINISHED"]

@@ -17,7 +17,6 @@ from data.views import (
 from layouts.charts import bar_figure, trend_figure
 from layouts.components import about_panel, data_table, details, display_name, status_block
 
-STATE_STORE = "explore-state"
 
 
 def _options(values, labels=None, blank: str | None = None) -> list[dict]:
@@ -105,7 +104,7 @@ def explore_page(dataset: Dataset, state: ExploreState) -> html.Div:
             dcc.Location(id=ids.EX_URL, refresh=False),
             html.H1("Explore indicators"),
             html.P("Filter by indicator set, age band, indicator, area and years. The address bar keeps your view: copy it to share exactly what you see.", className="lead"),
-            dcc.Store(id=STATE_STORE, data=state.to_dict()),
+            dcc.Store(id=ids.EX_STATE, data=state.to_dict()),
             html.Div(
                 [
                     html.Div(filters, className="col-lg-4 col-xl-3"),

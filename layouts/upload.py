@@ -4,12 +4,11 @@ from __future__ import annotations
 import pandas as pd
 from dash import dcc, html
 
+from callbacks import ids
+
 from data.upload_jobs import INVALID, READY, STAGE_LABELS
 from layouts.components import data_table
 
-POLL, JOB, PROGRESS, PREVIEW, PUBLISH, PUBLISH_RESULT = (
-    "upload-poll", "upload-job-id", "upload-progress", "upload-preview", "upload-publish-button", "upload-publish-result")
-VERSIONS_TABLE, VERSIONS_RESULT, RESTORE = "versions-table", "versions-result", "versions-restore"
 
 
 def sign_in_prompt(path: str) -> html.Div:
@@ -49,12 +48,12 @@ def upload_page(job_id: str | None, error: str | None, csrf_token: str) -> html.
     if job_id:
         children.append(html.Section([
             html.H2("Your file"),
-            dcc.Store(id=JOB, data=job_id),
-            dcc.Interval(id=POLL, interval=700, n_intervals=0),
-            html.Div(id=PROGRESS, role="status"),
-            html.Div(id=PREVIEW),
-            html.Button("Publish", id=PUBLISH, className="btn btn-primary", hidden=True, n_clicks=0),
-            html.Div(id=PUBLISH_RESULT, role="status"),
+            dcc.Store(id=ids.UP_JOB, data=job_id),
+            dcc.Interval(id=ids.UP_POLL, interval=700, n_intervals=0),
+            html.Div(id=ids.UP_PROGRESS, role="status"),
+            html.Div(id=ids.UP_PREVIEW),
+            html.Button("Publish", id=ids.UP_PUBLISH, className="btn btn-primary", hidden=True, n_clicks=0),
+            html.Div(id=ids.UP_PUBLISH_RESULT, role="status"),
         ], className="upload-job"))
     children.append(html.P(html.A("Version history and rollback", href="/versions")))
     return html.Div(children)
@@ -111,7 +110,7 @@ def versions_table(versions: list[dict]) -> html.Table:
     for i, v in enumerate(versions):
         what = v["action"] + (f" of version {v['restored_from']}" if v.get("restored_from") else "")
         counts = f"+{v['rows_added']} added, {v['rows_changed']} changed, {v['rows_removed']} removed"
-        button = "" if i == 0 else html.Button(f"Restore version {v['version']}", id={"type": RESTORE, "index": v["version"]},
+        button = "" if i == 0 else html.Button(f"Restore version {v['version']}", id={"type": ids.VERSIONS_RESTORE, "index": v["version"]},
                                                className="btn btn-outline-primary btn-sm", n_clicks=0)
         rows.append(html.Tr([html.Th(str(v["version"]), scope="row"), html.Td(v["created_at"][:19].replace("T", " ")),
                              html.Td(v["created_by"]), html.Td(what), html.Td(v.get("file_name") or ""),
@@ -125,6 +124,6 @@ def versions_page(versions: list[dict]) -> html.Div:
         html.H1("Version history"),
         html.P("Each publish or rollback makes a new version; nothing is overwritten. Restoring an older version "
                "makes its data current again, as a new version.", className="lead"),
-        html.Div(id=VERSIONS_RESULT, role="status"),
-        html.Div(versions_table(versions), id=VERSIONS_TABLE),
+        html.Div(id=ids.VERSIONS_RESULT, role="status"),
+        html.Div(versions_table(versions), id=ids.VERSIONS_TABLE),
     ])

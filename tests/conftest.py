@@ -15,6 +15,7 @@ import itertools  # noqa: E402
 
 import pytest  # noqa: E402
 
+from data.store import Store  # noqa: E402
 from tests.postgres import PostgresServer  # noqa: E402
 
 _db_names = itertools.count(1)
@@ -35,3 +36,12 @@ def store_url(request, tmp_path):
         return f"sqlite:///{tmp_path / 'store.sqlite3'}"
     server = request.getfixturevalue("postgres_server")
     return server.create_database(f"t{next(_db_names)}")
+
+
+@pytest.fixture
+def store(store_url):
+    """A migrated and seeded store on each of the two databases."""
+    s = Store(store_url)
+    s.setup()
+    yield s
+    s.engine.dispose()

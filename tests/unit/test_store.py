@@ -6,7 +6,7 @@ import pytest
 
 from data.dataset import load_bundled
 from data.status import PENDING, indicator_status
-from data.store import PublishConflict, Store, StoreSource
+from data.store import PublishConflict, StoreSource
 
 NO_NEW_INDICATORS = pd.DataFrame(columns=["id"])
 
@@ -17,14 +17,6 @@ def reception_2324(value: float) -> pd.DataFrame:
     row = base[(base["indicator_id"] == "reception-overweight") & (base["period"] == "22/23")].copy()
     row["period"], row["period_type"], row["value"], row["source"] = "23/24", "academic year", value, "test upload"
     return row
-
-
-@pytest.fixture
-def store(store_url):
-    s = Store(store_url)
-    s.setup()
-    yield s
-    s.engine.dispose()
 
 
 def test_sto001_first_start_seeds_the_bundle_and_a_second_adds_nothing(store):

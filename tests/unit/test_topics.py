@@ -118,12 +118,6 @@ def test_spt004_a_new_adverse_value_moves_to_the_top(bundled):
 
 # -- the store ------------------------------------------------------------------------
 
-@pytest.fixture
-def store(store_url):
-    s = Store(store_url)
-    s.setup()
-    yield s
-    s.engine.dispose()
 
 
 def test_spt005_migration_adds_the_tables_and_setup_seeds_them_once(store):
