@@ -8,7 +8,7 @@ from callbacks import ids
 from callbacks.context import current_dataset
 from callbacks.explore_state import ExploreState, control_value, normalise, parse_query, state_value, to_query
 from data.export import to_csv
-from layouts.explore import card_rows, control_options, explore_results, results_announcement
+from layouts.explore import cached_results, card_rows, control_options, results_announcement
 
 CONTROLS = (ids.EX_SET, ids.EX_AGE, ids.EX_INDICATORS, ids.EX_AREAS, ids.EX_FROM, ids.EX_TO, ids.EX_MODE, ids.EX_PERIOD_A, ids.EX_PERIOD_B)
 
@@ -40,7 +40,7 @@ def sync_state(search, set_name, age, indicators, areas, start, end, mode, a, b,
 def render_results(state_dict):
     dataset = current_dataset()
     state = ExploreState.from_dict(state_dict)
-    return explore_results(dataset, state), results_announcement(state)
+    return cached_results(dataset, state), results_announcement(state)
 
 
 def download(n_clicks, state_dict):

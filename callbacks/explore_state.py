@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, replace
 from urllib.parse import parse_qs, urlencode
 
 from data.dataset import ENGLAND, HOME_AREA, Dataset
+from data.memo import remember
 from data.views import periods_of
 
 MODES = {"trend": "Trend over time", "compare": "Compare two periods", "england": "Compare with England"}
@@ -100,7 +101,12 @@ def periods_for(dataset: Dataset, state: ExploreState) -> list[str]:
 
 
 def normalise(dataset: Dataset, state: ExploreState) -> ExploreState:
-    """Any state (a pasted URL, a half-changed form) -> a valid one, filling sensible defaults."""
+    """Any state (a pasted URL, a half-changed form) -> a valid one, filling sensible defaults.
+    Worked out once per data version and state (states are frozen, so they are their own key)."""
+    return remember(dataset._cache, "normalised_state", state, lambda: _normalise(dataset, state), maxsize=512)
+
+
+def _normalise(dataset: Dataset, state: ExploreState) -> ExploreState:
     sets = dataset.sets
     set_name = state.set if state.set in sets else ""
     if not state.set and not state.indicators and DEFAULT_SET in sets:

@@ -47,7 +47,9 @@ def database_url(url: str | None = None) -> str:
     return url
 
 
-def make_engine(url: str | None = None) -> Engine:
+def make_engine(url: str | None = None, *, writer: bool = True) -> Engine:
+    """An engine on the store. SQLite writers take the write lock at BEGIN; readers (writer=False) do not,
+    so with WAL a page request reads the last committed version while a long publish is running."""
     url = database_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
@@ -60,10 +62,11 @@ def make_engine(url: str | None = None) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
-        @event.listens_for(engine, "begin")
-        def _sqlite_begin(conn):
-            # Take the write lock at BEGIN so two publishers serialise instead of deadlocking.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if writer:
+            @event.listens_for(engine, "begin")
+            def _sqlite_begin(conn):
+                # Take the write lock at BEGIN so two publishers serialise instead of deadlocking.
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
@@ -100,10 +103,55 @@ def _pooled(chunk: pd.DataFrame, pool: dict) -> pd.DataFrame:
     return chunk
 
 
+class _CompactColumns:
+    """Observation chunks gathered column by column: text as int32 codes into one list of distinct values
+    per column (NULL: -1), numbers as float64; the text of a million rows is never held as pointers."""
+
+    def __init__(self):
+        self.codes: dict[str, list] = {c: [] for c in OBSERVATION_COLUMNS if c not in NUMERIC_OBSERVATION_COLUMNS}
+        self.index: dict[str, dict] = {c: {} for c in self.codes}
+        self.numbers: dict[str, list] = {c: [] for c in NUMERIC_OBSERVATION_COLUMNS}
+
+    def add(self, chunk: pd.DataFrame) -> None:
+        for col, parts in self.codes.items():
+            codes, uniques = pd.factorize(chunk[col])  # NULL -> -1
+            index = self.index[col]
+            known = np.array([index.setdefault(u, len(index)) for u in uniques] + [-1], dtype=np.int32)
+            parts.append(known[codes])  # code -1 takes the last entry: -1
+        for col, parts in self.numbers.items():
+            parts.append(pd.to_numeric(chunk[col], errors="coerce").astype("float64").to_numpy())
+
+    def frame(self) -> pd.DataFrame:
+        out = {}
+        for col in OBSERVATION_COLUMNS:
+            if col in self.numbers:
+                out[col] = np.concatenate(self.numbers[col]) if self.numbers[col] else np.array([], dtype="float64")
+            else:
+                codes = np.concatenate(self.codes[col]) if self.codes[col] else np.array([], dtype=np.int32)
+                out[col] = pd.Categorical.from_codes(codes, categories=pd.Index(list(self.index[col]), dtype=object))
+        return pd.DataFrame(out)
+
+
+def _malloc_settings() -> None:
+    """Arrays of 1 MB or more straight from mmap, so freeing one hands it back at once: with glibc's default
+    (a threshold that rises to 32 MB after the first big free) every 1M-row temporary of a request (a mask,
+    a filtered copy) lands on the heap, which then stays at its high-water mark (~+170 MB at 1M rows)."""
+    global _MALLOPT_DONE
+    if _MALLOPT_DONE:
+        return
+    _MALLOPT_DONE = True
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD (fixing it also stops the dynamic raise)
+    except (OSError, AttributeError):
+        pass
+
+
 def release_memory() -> None:
     """Hand freed heap back to the OS (glibc's malloc_trim): after a reload or an upload, a worker's
     RSS otherwise stays at its peak. Does nothing where there is no glibc."""
     global _MALLOC_TRIM
+    _malloc_settings()
     if _MALLOC_TRIM is None:
         try:
             _MALLOC_TRIM = ctypes.CDLL("libc.so.6").malloc_trim
@@ -114,6 +162,7 @@ def release_memory() -> None:
 
 
 _MALLOC_TRIM = None
+_MALLOPT_DONE = False
 _READ_CHUNK = 50_000
 
 
@@ -136,6 +185,8 @@ class Store:
     def __init__(self, url: str | None = None):
         self.engine = make_engine(url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        # Every request asks for the head version: on SQLite it must not queue behind a writer's lock.
+        self.reader = make_engine(url, writer=False) if self.is_sqlite else self.engine
 
     # -- set-up -----------------------------------------------------------------
     def setup(self, seed_folder: Path = BUNDLED) -> None:
@@ -163,14 +214,17 @@ class Store:
 
     # -- reading ----------------------------------------------------------------
     def head_version(self) -> int | None:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return conn.execute(select(head.c.version).where(head.c.id == 1)).scalar()
 
-    def load_dataset(self, version: int | None = None) -> Dataset:
+    def load_dataset(self, version: int | None = None, *, compact: bool = False) -> Dataset:
+        """One version (default: head). compact: text columns as Categoricals, streamed from the store
+        chunk by chunk (what a worker serves: dataset.prepare_observations(compact=True))."""
+        _malloc_settings()
         with self.engine.connect() as conn:
             version = version or conn.execute(select(head.c.version)).scalar()
             meta = conn.execute(select(data_versions).where(data_versions.c.version == version)).mappings().one()
-            dataset = self.load_dataset_in(conn, version)
+            dataset = self.load_dataset_in(conn, version, compact=compact)
         updated = f"{meta['created_at']:%d %B %Y %H:%M} UTC (version {version}, {meta['action']})"
         return replace(dataset, updated=updated)
 
@@ -255,9 +309,14 @@ class Store:
             self._move_head(conn, current, new)
         return new
 
-    def load_dataset_in(self, conn, version: int) -> Dataset:
+    def load_dataset_in(self, conn, version: int, *, compact: bool = False) -> Dataset:
         cat = pd.read_sql(select(*[indicators.c[c] for c in INDICATOR_COLUMNS]).where(_current(indicators, version)).order_by(indicators.c.row_id), conn)
         query = select(*[observations.c[c] for c in OBSERVATION_COLUMNS]).where(_current(observations, version))
+        if compact:  # chunk by chunk straight into codes: no frame of a million pointers per column, ever
+            columns = _CompactColumns()
+            for chunk in pd.read_sql(query, conn, chunksize=_READ_CHUNK):
+                columns.add(chunk)
+            return build_from_typed(cat, columns.frame(), version, compact=True)
         # In chunks, each distinct string kept once: a million rows read at once take ~1.4 GB for a moment
         # (every cell its own str, every row a tuple) to end as ~250 MB.
         pool: dict = {}
@@ -288,7 +347,7 @@ class StoreSource:
             with self._lock:
                 if self._dataset is None or self._dataset.version != version:
                     self._dataset = None  # nobody is served the old version now: let it go before loading
-                    self._dataset = self.store.load_dataset(version)
+                    self._dataset = self.store.load_dataset(version, compact=True)
                     release_memory()
                 dataset = self._dataset
         return dataset

@@ -9,6 +9,7 @@ from callbacks import ids
 from callbacks.explore_state import ALL, MODES, ExploreState, age_bands, candidates, control_value, periods_for, year_range
 from data.dataset import DEFAULT_REPORTING_YEAR, Dataset
 from data.formatting import format_change, format_percent_change, format_value
+from data.memo import remember
 from data.status import indicator_status
 from data.views import (
     area_totals, breakdown_summary, compare_periods, compare_summary, compare_with_england,
@@ -16,6 +17,7 @@ from data.views import (
 )
 from layouts.charts import bar_figure, trend_figure
 from layouts.components import about_panel, data_table, details, display_name, status_block
+from layouts.serialised import as_sent
 
 
 
@@ -30,7 +32,11 @@ def _field(label: str, control_id: str, control) -> html.Div:
 
 
 def control_options(dataset: Dataset, state: ExploreState) -> dict:
-    """Options of every control for a (normalised) state."""
+    """Options of every control for a (normalised) state; worked out once per data version and state."""
+    return remember(dataset._cache, "control_options", state, lambda: _control_options(dataset, state))
+
+
+def _control_options(dataset: Dataset, state: ExploreState) -> dict:
     names = {i: display_name(n) for i, n in zip(dataset.indicators.index, dataset.indicators["name"])}
     years = year_range(dataset)
     periods = periods_for(dataset, state)
@@ -121,6 +127,20 @@ def explore_results(dataset: Dataset, state: ExploreState, reporting_year: str =
         return [html.P("No indicator matches these filters. Choose another set or age band.")]
     status = indicator_status(dataset, reporting_year)
     return [indicator_card(dataset, ind_id, state, status.loc[ind_id], reporting_year) for ind_id in state.indicators]
+
+
+def cached_results(dataset: Dataset, state: ExploreState, reporting_year: str = DEFAULT_REPORTING_YEAR) -> list:
+    """explore_results as the JSON Dash sends, each card built once per data version and view of it: ticking
+    one more indicator builds one card, and a meeting's shared link is built once per worker."""
+    if not state.indicators:
+        return as_sent(explore_results(dataset, state, reporting_year))
+
+    def card(ind_id: str):
+        key = (ind_id, state.areas, state.start, state.end, state.mode, state.a, state.b, reporting_year)
+        build = lambda: as_sent(indicator_card(dataset, ind_id, state, indicator_status(dataset, reporting_year).loc[ind_id], reporting_year))  # noqa: E731
+        return remember(dataset._cache, "explore_card", key, build)
+
+    return [card(ind_id) for ind_id in state.indicators]
 
 
 def card_rows(dataset: Dataset, indicator_id: str, state: ExploreState) -> pd.DataFrame:

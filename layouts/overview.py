@@ -6,8 +6,6 @@ from urllib.parse import urlencode
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import dcc, html
-from dash.development.base_component import Component
-from plotly.basedatatypes import BaseFigure
 
 from callbacks import ids
 from data.dataset import HOME_AREA, Dataset
@@ -16,6 +14,7 @@ from data.status import OUT_OF_DATE, PENDING, change_direction, indicator_status
 from data.views import NOT_PUBLISHED
 from layouts.charts import sparkline
 from layouts.components import display_name, pending_badge, slug
+from layouts.serialised import as_sent
 
 
 def cached_reporting_years(dataset) -> list[str]:
@@ -27,27 +26,12 @@ def cached_reporting_years(dataset) -> list[str]:
 
 def cached_sections(dataset: Dataset, year: str) -> list:
     """overview_sections, built once per data version and reporting year (a few dozen figures each time
-    otherwise); Dash only reads the components it is given, so one list serves every request and page load."""
+    otherwise) and kept as the plain JSON Dash sends (as_sent), so a request only pays the JSON encoder."""
     key = ("overview_sections", year)
     cached = dataset._cache.get(key)
     if cached is None:
-        cached = dataset._cache[key] = _figures_as_dicts(overview_sections(dataset, year))
+        cached = dataset._cache[key] = as_sent(overview_sections(dataset, year))
     return cached
-
-
-def _figures_as_dicts(tree):
-    """Each graph's Figure replaced by its plain dict, once: Dash's JSON encoder otherwise converts every
-    sparkline Figure again on every request (most of this callback's time). The JSON is the same."""
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (list, tuple)):
-            stack.extend(node)
-        elif isinstance(node, Component):
-            if isinstance(getattr(node, "figure", None), BaseFigure):
-                node.figure = node.figure.to_plotly_json()
-            stack.append(getattr(node, "children", None))
-    return tree
 
 
 def reporting_years(dataset: Dataset) -> list[str]:

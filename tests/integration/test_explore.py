@@ -294,3 +294,36 @@ def test_exp007_download_csv_matches_the_table(dash_duo):
     assert len(records) == len(expected)
     logs = dash_duo.get_logs()
     assert logs == [], console_errors(logs)
+
+
+def test_exp008_charts_draw_with_the_vendored_basic_plotly_and_never_fetch_the_full_bundle(dash_duo):
+    """Page weight (issue 6): assets/vendor/plotly-basic.min.js defines window.Plotly, so dcc.Graph does not
+    fetch Dash's 4.7 MB plotly.min.js. Every trace type the app draws must still draw with it: a trend
+    with error bars, patterned bars, horizontal bars."""
+    from plotly.offline import get_plotlyjs_version
+
+    app = create_app()
+    dash_duo.start_server(app)
+    dash_duo.wait_for_page(explore_url(dash_duo, indicator=["year6-overweight", "reception-overweight"], mode="compare"))
+    wait_for_traces(dash_duo, "year6-overweight", lambda ts: len(ts) == 2 and all(t["type"] == "bar" for t in ts), what="compare bars")
+    dash_duo.wait_for_page(explore_url(dash_duo, set="Training"))
+    dash_duo.wait_for_element("#explore-results section.indicator-card .js-plotly-plot", timeout=WAIT)
+    dash_duo.wait_for_page(explore_url(dash_duo, indicator="year6-overweight"))
+    traces = wait_for_traces(dash_duo, "year6-overweight", lambda ts: bool(ts) and ts[0]["type"] == "scatter", what="the trend")
+    # The bundled rows carry no CIs, but uploaded Fingertips rows do: the bundle must draw error bars too.
+    drawn = dash_duo.driver.execute_async_script("""
+        const done = arguments[arguments.length - 1], div = document.createElement('div');
+        document.body.appendChild(div);
+        Plotly.newPlot(div, [{type: 'scatter', x: [1, 2], y: [3, 4],
+                              error_y: {type: 'data', array: [0.5, 0.5], visible: true}}])
+          .then(() => { const n = div.querySelectorAll('g.errorbar path').length; Plotly.purge(div); div.remove(); done(n); });
+    """)
+    assert drawn == 2, drawn
+    info = dash_duo.driver.execute_script(
+        "return {version: window.Plotly && window.Plotly.version,"
+        " basic: !!document.querySelector('script[src*=\"plotly-basic.min.js\"]'),"
+        " fetched: performance.getEntriesByType('resource').map(e => e.name)};")
+    assert info["basic"] and info["version"] == get_plotlyjs_version()
+    assert not [u for u in info["fetched"] if "plotly.min.js" in u], info["fetched"]
+    logs = dash_duo.get_logs()
+    assert logs == [], console_errors(logs)

@@ -260,10 +260,10 @@ def test_fast014_year_range_is_cached_per_version_and_copied(bundled):
     assert year_range(bundled) == years[:-1] and year_range(bundled)[0] <= year_range(bundled)[-1]
 
 
-def test_fast015_overview_sections_built_once_per_version_and_year(bundled):
+def test_fast015_overview_sections_built_once_per_version_and_year_as_the_json_dash_sends(bundled):
     import json
 
-    import plotly
+    from dash._utils import to_json  # what Dash sends
 
     from layouts.overview import cached_reporting_years as _years, cached_sections as _sections
     from layouts.overview import overview_sections, reporting_years
@@ -272,14 +272,10 @@ def test_fast015_overview_sections_built_once_per_version_and_year(bundled):
     year = _years(bundled)[1]
     first = _sections(bundled, year)
     assert _sections(bundled, year) is first
-    dump = lambda x: json.dumps(x, cls=plotly.utils.PlotlyJSONEncoder, sort_keys=True)  # noqa: E731
-    assert dump(first) == dump(overview_sections(bundled, year))
-    assert dump(first) == dump(_sections(bundled, year))  # serialising it did not change it
-    from dash._utils import to_json  # what Dash sends: the same bytes as from fresh Figures
-
-    assert to_json(first) == to_json(overview_sections(bundled, year))
-    graphs = [g for g in _walk(first) if hasattr(g, "figure")]
-    assert graphs and all(isinstance(g.figure, dict) for g in graphs)
+    assert to_json(first) == to_json(overview_sections(bundled, year))  # the same bytes as from fresh components
+    assert to_json(first) == to_json(_sections(bundled, year))  # serialising it did not change it
+    assert not list(_walk(first))  # no component objects left: plain lists and dicts
+    assert json.loads(json.dumps(first)) == first
 
 
 def _walk(tree):
@@ -391,3 +387,53 @@ def test_fast021_csv_records_as_with_stringio(text):
 
     content = text.encode("utf-8")
     assert new(content) == old(content)
+
+
+def test_fast017_explore_cards_cached_per_view_send_the_same_json(bundled):
+    from dash._utils import to_json
+
+    from callbacks.explore_state import ExploreState, normalise
+    from layouts.explore import cached_results, explore_results
+
+    views = [
+        ExploreState(set="Aged 5-11"),
+        ExploreState(indicators=("year6-overweight", "reception-overweight"), mode="compare"),
+        ExploreState(indicators=("year6-overweight",), mode="england", start="2015"),
+        ExploreState(set="Training"),
+    ]
+    for raw in views:
+        state = normalise(bundled, raw)
+        cached = cached_results(bundled, state)
+        assert to_json(cached) == to_json(explore_results(bundled, state)), raw
+        assert not list(_walk(cached))
+        again = cached_results(bundled, state)
+        assert all(a is b for a, b in zip(again, cached))  # built once per view
+
+
+def test_fast018_a_changed_view_is_not_served_a_stale_card(bundled):
+    from dash._utils import to_json
+
+    from callbacks.explore_state import ExploreState, normalise
+    from layouts.explore import cached_results, explore_results
+
+    trend = normalise(bundled, ExploreState(indicators=("year6-overweight",)))
+    cached_results(bundled, trend)
+    for changed in (
+        ExploreState(indicators=("year6-overweight",), mode="compare"),
+        ExploreState(indicators=("year6-overweight",), areas=("E06000014",)),
+        ExploreState(indicators=("year6-overweight",), start="2019"),
+    ):
+        state = normalise(bundled, changed)
+        assert to_json(cached_results(bundled, state)) == to_json(explore_results(bundled, state)), changed
+        assert to_json(cached_results(bundled, state)) != to_json(cached_results(bundled, trend)), changed
+
+
+def test_fast019_memo_is_a_bounded_lru():
+    from data.memo import remember
+
+    cache, built = {}, []
+    for key in [1, 2, 1, 3, 4, 1]:
+        remember(cache, "t", key, lambda k=key: built.append(k) or k * 10, maxsize=2)
+    # 1, 2 built; 1 is a hit (now newest); 3 evicts 2; 4 evicts 1; so 1 is built again and evicts 3
+    assert built == [1, 2, 3, 4, 1]
+    assert list(cache[("memo", "t")]) == [4, 1]

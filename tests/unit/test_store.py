@@ -80,3 +80,23 @@ def test_sto006_old_versions_stay_readable_and_restore_is_a_new_version(store):
     assert store.versions()[0]["restored_from"] == 1
     with pytest.raises(LookupError):
         store.restore(99, user="a")
+
+
+def test_sto020_a_request_reads_the_head_while_a_publish_holds_the_write_lock(store):
+    """A long publish (~tens of seconds at 1M rows) must not stall every page: the head is read without
+    taking SQLite's write lock. Before the reader engine, this read waited for the lock (busy_timeout 30 s)."""
+    import threading
+
+    from sqlalchemy import update
+
+    from data.store_tables import head
+
+    version = store.head_version()
+    with store.engine.begin() as conn:  # what publish holds: BEGIN IMMEDIATE on SQLite, a row lock on PostgreSQL
+        conn.execute(update(head).where(head.c.id == 1).values(version=head.c.version))
+        seen = {}
+        reader = threading.Thread(target=lambda: seen.update(version=store.head_version()), daemon=True)
+        reader.start()
+        reader.join(timeout=10)
+        assert not reader.is_alive(), "reading the head waited for the writer's lock"
+    assert seen["version"] == version
