@@ -188,6 +188,11 @@ class Store:
         # Every request asks for the head version: on SQLite it must not queue behind a writer's lock.
         self.reader = make_engine(url, writer=False) if self.is_sqlite else self.engine
 
+    def dispose(self) -> None:
+        """Close every pooled connection (SQLite then folds its WAL into the file)."""
+        self.reader.dispose()
+        self.engine.dispose()
+
     # -- set-up -----------------------------------------------------------------
     def setup(self, seed_folder: Path = BUNDLED) -> None:
         """Migrate to the latest schema; on an empty store, seed version 1 from the bundled CSVs."""

@@ -58,8 +58,10 @@ def slide_figure(dataset: Dataset, indicator_id: str) -> go.Figure | None:
     return presentation_style(fig)
 
 
-def presentation_style(fig: go.Figure) -> go.Figure:
-    """Text big enough for the back of a room; the size comes from the slide (or the export)."""
+def presentation_style(fig: dict) -> go.Figure:
+    """Text big enough for the back of a room; the size comes from the slide (or the export).
+    A go.Figure here (a slide is built once per request, not per tile), for its nested updates."""
+    fig = go.Figure(fig)
     fig.update_layout(
         font=dict(size=CHART_FONT_PX, color="#0b0c0c"),
         legend=dict(font=dict(size=CHART_FONT_PX)),

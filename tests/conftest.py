@@ -44,4 +44,4 @@ def store(store_url):
     s = Store(store_url)
     s.setup()
     yield s
-    s.engine.dispose()
+    s.dispose()

@@ -108,7 +108,7 @@ def test_upl201_publish_on_one_worker_is_served_by_both(store_url, tmp_path):
     users.create_user(store.engine, EDITOR, "correct horse battery", role="editor")
     token = users.create_token(store.engine, EDITOR)
     first = store.head_version()
-    store.engine.dispose()
+    store.dispose()
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"

@@ -66,7 +66,7 @@ def test_rel001_a_publish_killed_part_way_leaves_the_old_or_the_new_version(stor
     with store.engine.connect() as conn:  # nothing half-written is left behind for a later version
         stray = conn.execute(select(func.count()).select_from(observations).where(observations.c.valid_from > head)).scalar()
     assert stray == 0
-    store.engine.dispose()
+    store.dispose()
 
 
 def _row(area: str, value: float) -> pd.DataFrame:
@@ -89,7 +89,7 @@ def _publish_together(store_url: str, base_versions: tuple) -> list:
         except PublishConflict as exc:
             results[i] = exc
         finally:
-            store.engine.dispose()
+            store.dispose()
 
     threads = [threading.Thread(target=editor, args=(i,)) for i in range(2)]
     for t in threads:
@@ -107,7 +107,7 @@ def test_rel002_two_editors_publishing_at_once_both_land_in_order(store_url):
     final = store.load_dataset().observations
     assert set(final["area_code"]) >= {"E00000000", "E00000001"}
     assert [v["created_by"] for v in store.versions()][:2] == [f"editor{results.index(3)}", f"editor{results.index(2)}"]
-    store.engine.dispose()
+    store.dispose()
 
 
 def test_rel003_two_editors_from_the_same_preview_one_is_told_to_retry(store_url):
@@ -121,6 +121,6 @@ def test_rel003_two_editors_from_the_same_preview_one_is_told_to_retry(store_url
     winner = results.index(2)
     assert f"E0000000{winner}" in set(store.load_dataset().observations["area_code"])
     assert f"E0000000{1 - winner}" not in set(store.load_dataset().observations["area_code"])
-    store.engine.dispose()
+    store.dispose()
 
 

@@ -37,7 +37,7 @@ def site(monkeypatch, tmp_path):
     store = app.server.extensions[EXTENSION_KEY].store
     users.create_user(store.engine, EDITOR, PASSWORD, role="editor")
     yield app, store
-    store.engine.dispose()
+    store.dispose()
 
 
 # -- browser steps -----------------------------------------------------------------------------------

@@ -44,7 +44,7 @@ def seeded_db(tmp_path_factory):
     path = tmp_path_factory.mktemp("auth-template") / "template.db"
     store = Store(f"sqlite:///{path}")
     store.setup()
-    store.engine.dispose()  # closes the connections: SQLite folds the WAL into the file
+    store.dispose()  # closes the connections: SQLite folds the WAL into the file
     return path
 
 

@@ -332,7 +332,7 @@ def test_fast018_store_reads_in_chunks_the_same_dataset(store_url, monkeypatch):
     pd.testing.assert_frame_equal(chunked.indicators, whole.indicators)
     ids = chunked.observations["area_name"].to_numpy(dtype=object)
     assert len({id(v) for v in ids}) == len(set(ids))
-    store.engine.dispose()
+    store.dispose()
 
 
 def test_fast019_release_memory_is_harmless():

@@ -34,7 +34,7 @@ def seeded_db(tmp_path_factory):
     path = tmp_path_factory.mktemp("security-template") / "template.db"
     store = Store(f"sqlite:///{path}")
     store.setup()
-    store.engine.dispose()
+    store.dispose()
     return path
 
 

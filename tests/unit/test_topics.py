@@ -238,7 +238,7 @@ def template_db(tmp_path_factory):
     s = Store(f"sqlite:///{path}")
     s.setup()
     users.create_user(s.engine, EDITOR, PASSWORD, role="editor")
-    s.engine.dispose()
+    s.dispose()
     return path
 
 

@@ -79,7 +79,7 @@ def make_site(store_url, monkeypatch):
 
     yield make
     for site in made:
-        site.store.engine.dispose()
+        site.store.dispose()
 
 
 @pytest.fixture

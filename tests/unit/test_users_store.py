@@ -17,7 +17,7 @@ def engine(store_url):
     store = Store(store_url)
     store.setup()
     yield store.engine
-    store.engine.dispose()
+    store.dispose()
 
 
 def test_usr001_passwords_are_hashed_and_checked(engine):
