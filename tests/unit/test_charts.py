@@ -33,7 +33,10 @@ def _figures():
 def test_cha001_every_figure_dict_is_what_go_figure_sends(name, figure):
     sent = json.loads(to_json(figure))
     assert json.loads(to_json(go.Figure(figure))) == sent  # valid, and nothing plotly would rewrite
-    assert sent["layout"]["template"] == json.loads(to_json(pio.templates[pio.templates.default]))
+    if name.startswith("spark"):  # no axes, text or hover: the template would change nothing
+        assert sent["layout"]["template"] == {"data": {"scatter": [{"type": "scatter"}]}}
+    else:
+        assert sent["layout"]["template"] == json.loads(to_json(pio.templates[pio.templates.default]))
 
 
 def test_cha002_a_regular_series_that_skips_a_year_breaks_the_line():
