@@ -81,13 +81,15 @@ class Dataset:
             return None
         positions = self._cache.get("positions_by_indicator")
         if positions is None:
-            positions = self._cache["positions_by_indicator"] = self.observations.groupby("indicator_id", sort=False).indices
+            positions = self._cache["positions_by_indicator"] = _positions_by_indicator(self.observations)
         found = [positions[i] for i in ids if i in positions]
         if not found:
             return self.observations.iloc[0:0]
-        return self.observations.iloc[np.sort(np.concatenate(found)) if len(found) > 1 else found[0]]
+        return self.observations.iloc[_positions(found[0]) if len(found) == 1 else np.sort(np.concatenate([_positions(f) for f in found]))]
 
     def observations_for(self, indicator_ids=None, sets=None, areas=None) -> pd.DataFrame:
+        """The rows asked for, text columns as plain `str` columns (as every reader expects them),
+        whether or not this Dataset holds them compactly."""
         obs = self.observations
         if indicator_ids:
             rows = self._rows_of(indicator_ids)
@@ -100,7 +102,25 @@ class Dataset:
             obs = obs[obs["indicator_id"].isin(indicator_ids)]
         if areas:
             obs = obs[obs["area_code"].isin(areas)]
-        return obs
+        return expanded(obs)
+
+
+def _positions_by_indicator(obs: pd.DataFrame) -> dict:
+    """indicator_id -> its row positions: a slice when the frame is sorted by indicator (as built here), else an array."""
+    column = obs["indicator_id"]
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy()
+        if len(codes) and codes.min() >= 0 and (np.diff(codes) >= 0).all():
+            present = np.unique(codes)
+            starts = np.searchsorted(codes, present, side="left")
+            stops = np.searchsorted(codes, present, side="right")
+            names = column.cat.categories
+            return {names[c]: slice(int(a), int(b)) for c, a, b in zip(present, starts, stops)}
+    return column.groupby(column, sort=False, observed=True).indices
+
+
+def _positions(where: slice | np.ndarray) -> np.ndarray:
+    return np.arange(where.start, where.stop) if isinstance(where, slice) else where
 
 
 def read_csv_text(path: Path) -> pd.DataFrame:
@@ -119,14 +139,16 @@ def build_dataset(indicators: pd.DataFrame, observations: pd.DataFrame, version:
     return build_from_typed(indicators, observations, version, updated)
 
 
-def build_from_typed(indicators: pd.DataFrame, observations: pd.DataFrame, version: int = 1, updated: str = "") -> Dataset:
-    """A Dataset from rows already validated (the store, a preview); numbers may be text or floats."""
+def build_from_typed(indicators: pd.DataFrame, observations: pd.DataFrame, version: int = 1, updated: str = "", *, compact: bool = False) -> Dataset:
+    """A Dataset from rows already validated (the store, a preview); numbers may be text or floats.
+
+    compact: hold the text columns as Categoricals (see prepare_observations); for a Dataset that is served."""
     catalogue = indicators.reindex(columns=list(INDICATOR_COLUMNS), fill_value="").fillna("")
     # Sets in the report's order (new sets after them); within a set, the order the catalogue lists them.
     set_rank = catalogue["set"].map({name: i for i, name in enumerate(SETS)}).fillna(len(SETS))
     catalogue = catalogue.assign(_rank=set_rank).sort_values("_rank", kind="stable").drop(columns="_rank")
     catalogue = catalogue.set_index("id", drop=False)
-    return Dataset(catalogue, prepare_observations(observations, catalogue), version, updated)
+    return Dataset(catalogue, prepare_observations(observations, catalogue, compact=compact), version, updated)
 
 
 def _numbers(column: pd.Series) -> pd.Series:
@@ -165,8 +187,15 @@ def _parse_periods(labels: pd.Series, types: pd.Series) -> tuple[np.ndarray, pd.
     return kinds[group], starts[group], ends[group]
 
 
-def prepare_observations(raw: pd.DataFrame, catalogue: pd.DataFrame) -> pd.DataFrame:
-    """Valid rows -> typed rows with parsed periods, sorted by indicator, area, period."""
+def prepare_observations(raw: pd.DataFrame, catalogue: pd.DataFrame, *, compact: bool = False) -> pd.DataFrame:
+    """Valid rows -> typed rows with parsed periods, sorted by indicator, area, period.
+
+    compact: the same rows, with every text column held as a Categorical whose categories are sorted
+    (so sorting is still lexical), a 1-4 byte code per cell instead of an 8-byte pointer;
+    expanded(frame) gives back exactly what compact=False gives. `raw` may hold Categoricals then.
+    """
+    if compact and len(raw):
+        return _prepare_compact(raw, catalogue)
     obs = raw.reindex(columns=list(OBSERVATION_COLUMNS)).copy()
     for col in NUMERIC_OBSERVATION_COLUMNS:
         obs[col] = _numbers(obs[col])
@@ -188,6 +217,76 @@ def prepare_observations(raw: pd.DataFrame, catalogue: pd.DataFrame) -> pd.DataF
     obs["set"] = obs["indicator_id"].map(catalogue["set"])
     obs = obs.sort_values(["indicator_id", "area_code", "period_end", "period_start", "category_type", "category"], na_position="first", kind="stable")
     return obs.reset_index(drop=True)
+
+
+# -- compact frames: text columns as Categoricals ------------------------------------------------------
+
+_FROM_CATALOGUE = (("unit", "unit"), ("indicator_name", "name"), ("set", "set"))
+_SORT_KEY = ["indicator_id", "area_code", "period_end", "period_start", "category_type", "category"]
+
+
+def _sorted_categorical(codes: np.ndarray, values: list) -> pd.Categorical:
+    """values[codes] (code -1: missing) as a Categorical with sorted, distinct categories."""
+    if not values:
+        return pd.Categorical.from_codes(np.full(len(codes), -1), categories=pd.Index([], dtype=str))
+    distinct, inverse = np.unique(np.array(values, dtype=object), return_inverse=True)  # Python's str order
+    remap = np.append(inverse.astype(np.int64), -1)  # -1 stays -1
+    return pd.Categorical.from_codes(remap[codes], categories=pd.Index(distinct, dtype=str))
+
+
+def _text_categorical(column: pd.Series) -> pd.Categorical:
+    """column.fillna("").astype(str), as a Categorical with sorted categories."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes, values = column.cat.codes.to_numpy(), column.cat.categories
+    else:
+        codes, values = pd.factorize(column)  # missing -> -1
+    text = [v if isinstance(v, str) else (v.decode() if isinstance(v, bytes) else str(v)) for v in values]  # as astype(str)
+    codes = np.asarray(codes, dtype=np.int64)
+    if len(codes) and codes.min() < 0:
+        text.append("")
+        codes = np.where(codes < 0, len(text) - 1, codes)
+    return _sorted_categorical(codes, text)
+
+
+def _prepare_compact(raw: pd.DataFrame, catalogue: pd.DataFrame) -> pd.DataFrame:
+    """prepare_observations(compact=True): the same steps on codes, never a column of a million pointers."""
+    obs = pd.DataFrame(index=pd.RangeIndex(len(raw)))
+    for col in OBSERVATION_COLUMNS:
+        column = raw[col] if col in raw.columns else pd.Series(np.nan, index=raw.index)
+        if col in NUMERIC_OBSERVATION_COLUMNS:
+            obs[col] = _numbers(column).to_numpy()
+        else:
+            obs[col] = _text_categorical(column)
+    # Each distinct (label, type) pair parsed once, in order of first appearance (so a bad label raises as
+    # prepare_observations would).
+    labels, types = obs["period"].cat, obs["period_type"].cat
+    pair = labels.codes.to_numpy().astype(np.int64) * max(len(types.categories), 1) + types.codes.to_numpy()
+    distinct, first, inverse = np.unique(pair, return_index=True, return_inverse=True)
+    periods: list = [None] * len(distinct)
+    for k in np.argsort(first, kind="stable"):
+        at = first[k]
+        periods[k] = parse_period(labels.categories[labels.codes.iat[at]], types.categories[types.codes.iat[at]] or None)
+    obs["period_type"] = _sorted_categorical(inverse, [p.type for p in periods])
+    obs["period_start"] = pd.to_datetime([p.start for p in periods])[inverse]
+    obs["period_end"] = pd.to_datetime([p.end for p in periods])[inverse]
+    ids = obs["indicator_id"].cat
+    for col, source in _FROM_CATALOGUE:
+        mapped = pd.Series(ids.categories, dtype=str).map(catalogue[source])
+        if not isinstance(mapped.dtype, pd.StringDtype):  # not text: the plain way, as prepare_observations does
+            obs[col] = obs["indicator_id"].astype(str).map(catalogue[source])
+            continue
+        codes, values = pd.factorize(mapped)
+        obs[col] = _sorted_categorical(np.append(codes, -1)[ids.codes.to_numpy()], list(values))
+    obs = obs.sort_values(_SORT_KEY, na_position="first", kind="stable")
+    return obs.reset_index(drop=True)
+
+
+def expanded(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every Categorical column back as a plain `str` column (the frame itself if it has none)."""
+    cats = [c for c, dtype in frame.dtypes.items() if isinstance(dtype, pd.CategoricalDtype)]
+    if not cats:
+        return frame
+    return frame.astype({c: str for c in cats})
 
 
 def load_bundled(folder: Path = BUNDLED, version: int = 1, updated: str = "") -> Dataset:

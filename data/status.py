@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from data.dataset import DEFAULT_REPORTING_YEAR, ENGLAND, HOME_AREA, Dataset
+from data.dataset import DEFAULT_REPORTING_YEAR, ENGLAND, HOME_AREA, Dataset, expanded
 from data.periods import canonical_year, financial_year
 
 CURRENT, PENDING, OUT_OF_DATE = "current", "pending", "out_of_date"
@@ -15,7 +15,8 @@ STATUS_LABELS = {CURRENT: "Current", PENDING: "Pending", OUT_OF_DATE: "Out of da
 
 
 def _with_values(obs: pd.DataFrame, area: str) -> pd.DataFrame:
-    return obs[(obs["area_code"] == area) & obs["value"].notna()]
+    # One area's rows, text as plain str (a served Dataset holds Categoricals): the frame built below is the same.
+    return expanded(obs[(obs["area_code"] == area) & obs["value"].notna()])
 
 
 def _totals_with_values(obs: pd.DataFrame, area: str) -> pd.DataFrame:
