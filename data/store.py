@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine
 
 from data.changes import classify
 from data.dataset import BUNDLED, Dataset, build_from_typed, load_bundled
+from data.head_reader import HeadReader
 from data.migrate import upgrade
 from data.schema import INDICATOR_COLUMNS, NUMERIC_OBSERVATION_COLUMNS, OBSERVATION_COLUMNS, OBSERVATION_KEY
 from data.store_tables import data_versions, head, indicators, observations
@@ -251,9 +252,11 @@ class Store:
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         # Every request asks for the head version: on SQLite it must not queue behind a writer's lock.
         self.reader = make_engine(url, writer=False) if self.is_sqlite else self.engine
+        self._head = HeadReader(self.reader)
 
     def dispose(self) -> None:
-        """Close every pooled connection (SQLite then folds its WAL into the file)."""
+        """Close every connection (SQLite then folds its WAL into the file)."""
+        self._head.close()
         self.reader.dispose()
         self.engine.dispose()
 
@@ -283,14 +286,14 @@ class Store:
 
     # -- reading ----------------------------------------------------------------
     def head_version(self) -> int | None:
-        with self.reader.connect() as conn:
-            return conn.execute(select(head.c.version).where(head.c.id == 1)).scalar()
+        return self._head.version()
 
     def load_dataset(self, version: int | None = None, *, compact: bool = False) -> Dataset:
         """One version (default: head). compact: text columns as Categoricals, streamed from the store
         chunk by chunk (what a worker serves: dataset.prepare_observations(compact=True))."""
         _malloc_settings()
-        with self.engine.connect() as conn:
+        # The reader: versions are immutable, so a load needs no lock and never waits for a publish.
+        with self.reader.connect() as conn:
             version = version or conn.execute(select(head.c.version)).scalar()
             meta = conn.execute(select(data_versions).where(data_versions.c.version == version)).mappings().one()
             dataset = self.load_dataset_in(conn, version, compact=compact)

@@ -100,3 +100,39 @@ def test_sto020_a_request_reads_the_head_while_a_publish_holds_the_write_lock(st
         reader.join(timeout=10)
         assert not reader.is_alive(), "reading the head waited for the writer's lock"
     assert seen["version"] == version
+
+
+def test_sto021_a_kept_head_connection_sees_another_workers_publish_at_once(store_url):
+    """Each worker keeps one connection per thread for the head read: it must never serve a stale snapshot."""
+    import threading
+
+    from data.store import Store
+
+    reader, writer = Store(store_url), Store(store_url)
+    reader.setup()
+    assert reader.head_version() == 1  # opens and keeps this thread's connection
+    writer.publish(reception_2324(21.5), NO_NEW_INDICATORS, user="ed@example.org", file_name="a.csv", sha256="a", base_version=1)
+    assert reader.head_version() == 2
+    seen = []
+    other = threading.Thread(target=lambda: seen.append(reader.head_version()))
+    other.start()
+    other.join()
+    writer.restore(1, user="ed@example.org")
+    assert seen == [2] and reader.head_version() == 3
+    assert len(reader._head._opened) == 2  # one per thread
+    if not reader.is_sqlite:  # autocommit: never left "idle in transaction" (that would hold up VACUUM and migrations)
+        from psycopg.pq import TransactionStatus
+
+        assert all(c.info.transaction_status == TransactionStatus.IDLE for c in reader._head._opened)
+    reader.dispose()
+    assert reader._head._opened == [] and reader.head_version() == 3  # reopens after dispose
+    reader.dispose()
+    writer.dispose()
+
+
+def test_sto022_a_broken_head_connection_is_replaced(store):
+    assert store.head_version() == 1
+    for conn in list(store._head._opened):
+        conn.close()  # as if the database server had dropped it
+    assert store.head_version() == 1
+    assert store.head_version() == 1

@@ -1,0 +1,75 @@
+"""The head version, read on every request: one SELECT on a connection kept per thread.
+
+Going through the engine costs ~0.25 ms a request here (pool checkout, SQL compilation
+cache, result wrapping), as much as the rest of a cached callback. The connection is
+taken out of the pool once per thread and process (so a thread-per-request dev server
+cannot exhaust the pool), reads in autocommit (each SELECT sees the last committed
+head), and is replaced if it fails.
+"""
+from __future__ import annotations
+
+import os
+import threading
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from data.store_tables import head
+
+_SQL = "SELECT version FROM head WHERE id = 1"
+
+
+class HeadReader:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._local = threading.local()
+        self._opened: list = []
+        self._lock = threading.Lock()
+
+    def version(self) -> int | None:
+        conn = self._connection()
+        try:
+            cur = conn.cursor()
+            try:
+                cur.execute(_SQL)
+                row = cur.fetchone()
+            finally:
+                cur.close()
+        except Exception:  # noqa: BLE001 - a dropped connection (or no table yet): let the engine answer or raise
+            self._forget(conn)
+            with self.engine.connect() as c:
+                return c.execute(select(head.c.version).where(head.c.id == 1)).scalar()
+        return None if row is None else row[0]
+
+    def close(self) -> None:
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for conn in opened:
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001 - closing a broken connection
+                pass
+        self._local = threading.local()
+
+    def _connection(self):
+        local = self._local
+        if getattr(local, "pid", None) != os.getpid() or local.conn is None:
+            proxied = self.engine.raw_connection()
+            proxied.detach()  # ours for good: it no longer counts against (or returns to) the pool
+            conn = proxied.dbapi_connection
+            if self.engine.dialect.name != "sqlite":
+                conn.autocommit = True  # sqlite3 already runs a lone SELECT outside any transaction
+            local.conn, local.pid = conn, os.getpid()
+            with self._lock:
+                self._opened.append(conn)
+        return local.conn
+
+    def _forget(self, conn) -> None:
+        self._local.conn = None
+        with self._lock:
+            if conn in self._opened:
+                self._opened.remove(conn)
+        try:
+            conn.close()
+        except Exception:  # noqa: BLE001
+            pass
