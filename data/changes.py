@@ -42,8 +42,12 @@ def _same(a, b) -> bool:
 def classify(current: pd.DataFrame, incoming: pd.DataFrame) -> pd.Series:
     """'added' | 'changed' | 'unchanged' for each incoming row (index aligned with incoming)."""
     key = list(OBSERVATION_KEY)
+    # Only rows of indicators the current data has can match a current row: the rest are added
+    # without a merge (a million rows of new indicators need no comparison).
+    held = incoming["indicator_id"].isin(current["indicator_id"].unique()).to_numpy(dtype=bool)
+    compared = incoming if held.all() else incoming[held]
     cur = current[key + list(COMPARED)].drop_duplicates(key)
-    merged = incoming[key + list(COMPARED)].reset_index().merge(cur, on=key, how="left", suffixes=("", "_old"), indicator=True)
+    merged = compared[key + list(COMPARED)].reset_index().merge(cur, on=key, how="left", suffixes=("", "_old"), indicator=True)
     merged = merged.set_index("index")
     kind = pd.Series("unchanged", index=merged.index)
     kind[merged["_merge"] == "left_only"] = "added"
@@ -54,6 +58,8 @@ def classify(current: pd.DataFrame, incoming: pd.DataFrame) -> pd.Series:
         both_na = new.isna() & old.isna()
         differs |= present & ~both_na & (new != old).fillna(True)
     kind[differs] = "changed"
+    if compared is not incoming:
+        kind = pd.concat([kind, pd.Series("added", index=incoming.index[~held])]).reindex(incoming.index)
     kind.attrs["merged"] = merged
     return kind.reindex(incoming.index)
 
@@ -72,11 +78,17 @@ def summarise(dataset: Dataset, incoming: pd.DataFrame, new_indicators: pd.DataF
                 "indicator_id": row["indicator_id"], "area_code": row["area_code"], "period": row["period"],
                 "category": row["category"], "old": _num(row["value_old"]), "new": _num(row["value"]),
             })
-    after = apply_changes(dataset, incoming[kinds != "unchanged"], new_indicators)
     before_status = indicator_status(dataset, reporting_year)
-    after_status = indicator_status(after, reporting_year)
     was_pending = before_status.index[before_status["status"] == PENDING]
-    summary.pending_cleared = [i for i in was_pending if after_status.at[i, "status"] != PENDING]
+    if len(was_pending):
+        # An indicator's status depends on its own rows only: the dataset after the upload is built
+        # for the pending indicators alone (the same rows, in the same order, as the whole would give).
+        pending = set(was_pending)
+        mine = lambda frame: frame[frame["indicator_id"].isin(pending).to_numpy(dtype=bool)]  # noqa: E731
+        before = Dataset(dataset.indicators, mine(dataset.observations), dataset.version, dataset.updated)
+        after = apply_changes(before, mine(incoming[(kinds != "unchanged").to_numpy(dtype=bool)]), new_indicators)
+        after_status = indicator_status(after, reporting_year)
+        summary.pending_cleared = [i for i in was_pending if after_status.at[i, "status"] != PENDING]
     return summary, kinds
 
 

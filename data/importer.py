@@ -23,11 +23,11 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import PurePosixPath, PureWindowsPath
 
+import numpy as np
 import pandas as pd
 
 from data.periods import PeriodError, parse_period
@@ -38,6 +38,7 @@ from data.schema import (
     OBSERVATION_REQUIRED,
     SETS,
     Problem,
+    group_ids,
     to_number,
     validate_indicators,
     validate_observations,
@@ -85,6 +86,9 @@ class ImportResult:
     rows: pd.DataFrame = field(default_factory=_EMPTY_OBS)  # OBSERVATION_COLUMNS as text; empty when invalid
     new_indicators: pd.DataFrame = field(default_factory=_EMPTY_IND)  # INDICATOR_COLUMNS as text
     row_count: int = 0  # data rows read (blank lines not counted)
+    # The validation's reading of each number column, aligned with rows: {column: (float(cell) or NaN,
+    # cells float() could not read)}; None when not worked out. Saves typing the rows reading them again.
+    numbers: dict | None = field(default=None, repr=False, compare=False)
 
     @property
     def valid(self) -> bool:
@@ -279,6 +283,178 @@ def _xlsx_records(content: bytes, stage: _Stage) -> list[tuple[int, list[str]]]:
         workbook.close()
 
 
+# ---- the fast reader: pandas' C parser, used when it provably reads as the csv module does ----
+
+class _Table:
+    """The tidied data rows, by column: what _tidy gives, held as one object array per column.
+
+    A column is stripped (and its blank records dropped) when first asked for: a Fingertips
+    download has 26 columns and the importer reads 15."""
+
+    def __init__(self, names: list[str], numbers: list[int], columns: list[np.ndarray], keep_rows=None, tidy=None):
+        self.names = names  # column names (the header's, or "(unnamed column N)")
+        self.numbers = numbers  # each row's record number (blank records are skipped but counted)
+        self._columns = list(columns)
+        self._keep_rows = keep_rows  # rows of the raw columns that are kept (None: all)
+        self._tidy = list(tidy) if tidy is not None else [True] * len(columns)  # already stripped and cut?
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def column(self, j: int) -> np.ndarray:
+        if not self._tidy[j]:
+            values = self._columns[j] if self._keep_rows is None else self._columns[j][self._keep_rows]
+            self._columns[j] = _stripped(values)
+            self._tidy[j] = True
+        return self._columns[j]
+
+    def drop_unread(self) -> None:
+        """Let go of the columns nobody asked for (a Fingertips download's 11 unused ones: ~100 MB at 1M rows)."""
+        for j, tidy in enumerate(self._tidy):
+            if not tidy:
+                self._columns[j] = None
+
+
+def _stripped(values: np.ndarray) -> np.ndarray:
+    return np.fromiter(map(str.strip, values), dtype=object, count=len(values))
+
+
+def _blanks(n: int) -> np.ndarray:
+    return np.full(n, "", dtype=object)
+
+
+def _table_of(names: list[str], rows: list[tuple[int, list[str]]]) -> _Table:
+    """_tidy's rows (record number, fields padded to the names) as a _Table."""
+    columns = [np.array([f[j] for _, f in rows], dtype=object) if rows else _blanks(0) for j in range(len(names))]
+    return _Table(names, [n for n, _ in rows], columns)
+
+
+def _utf8(content: bytes) -> tuple[bytes, int]:
+    """(data, start): the text _decode reads is data[start:] as UTF-8. The file's own bytes when they
+    already are UTF-8, start 3 past a BOM (not a 281 MB copy without its first 3 bytes)."""
+    if not content.startswith((b"\xff\xfe", b"\xfe\xff")):
+        start = 3 if content.startswith(b"\xef\xbb\xbf") else 0
+        if not start and content.isascii():
+            return content, 0
+        try:
+            str(memoryview(content)[start:], "utf-8")  # only to check it: the text itself is not kept
+            return content, start
+        except UnicodeDecodeError:
+            pass
+    return _decode(content).encode("utf-8"), 0
+
+
+def _positions(buf: np.ndarray, byte: int) -> np.ndarray:
+    """Where `byte` occurs, found slice by slice (a whole-file mask would be as big as the file)."""
+    step = 1 << 24
+    parts = [np.flatnonzero(buf[i:i + step] == byte) + i for i in range(0, len(buf), step)]
+    return np.concatenate(parts) if parts else np.empty(0, dtype=np.intp)
+
+
+def _record_stats(data: bytes, start: int = 0) -> tuple[int, int] | None:
+    """(records as the csv module reads them, an upper bound on a record's length in bytes), or None
+    when a quote stands where the csv module would take it literally (then parity does not tell).
+
+    When every opening quote starts a field and every closing one ends it (or doubles a quote), the
+    csv reader is inside a quoted field exactly where an odd number of quotes precede: a line end
+    (\\r\\n, \\r or \\n) there belongs to the field, any other line end ends a record."""
+    buf = np.frombuffer(data, dtype=np.uint8, offset=start)
+    n = len(buf)
+    has = lambda byte: data.find(byte, start) >= 0  # noqa: E731
+    quotes = _positions(buf, 34) if has(b'"') else np.empty(0, dtype=np.intp)
+    if len(quotes) % 2:
+        return None
+    opens, closes = quotes[0::2], quotes[1::2]
+    before = buf[np.maximum(opens - 1, 0)]
+    if not np.all((opens == 0) | (before == 44) | (before == 10) | (before == 13) | (before == 34)):
+        return None
+    after = buf[np.minimum(closes + 1, n - 1)]
+    if not np.all((closes == n - 1) | (after == 44) | (after == 10) | (after == 13) | (after == 34)):
+        return None
+    lf = _positions(buf, 10) if has(b"\n") else np.empty(0, dtype=np.intp)
+    cr = _positions(buf, 13) if has(b"\r") else np.empty(0, dtype=np.intp)
+    cr = cr[buf[np.minimum(cr + 1, n - 1)] != 10] if len(cr) else cr  # \r\n ends at its \n
+    ends = np.sort(np.concatenate((lf, cr))) if len(cr) and len(lf) else (lf if len(lf) else cr)
+    ends = ends[np.searchsorted(quotes, ends) % 2 == 0]  # outside quotes
+    records = len(ends) + (0 if len(ends) and ends[-1] == n - 1 else 1)
+    bounds = np.concatenate(([-1], ends, [n]))
+    return records, int(np.diff(bounds).max())
+
+
+def _fast_csv(content: bytes, stage: _Stage) -> tuple[list[str], _Table, list[Problem]] | None:
+    """What _csv_records + _tidy give, read by pandas' C parser; None when that cannot be shown to be
+    the same (then the csv module reads the file). _Refused as _tidy refuses."""
+    try:
+        data, start = _utf8(content)
+        if len(data) <= start or data.startswith((b"\n", b"\r"), start) or data.find(b"\x00", start) >= 0:
+            return None  # an empty first line or a NUL: the csv module decides
+        stats = _record_stats(data, start)
+        if stats is None:
+            return None
+        records, longest = stats
+        if longest > csv.field_size_limit():
+            return None  # a field could be over csv's limit: let csv report it
+        if records - 1 > MAX_ROWS:
+            return None
+        stream = io.BytesIO(data)  # shares the bytes; read from `start`
+        stream.seek(start)
+        frame = pd.read_csv(stream, header=None, dtype=object, keep_default_na=False, na_filter=False,
+                            skip_blank_lines=False, engine="c", encoding="utf-8", quotechar='"', doublequote=True,
+                            escapechar=None, comment=None, skipinitialspace=False)
+        del data, stream
+        # As many rows as csv's records: the parser skipped none (blank ones included), so row r is
+        # record r; and rows longer than the header make the C parser fail (so the width is the header's).
+        if len(frame) != records:
+            return None
+        arrays = [frame[c].to_numpy(dtype=object) for c in frame.columns]
+        del frame
+        if not all(isinstance(v, str) for a in arrays for v in a[:1]):
+            return None
+    except Exception:  # noqa: BLE001 - anything the parser refuses is read the slow way
+        return None
+    stage("reading", 0.9)
+    try:
+        return _tidy_columns(arrays)
+    except _Refused:
+        raise
+    except Exception:  # noqa: BLE001 - never a different answer from the csv module's: let it read the file
+        return None
+
+
+def _tidy_columns(arrays: list[np.ndarray]) -> tuple[list[str], _Table, list[Problem]]:
+    """_tidy for records held by column (arrays[j][r]: field j of record r, '' where a record is short)."""
+    header = [str(a[0]).replace("\ufeff", "").strip() for a in arrays]
+    raw = [a[1:] for a in arrays]
+    n = len(raw[0]) if raw else 0
+    # Blank records: every field empty once stripped (checked on the few rows whose first field is).
+    first = _stripped(raw[0]) if raw else _blanks(0)
+    blank = np.flatnonzero(first == "")
+    for col in raw[1:]:
+        if not len(blank):
+            break
+        blank = blank[_stripped(col[blank]) == ""]
+    keep_rows = None
+    if len(blank):
+        keep_rows = np.ones(n, dtype=bool)
+        keep_rows[blank] = False
+        first = first[keep_rows]
+    numbers = (np.flatnonzero(keep_rows) + 1).tolist() if keep_rows is not None else list(range(1, n + 1))
+    table = _Table(header, numbers, [first] + raw[1:], keep_rows, [True] + [False] * (len(raw) - 1))
+    # An unnamed column is kept only if some row has a value in it.
+    used = [bool(h) or bool((table.column(j) != "").any()) for j, h in enumerate(header)]
+    keep = [j for j in range(len(header)) if used[j]]
+    if len(keep) > MAX_COLUMNS:
+        raise _Refused(Problem(None, None, f"the file has more than {MAX_COLUMNS} columns ({len(keep)})"))
+    problems = []
+    for j in keep:
+        if not header[j]:
+            at = int(np.flatnonzero(table.column(j) != "")[0])
+            problems.append(Problem(numbers[at], f"(unnamed column {j + 1})", "has values but no name in the header row"))
+    names = [header[j] or f"(unnamed column {j + 1})" for j in keep]
+    kept = _Table(names, numbers, [table._columns[j] for j in keep], keep_rows, [table._tidy[j] for j in keep])
+    return names, kept, problems
+
+
 # ---- the pipeline -------------------------------------------------------------------------
 
 def _read(content, filename, catalogue, stage: _Stage, observations) -> tuple[str, ImportResult]:
@@ -293,8 +469,12 @@ def _read(content, filename, catalogue, stage: _Stage, observations) -> tuple[st
         raise _Refused(Problem(None, None, "this is an old Excel .xls workbook: save it as .xlsx or CSV (UTF-8) and upload that"))
     is_xlsx = content.startswith(b"PK\x03\x04") or name.lower().endswith((".xlsx", ".xlsm"))
     kind = "xlsx" if is_xlsx else "unknown"
+    tidied, records = None, None
     try:
-        records = _xlsx_records(content, stage) if is_xlsx else _csv_records(content, stage)
+        if not is_xlsx:
+            tidied = _fast_csv(content, stage)
+        if tidied is None:
+            records = _xlsx_records(content, stage) if is_xlsx else _csv_records(content, stage)
     except _Refused as exc:
         return kind, ImportResult(kind, exc.problems)
     except Exception as exc:
@@ -302,11 +482,17 @@ def _read(content, filename, catalogue, stage: _Stage, observations) -> tuple[st
         return kind, ImportResult(kind, [Problem(None, None, f"could not read {what}: {type(exc).__name__}: {exc}")])
     stage("reading", 1.0)
 
-    try:
-        header, data, problems = _tidy(records)
-    except _Refused as exc:
-        return kind, ImportResult(kind, exc.problems)
-    del records  # _tidy made its own rows: a million records' lists are ~300 MB
+    if tidied is None:
+        try:
+            header, data, problems = _tidy(records)
+        except _Refused as exc:
+            return kind, ImportResult(kind, exc.problems)
+        del records  # _tidy made its own rows: a million records' lists are ~300 MB
+        table = _table_of(header, data)
+        del data
+    else:
+        header, table, problems = tidied
+    del tidied
     layout = _layout(header)
     if not is_xlsx:
         kind = layout
@@ -316,12 +502,12 @@ def _read(content, filename, catalogue, stage: _Stage, observations) -> tuple[st
             "this is neither the upload template nor a Fingertips download: the first row should be the "
             f"template's header (indicator_id, area_code, area_name, period, ...) or a Fingertips header "
             f"(Indicator ID, Indicator Name, ..., Area Code, ...); it is {shown or 'empty'}")])
-    if not data:
+    if not len(table):
         problems.append(Problem(None, None, "the file has a header but no data rows"))
     if layout == "fingertips":
-        result = _fingertips(header, data, name, catalogue, stage, observations, problems)
+        result = _fingertips(table, name, catalogue, stage, observations, problems)
     else:
-        result = _template(header, data, name, catalogue, stage, problems)
+        result = _template(table, name, catalogue, stage, problems)
     result.kind = kind
     return kind, result
 
@@ -399,23 +585,25 @@ def _column_problems(header: list[str], known: dict[str, str], required) -> tupl
 
 # ---- the template -------------------------------------------------------------------------
 
-def _template(header, data, name, catalogue, stage, problems) -> ImportResult:
+def _template(table: _Table, name, catalogue, stage, problems) -> ImportResult:
+    header = table.names
     known = {c: c for c in TEMPLATE_COLUMNS}
     where, column_problems = _column_problems(header, known, OBSERVATION_REQUIRED)
     column_problems += [Problem(None, h, "unknown column") for h in header
                         if _norm(h) not in known and not h.startswith("(unnamed column ")]
     problems = column_problems + problems
     if column_problems:
-        return ImportResult("template", problems, row_count=len(data))
+        return ImportResult("template", problems, row_count=len(table))
 
     def column(col):
         j = where.get(col)
-        return [f[j] for _, f in data] if j is not None else [""] * len(data)
+        return table.column(j) if j is not None else _blanks(len(table))
 
-    numbers = [n for n, _ in data]
+    numbers = table.numbers
     frame = pd.DataFrame({c: column(c) for c in OBSERVATION_COLUMNS}, columns=list(OBSERVATION_COLUMNS), dtype=object)
     default_source = f"Upload: {name}"
-    frame["source"] = [s or default_source for s in frame["source"]]
+    sources = frame["source"].to_numpy(dtype=object)
+    frame["source"] = np.where(sources == "", default_source, sources) if len(sources) else sources
     meta = {c: column(c) for c in METADATA_COLUMNS}
     has_meta = all(c in where for c in METADATA_REQUIRED)
 
@@ -423,14 +611,15 @@ def _template(header, data, name, catalogue, stage, problems) -> ImportResult:
     candidates, meta_problems = _new_from_template(frame, meta, numbers, known_ids, name) if has_meta else ([], [])
     problems += meta_problems
     new = pd.DataFrame(candidates, columns=list(INDICATOR_COLUMNS), dtype=object) if candidates else _EMPTY_IND()
-    problems += _validate(frame, numbers, catalogue_with(catalogue, new), stage, {}, problems)
+    floats_of: dict = {}
+    problems += _validate(frame, numbers, catalogue_with(catalogue, new), stage, {}, problems, floats_of)
 
     hint = (": fill indicator_name, set, unit and polarity on one of its rows to create it" if has_meta
             else ": add indicator_name, set, unit and polarity columns to create it")
     problems = [Problem(p.row, p.column, p.message + hint)
                 if p.column == "indicator_id" and p.message.startswith("unknown indicator '") else p
                 for p in problems]
-    return _result("template", problems, frame, new, len(data))
+    return _result("template", problems, frame, new, len(table), floats_of)
 
 
 def _ids(catalogue) -> list[str]:
@@ -443,9 +632,10 @@ def _new_from_template(frame, meta, numbers, known_ids, name) -> tuple[list[dict
     """One indicator for each unknown indicator_id whose rows give its metadata."""
     problems: list[Problem] = []
     defined: dict[str, tuple[int, dict]] = {}  # id -> (row number, indicator)
-    for k, ind_id in enumerate(frame["indicator_id"]):
-        if not ind_id or ind_id in known_ids:
-            continue
+    ids = frame["indicator_id"].to_numpy(dtype=object)
+    unknown = (ids != "") & ~pd.Series(ids, dtype=object).isin(list(known_ids)).to_numpy(dtype=bool)
+    for k in np.flatnonzero(unknown).tolist():  # only rows of unknown indicators can describe one
+        ind_id = ids[k]
         given = {c: meta[c][k] for c in METADATA_COLUMNS}
         if not any(given[c] for c in METADATA_REQUIRED):
             continue  # a further row of the indicator (or none of its rows describes it)
@@ -485,9 +675,12 @@ def infer_unit(indicator_name: str) -> str:
     return "count"
 
 
-def _default_age(ages: list[str], category_types: list[str], indicator_name: str) -> str | None:
-    """The age of an indicator's headline figures when its rows have more than one age."""
-    distinct = list(dict.fromkeys(ages))
+def _default_age(ages, category_types, indicator_name: str) -> str | None:
+    """The age of an indicator's headline figures when its rows have more than one age.
+
+    ages, category_types: the indicator's rows' cells, in file order (lists or object arrays)."""
+    codes, distinct = pd.factorize(np.asarray(ages, dtype=object))  # first-seen order, as dict.fromkeys
+    distinct = list(distinct)
     if len(distinct) <= 1:
         return None
     if "All ages" in distinct:
@@ -497,27 +690,42 @@ def _default_age(ages: list[str], category_types: list[str], indicator_name: str
         span = re.match(r"^(\d+\+?(?:-\d+)?)", age.replace(" ", ""))
         if span and re.search(rf"(?<!\d){re.escape(span.group(1))}(?!\d)", name):
             return age
-    with_category = {a for a, t in zip(ages, category_types) if t}
+    has_type = np.asarray(category_types, dtype=object) != ""
+    with_category = np.unique(codes[has_type])
     if len(with_category) == 1:  # breakdowns (deprivation deciles) are published for the headline age
-        return with_category.pop()
-    plain = Counter(a for a, t in zip(ages, category_types) if not t)
-    return plain.most_common(1)[0][0] if plain else distinct[0]
+        return distinct[with_category[0]]
+    plain = codes[~has_type]
+    if not len(plain):
+        return distinct[0]
+    # The most frequent age of the rows without a category; a tie goes to the one seen first (as Counter).
+    counts = np.bincount(plain, minlength=len(distinct))
+    seen, first = np.unique(plain, return_index=True)
+    tied = counts[seen] == counts.max()
+    return distinct[seen[tied][np.argmin(first[tied])]]
 
 
-def _fingertips(header, data, name, catalogue, stage, observations, problems) -> ImportResult:
+def _group_ids(*arrays: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(group of each row, first row of each group): groups of equal tuples, numbered in order of first
+    appearance."""
+    return group_ids(*arrays)
+
+
+def _fingertips(table: _Table, name, catalogue, stage, observations, problems) -> ImportResult:
+    header = table.names
     known = {k: k for k in (_FT_ID, _FT_NAME, *_FT_COLUMNS, *_FT_OPTIONAL)}
     where, column_problems = _column_problems(header, known, ())
     column_problems += [Problem(None, _display_ft(c), "required column is missing") for c in _FT_REQUIRED if c not in where]
     problems = column_problems + problems
     if column_problems:
-        return ImportResult("fingertips", problems, row_count=len(data))
+        return ImportResult("fingertips", problems, row_count=len(table))
     label = {key: header[j] for key, j in where.items()}  # the file's own spelling, for problems
+    n = len(table)
 
     def column(key):
         j = where.get(key)
-        return [f[j] for _, f in data] if j is not None else [""] * len(data)
+        return table.column(j) if j is not None else _blanks(n)
 
-    numbers = [n for n, _ in data]
+    numbers = table.numbers
     ft_ids, ft_names = column(_FT_ID), column(_FT_NAME)
     sexes, ages = column("sex"), column("age")
     cat_types, cats = column("category type"), column("category")
@@ -530,26 +738,29 @@ def _fingertips(header, data, name, catalogue, stage, observations, problems) ->
                 by_fingertips_id.setdefault(ft, ind_id)
     known_ids = set(_ids(catalogue))
 
-    # Per Fingertips indicator: the catalogue indicator, or a new one; the headline age.
-    ids_of_rows: list[str] = []
+    # Each row's Fingertips number (each distinct cell read once); rows grouped by it, first seen first.
+    raw_codes, raw_uniques = pd.factorize(ft_ids)
+    ft_rows = np.array([_fingertips_number(r) for r in raw_uniques], dtype=object)[raw_codes] if n else _blanks(0)
     own: list[Problem] = []
-    members: dict[str, list[int]] = {}
-    for k, raw in enumerate(ft_ids):
-        ft = _fingertips_number(raw)
-        if not ft:
-            if raw:
-                own.append(Problem(numbers[k], label[_FT_ID], f"'{raw}' is not a Fingertips indicator ID (a whole number)"))
-            ids_of_rows.append("")
-            continue
-        members.setdefault(ft, []).append(k)
-        ids_of_rows.append(ft)
+    for k in np.flatnonzero((ft_rows == "") & (ft_ids != "")).tolist():
+        own.append(Problem(numbers[k], label[_FT_ID], f"'{ft_ids[k]}' is not a Fingertips indicator ID (a whole number)"))
+    ft_codes, fts = pd.factorize(ft_rows)
+    fts = list(fts)
+    order = np.argsort(ft_codes, kind="stable")
+    bounds = np.concatenate(([0], np.cumsum(np.bincount(ft_codes, minlength=len(fts)))))
 
+    # Per Fingertips indicator: the catalogue indicator, or a new one; the headline age.
     new: list[dict] = []
     target: dict[str, str] = {}
     default_age: dict[str, str | None] = {}
-    for ft, ks in members.items():
-        ind_name = " ".join(next((ft_names[k] for k in ks if ft_names[k].strip()), "").split())
-        default_age[ft] = _default_age([ages[k] for k in ks], [cat_types[k] for k in ks], ind_name)
+    for g, ft in enumerate(fts):
+        if not ft:
+            continue
+        ks = order[bounds[g]:bounds[g + 1]]  # the indicator's rows, in file order
+        names_of = ft_names[ks]
+        named = np.flatnonzero(names_of != "")
+        ind_name = " ".join(names_of[named[0]].split()) if len(named) else ""
+        default_age[ft] = _default_age(ages[ks], cat_types[ks], ind_name)
         ind_id = by_fingertips_id.get(ft) or f"fingertips-{ft}"
         target[ft] = ind_id
         if ind_id not in known_ids:
@@ -558,27 +769,20 @@ def _fingertips(header, data, name, catalogue, stage, observations, problems) ->
                 "polarity": "no judgement", "definition": "", "source": f"{FINGERTIPS_LICENCE} (indicator {ft})",
                 "fingertips_id": ft, "expected_update_for": "", "expected_update": "", "note": FINGERTIPS_NOTE,
             })
-            first_row = numbers[ks[0]]
+            first_row = numbers[int(ks[0])]
             for p in validate_indicators(pd.DataFrame([new[-1]], columns=list(INDICATOR_COLUMNS))):
                 own.append(Problem(first_row, label[_FT_NAME] if p.column == "name" else label[_FT_ID], p.message))
 
-    obs = {c: [""] * len(data) for c in OBSERVATION_COLUMNS}
+    blank = _blanks(n)  # one array for every column the file does not fill (the frame copies it)
+    obs = {c: blank for c in OBSERVATION_COLUMNS}
     for key, col in _FT_COLUMNS.items():
         if key in where:
             obs[col] = column(key)
-    obs["indicator_id"] = [target.get(ft, "") for ft in ids_of_rows]
-    obs["source"] = [f"{FINGERTIPS_LICENCE} (indicator {ft}, {name})" if ft else f"{FINGERTIPS_LICENCE} ({name})" for ft in ids_of_rows]
-    for k, ft in enumerate(ids_of_rows):
-        parts = []
-        if cat_types[k] or cats[k]:
-            parts.append((cat_types[k], cats[k]))
-        if sexes[k] and sexes[k].lower() != "persons":
-            parts.append(("Sex", sexes[k]))
-        if ages[k] and default_age.get(ft) is not None and ages[k] != default_age[ft]:
-            parts.append(("Age", ages[k]))
-        if parts:
-            obs["category_type"][k] = " / ".join(t for t, _ in parts)
-            obs["category"][k] = " / ".join(c for _, c in parts)
+    per_ft = lambda values: np.array(values, dtype=object)[ft_codes] if n else _blanks(0)  # noqa: E731
+    obs["indicator_id"] = per_ft([target.get(ft, "") for ft in fts])
+    obs["source"] = per_ft([f"{FINGERTIPS_LICENCE} (indicator {ft}, {name})" if ft else f"{FINGERTIPS_LICENCE} ({name})" for ft in fts])
+    obs["category_type"], obs["category"] = _ft_categories(cat_types, cats, sexes, ages, ft_codes, fts, default_age)
+    table.drop_unread()  # every column the mapping needs is read by now
     frame = pd.DataFrame(obs, columns=list(OBSERVATION_COLUMNS), dtype=object)
     if observations is not None:
         frame["period_type"] = _known_period_types(frame, observations, known_ids)
@@ -589,9 +793,32 @@ def _fingertips(header, data, name, catalogue, stage, observations, problems) ->
         names[col] = label.get(key, col)
     new_frame = pd.DataFrame(new, columns=list(INDICATOR_COLUMNS), dtype=object) if new else _EMPTY_IND()
     problems += own
-    found = _validate(frame, numbers, catalogue_with(catalogue, new_frame), stage, names, problems)
+    floats_of: dict = {}
+    found = _validate(frame, numbers, catalogue_with(catalogue, new_frame), stage, names, problems, floats_of)
     problems += found
-    return _result("fingertips", problems, frame, new_frame, len(data))
+    return _result("fingertips", problems, frame, new_frame, len(table), floats_of)
+
+
+def _ft_categories(cat_types, cats, sexes, ages, ft_codes, fts, default_age) -> tuple[np.ndarray, np.ndarray]:
+    """(category_type, category) of each row: the file's category, then Sex unless Persons, then Age
+    unless the indicator's headline age; each distinct combination worked out once."""
+    n = len(cat_types)
+    if not n:
+        return _blanks(0), _blanks(0)
+    group, first = _group_ids(cat_types, cats, sexes, ages, ft_codes)
+    types, values = [], []
+    for k in first.tolist():
+        parts = []
+        if cat_types[k] or cats[k]:
+            parts.append((cat_types[k], cats[k]))
+        if sexes[k] and sexes[k].lower() != "persons":
+            parts.append(("Sex", sexes[k]))
+        headline = default_age.get(fts[ft_codes[k]])
+        if ages[k] and headline is not None and ages[k] != headline:
+            parts.append(("Age", ages[k]))
+        types.append(" / ".join(t for t, _ in parts))
+        values.append(" / ".join(c for _, c in parts))
+    return np.array(types, dtype=object)[group], np.array(values, dtype=object)[group]
 
 
 def _display_ft(key: str) -> str:
@@ -606,11 +833,11 @@ def _fingertips_number(text: str) -> str:
     return str(int(text)) if text.isascii() and text.isdigit() else ""
 
 
-def _known_period_types(frame: pd.DataFrame, observations: pd.DataFrame, known_ids: set[str]) -> list[str]:
+def _known_period_types(frame: pd.DataFrame, observations: pd.DataFrame, known_ids: set[str]):
     """For rows of an indicator already held, the period type the store uses for that label."""
     need = {"indicator_id", "period", "period_type"}
     if not need <= set(observations.columns) or observations.empty:
-        return list(frame["period_type"])
+        return frame["period_type"].to_numpy(dtype=object).copy()
     held = observations[observations["indicator_id"].isin(known_ids & set(frame["indicator_id"]))]
     by_label = {(i, str(p)): str(t) for i, p, t in zip(held["indicator_id"], held["period"], held["period_type"]) if t == t and t}
     single = {}
@@ -618,8 +845,13 @@ def _known_period_types(frame: pd.DataFrame, observations: pd.DataFrame, known_i
         distinct = {str(t) for t in types if t == t and t}
         if len(distinct) == 1:
             single[ind_id] = distinct.pop()
+    ids, periods, ptypes = (frame[c].to_numpy(dtype=object) for c in ("indicator_id", "period", "period_type"))
+    if not len(ids) or not (by_label or single):
+        return ptypes.copy()  # nothing held to take a type from: every row keeps its own
+    group, first = _group_ids(ids, periods, ptypes)
     out = []
-    for ind_id, period, ptype in zip(frame["indicator_id"], frame["period"], frame["period_type"]):
+    for k in first.tolist():  # each distinct (indicator, label, type) once
+        ind_id, period, ptype = ids[k], periods[k], ptypes[k]
         guess = ptype or by_label.get((ind_id, period)) or single.get(ind_id, "")
         if guess and not ptype:
             try:
@@ -627,15 +859,17 @@ def _known_period_types(frame: pd.DataFrame, observations: pd.DataFrame, known_i
             except PeriodError:
                 guess = ""
         out.append(ptype or guess)
-    return out
+    return np.array(out, dtype=object)[group]
 
 
 # ---- validation and the result ----------------------------------------------------------------
 
-def _validate(frame, numbers, catalogue, stage, names: dict[str, str], already: list[Problem]) -> list[Problem]:
+def _validate(frame, numbers, catalogue, stage, names: dict[str, str], already: list[Problem], floats_out=None) -> list[Problem]:
     """schema.validate_observations with the user's row numbers and column names; skips cells already reported."""
     stage("validating", 0.0)
-    found = validate_observations(frame, catalogue, row_numbers=numbers, progress=lambda f: stage("validating", f))
+    # Every cell of the frame is stripped text (_tidy, _tidy_columns) or a value made here.
+    found = validate_observations(frame, catalogue, row_numbers=numbers, progress=lambda f: stage("validating", f),
+                                  stripped=True, numbers_out=floats_out)
     stage("validating", 1.0)
     taken = {(p.row, p.column) for p in already}
     out = []
@@ -661,18 +895,71 @@ def _plain_number(text: str) -> str:
     return _cell_text(to_number(text))
 
 
-def _result(kind, problems, frame, new, row_count) -> ImportResult:
+# A line (one cell of a column joined with line feeds) that is neither empty nor a _PLAIN number.
+_NOT_PLAIN_LINE = re.compile(r"^(?!(?:[+-]?(?:\d+(?:\.\d*)?|\.\d+))?$).", re.M)
+
+
+def _plain_numbers(values) -> np.ndarray:
+    """_plain_number of every cell: the column is looked at as a whole to find the few cells that may
+    not be plain already, and only those go through _plain_number."""
+    values = np.asarray(values, dtype=object)
+    n = len(values)
+    try:
+        joined = "\n".join(values)
+    except TypeError:  # not all text
+        joined = None
+    if joined is None or joined.count("\n") != max(n - 1, 0):  # a cell with a line feed: cell by cell
+        return np.array([_plain_number(v) for v in values], dtype=object) if n else values.copy()
+    out = values.copy()
+    if n:
+        for k in _maybe_not_plain(joined, values):
+            out[k] = _plain_number(values[k])
+    return out
+
+
+def _maybe_not_plain(joined: str, values: np.ndarray) -> np.ndarray:
+    """Positions of the cells that may not be plain numbers (a superset: each is checked again).
+
+    ASCII text is looked at byte by byte: a cell of digits with at most one dot, and not the dot
+    alone, is plain; anything else is a candidate. Other text: a regular expression finds the lines."""
+    spans = np.fromiter(map(len, values), dtype=np.int64, count=len(values)) + 1
+    starts = np.cumsum(spans) - spans  # where each cell begins in `joined`
+    cell_of = lambda at: np.searchsorted(starts, at, side="right") - 1  # noqa: E731
+    if not joined.isascii():
+        return np.unique(cell_of([m.start() for m in _NOT_PLAIN_LINE.finditer(joined)]))
+    buf = np.frombuffer(joined.encode("ascii"), dtype=np.uint8)
+    dots = np.bincount(cell_of(np.flatnonzero(buf == 46)), minlength=len(values))
+    maybe = (dots >= 2) | ((dots == 1) & (spans == 2))
+    other = (buf < 48) | (buf > 57)
+    other &= (buf != 46) & (buf != 10)
+    maybe[cell_of(np.flatnonzero(other))] = True
+    return np.flatnonzero(maybe)
+
+
+def _result(kind, problems, frame, new, row_count, floats_of=None) -> ImportResult:
     if problems:
         return ImportResult(kind, problems, row_count=row_count)
-    rows = frame.copy()
-    for col in NUMERIC_OBSERVATION_COLUMNS:
-        rows[col] = [_plain_number(v) for v in rows[col]]
-    return ImportResult(kind, [], _text_frame(rows), _text_frame(new), row_count)
+    numeric = set(NUMERIC_OBSERVATION_COLUMNS)
+    rows = pd.DataFrame({c: _plain_numbers(frame[c].to_numpy(dtype=object)) if c in numeric else frame[c]
+                         for c in frame.columns}, columns=frame.columns, index=frame.index)
+    result = ImportResult(kind, [], _text_frame(rows), _text_frame(new), row_count)
+    result._text_rows = True  # rows are a text frame of OBSERVATION_COLUMNS already: _finish keeps them
+    result.numbers = floats_of or None
+    return result
 
 
 def _text_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Every column pandas' text dtype (str), blanks as '', index 0..n-1."""
-    return frame.astype(object).fillna("").astype(str).reset_index(drop=True)
+    if frame.columns.has_duplicates or not all(dtype == "str" or dtype == object for dtype in frame.dtypes):
+        return frame.astype(object).fillna("").astype(str).reset_index(drop=True)
+    # Text (or object) columns: only a column with a missing value needs filling; str ones are kept.
+    out = {}
+    for col in frame.columns:
+        series = frame[col]
+        if series.isna().any():
+            series = series.astype(object).fillna("")
+        out[col] = series if series.dtype == "str" else series.astype(str)
+    return pd.DataFrame(out, columns=frame.columns, index=frame.index).reset_index(drop=True)
 
 
 def _clip(text, limit):
@@ -688,7 +975,8 @@ def _finish(result: ImportResult, max_problems: int) -> ImportResult:
         problems = problems[:limit] + [Problem(None, None, f"{more:,} more problem(s) found; only the first {limit:,} are shown")]
     result.problems = problems
     if problems:
-        result.rows, result.new_indicators = _EMPTY_OBS(), _EMPTY_IND()
-    result.rows = _text_frame(result.rows.reindex(columns=list(OBSERVATION_COLUMNS)))
+        result.rows, result.new_indicators, result.numbers = _EMPTY_OBS(), _EMPTY_IND(), None
+    if problems or not (getattr(result, "_text_rows", False) and list(result.rows.columns) == list(OBSERVATION_COLUMNS)):
+        result.rows = _text_frame(result.rows.reindex(columns=list(OBSERVATION_COLUMNS)))
     result.new_indicators = _text_frame(result.new_indicators.reindex(columns=list(INDICATOR_COLUMNS)))
     return result

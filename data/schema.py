@@ -147,7 +147,8 @@ def to_number(text) -> float | None:
     return number
 
 
-def validate_observations(frame: pd.DataFrame, indicators: pd.DataFrame, *, row_numbers=None, progress=None) -> list[Problem]:
+def validate_observations(frame: pd.DataFrame, indicators: pd.DataFrame, *, row_numbers=None, progress=None,
+                          stripped: bool = False, numbers_out: dict | None = None) -> list[Problem]:
     """Check observation rows against the schema and the indicator catalogue.
 
     row_numbers: the number to report for each row (default 1, 2, 3 ...), for a
@@ -157,6 +158,10 @@ def validate_observations(frame: pd.DataFrame, indicators: pd.DataFrame, *, row_
     Text frames (every column object or str, as files are read) are screened with
     column operations first; only rows that may have a problem go through the
     row-by-row checks, so the answer is the same as checking every row that way.
+    stripped=True: the caller promises no text cell starts or ends with whitespace (the importer
+    strips every cell), so a blank cell is an empty one and the screen need not strip each cell.
+    numbers_out: when given and the frame was screened, numbers_out[col] = (float(cell) or NaN,
+    cells float() could not read) for each number column, so a caller need not read them again.
     """
     problems = _missing_columns(frame, OBSERVATION_REQUIRED, OBSERVATION_COLUMNS)
     if problems:
@@ -164,10 +169,12 @@ def validate_observations(frame: pd.DataFrame, indicators: pd.DataFrame, *, row_
     units = dict(zip(indicators["id"], indicators["unit"]))
     numbers_of = range(1, len(frame) + 1) if row_numbers is None else list(row_numbers)
     step = max(1, len(frame) // 50)
-    screened = _screen(frame, units) if len(numbers_of) == len(frame) else None
+    screened = _screen(frame, units, stripped) if len(numbers_of) == len(frame) else None
     if screened is None:
         return _check_rows(frame, units, numbers_of, range(min(len(frame), len(numbers_of))), None, progress, step)
-    suspect, first_of = screened
+    suspect, first_of, numbers = screened
+    if numbers_out is not None:
+        numbers_out.update(numbers)
     for n in range(0, len(frame), step):
         if progress is not None:
             progress(n / len(frame))
@@ -231,19 +238,20 @@ def _row_problems(i: int, rec: dict, units: dict) -> list[Problem]:
 _NUMBER_UNITS = ("count", "days", "hectares", "rate per 1,000", "rate per 100,000")
 
 
-def _text_column(frame: pd.DataFrame, col: str, n: int):
+def _text_column(frame: pd.DataFrame, col: str, n: int, stripped: bool = False):
     """(values as an object array, blank mask) of a text column, or None when a cell is not text/None/NaN."""
     if col not in frame.columns:
         return np.full(n, None, dtype=object), np.ones(n, dtype=bool)
     series = frame[col]
     if isinstance(series, pd.DataFrame):
         return None
-    return text_values(series)
+    return text_values(series, stripped)
 
 
-def text_values(series: pd.Series):
+def text_values(series: pd.Series, stripped: bool = False):
     """(cells as an object array, mask of the blank ones, as _blank reads them) when every cell is
-    text, None or NaN; None otherwise (such a column is read cell by cell)."""
+    text, None or NaN; None otherwise (such a column is read cell by cell). stripped: no cell has
+    whitespace at either end, so blank means empty (one comparison instead of a strip per cell)."""
     if not (series.dtype == object or pd.api.types.is_string_dtype(series.dtype)):
         return None
     values = series.to_numpy(dtype=object, na_value=np.nan) if series.dtype != object else series.to_numpy()
@@ -254,7 +262,10 @@ def text_values(series: pd.Series):
     if len(present) and pd.api.types.infer_dtype(present, skipna=False) != "string":
         return None
     blank = missing.copy()
-    blank[~missing] = np.fromiter((not v.strip() for v in present), dtype=bool, count=len(present))
+    if stripped:
+        blank[~missing] = present == ""
+    else:
+        blank[~missing] = np.fromiter((not v.strip() for v in present), dtype=bool, count=len(present))
     return values, blank
 
 
@@ -281,13 +292,14 @@ def floats(values: np.ndarray, blank: np.ndarray):
     return out, bad
 
 
-def _screen(frame: pd.DataFrame, units: dict):
-    """(positions of rows that may have a problem, position of each row's first row with its key),
-    or None when the frame is not plain text (then every row is checked one by one)."""
+def _screen(frame: pd.DataFrame, units: dict, stripped: bool = False):
+    """(positions of rows that may have a problem, position of each row's first row with its key,
+    {number column: floats(...)}), or None when the frame is not plain text (then every row is
+    checked one by one)."""
     n = len(frame)
     cols = {}
     for col in set(OBSERVATION_COLUMNS):
-        got = _text_column(frame, col, n)
+        got = _text_column(frame, col, n, stripped)
         if got is None:
             return None
         cols[col] = got
@@ -317,10 +329,10 @@ def _screen(frame: pd.DataFrame, units: dict):
             except PeriodError:
                 ok[g] = False
         suspect[np.flatnonzero(has_period)[~ok[group]]] = True
-    numbers = {}
+    numbers, unread = {}, {}
     for col in NUMERIC_OBSERVATION_COLUMNS:
-        numbers[col], bad = floats(value_of[col], blank[col])
-        suspect |= bad
+        numbers[col], unread[col] = floats(value_of[col], blank[col])
+        suspect |= unread[col]
     unit = ids.map(units).to_numpy(dtype=object)
     value, low, high = numbers["value"], numbers["lower_ci"], numbers["upper_ci"]
     with np.errstate(invalid="ignore"):
@@ -329,12 +341,27 @@ def _screen(frame: pd.DataFrame, units: dict):
         suspect |= pd.Series(unit, dtype=object).isin(_NUMBER_UNITS).to_numpy(dtype=bool) & (value < 0)
         suspect |= (low > value) | (high < value)
     suspect |= blank["category_type"] != blank["category"]
-    keys = pd.DataFrame({c: np.where(blank[c], "", value_of[c]) for c in OBSERVATION_KEY}, dtype=object)
-    group = keys.groupby(list(OBSERVATION_KEY), sort=False, dropna=False).ngroup().to_numpy()
-    _, first_index = np.unique(group, return_index=True)
+    group, first_index = group_ids(*(np.where(blank[c], "", value_of[c]) for c in OBSERVATION_KEY))
     first_of = first_index[group]
     suspect |= first_of != np.arange(n)
-    return np.flatnonzero(suspect), first_of
+    return np.flatnonzero(suspect), first_of, {c: (numbers[c], unread[c]) for c in NUMERIC_OBSERVATION_COLUMNS}
+
+
+def group_ids(*arrays) -> tuple[np.ndarray, np.ndarray]:
+    """(group of each row, first row of each group) for the rows' tuples of values: groups numbered in
+    order of first appearance, a missing value its own value (as groupby(sort=False, dropna=False)).
+    Each column factorized once and the codes combined: cheaper than a groupby over object columns."""
+    n = len(arrays[0]) if arrays else 0
+    combined = np.zeros(n, dtype=np.int64)
+    for values in arrays:
+        codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=False)
+        size = max(len(uniques), 1)
+        if n and int(combined.max()) >= (2 ** 62) // size:  # renumber before the product could overflow
+            combined = pd.factorize(combined)[0].astype(np.int64)
+        combined = combined * size + codes
+    group = pd.factorize(combined)[0]
+    _, first = np.unique(group, return_index=True)
+    return group, first
 
 
 def _check_numbers(row: int, numbers: dict, unit: str | None) -> list[Problem]:

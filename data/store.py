@@ -13,8 +13,8 @@ import sqlite3
 import threading
 import time
 from dataclasses import replace
-from itertools import chain
 from datetime import datetime, timezone
+from itertools import chain
 from pathlib import Path
 
 import numpy as np

@@ -108,7 +108,7 @@ uploads = Table(
     Column("published_version", Integer),
     Column("summary_json", Text),
     Column("errors_json", Text),
-    Column("payload", LargeBinary),  # the validated rows, gzip'd CSV, until published
+    Column("payload", LargeBinary),  # the validated, typed rows by column (upload_jobs._pack) until published
 )
 
 # Spotlight topics (data/topics.py): editable by editors, seeded from data/bundled/topics.csv.

@@ -1,8 +1,8 @@
 """An upload's life, kept in the store so every worker can see it: read -> validate -> compare -> publish.
 
 The job row carries its stage and progress, so a page on any worker can
-show them while the work runs; the validated rows wait in the row (gzip'd)
-until an editor publishes them.
+show them while the work runs; the validated rows wait in the row (typed, by
+column: see _pack) until an editor publishes them.
 """
 from __future__ import annotations
 
@@ -14,13 +14,14 @@ import time
 import uuid
 from datetime import datetime, timezone
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import insert, select, update
 
 from data.changes import summarise
 from data.dataset import build_from_typed
 from data.importer import catalogue_with, read_upload
-from data.schema import INDICATOR_COLUMNS, OBSERVATION_COLUMNS
+from data.schema import INDICATOR_COLUMNS, NUMERIC_OBSERVATION_COLUMNS, OBSERVATION_COLUMNS, floats, text_values, to_number
 from data.store import Store, release_memory
 from data.store_tables import uploads
 
@@ -52,18 +53,52 @@ def create_job(store: Store, content: bytes, file_name: str, user: str) -> str:
     return upload_id
 
 
-def _pack(rows: pd.DataFrame, new_indicators: pd.DataFrame) -> bytes:
-    body = {
-        "rows": rows.reindex(columns=list(OBSERVATION_COLUMNS)).to_csv(index=False),
-        "indicators": new_indicators.reindex(columns=list(INDICATOR_COLUMNS)).to_csv(index=False),
+_MAGIC = b"cyscp-typed-rows/1\n"  # a payload of typed rows by column (older payloads are gzip'd CSV text)
+
+
+def _pack(typed: pd.DataFrame, new_indicators: pd.DataFrame) -> bytes:
+    """The typed rows a publish inserts, by column: numbers as float64 bytes, text as int32 codes into
+    its distinct values; so a publish neither parses text nor types the rows again."""
+    columns, buffers = [], []
+    for col in OBSERVATION_COLUMNS:
+        series = typed[col]
+        if series.dtype == "float64":
+            buffers.append(series.to_numpy().tobytes())
+            columns.append({"name": col, "kind": "float64"})
+            continue
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+        buffers.append(codes.astype(np.int32).tobytes())
+        columns.append({"name": col, "kind": "codes", "dtype": str(series.dtype), "values": [str(u) for u in uniques]})
+    head = {
+        "rows": len(typed), "columns": columns,
+        "indicators": new_indicators.reindex(columns=list(INDICATOR_COLUMNS)).astype(object).fillna("").to_dict("records"),
     }
-    return gzip.compress(json.dumps(body).encode("utf-8"), compresslevel=3)
+    text = json.dumps(head).encode("utf-8")
+    return b"".join([_MAGIC, len(text).to_bytes(8, "little"), text, *buffers])
 
 
-def _unpack(payload: bytes) -> tuple[pd.DataFrame, pd.DataFrame]:
-    body = json.loads(gzip.decompress(payload))
-    read = lambda text: pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)  # noqa: E731
-    return read(body["rows"]), read(body["indicators"])
+def _unpack(payload: bytes) -> tuple[pd.DataFrame, pd.DataFrame, bool]:
+    """(rows, new indicators, typed?): typed rows from a _pack payload; text rows from an older one."""
+    if not payload.startswith(_MAGIC):
+        body = json.loads(gzip.decompress(payload))
+        read = lambda text: pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)  # noqa: E731
+        return read(body["rows"]), read(body["indicators"]), False
+    at = len(_MAGIC)
+    size = int.from_bytes(payload[at:at + 8], "little")
+    head = json.loads(payload[at + 8:at + 8 + size])
+    at, n, data = at + 8 + size, head["rows"], {}
+    for spec in head["columns"]:
+        if spec["kind"] == "float64":
+            data[spec["name"]] = np.frombuffer(payload, dtype=np.float64, count=n, offset=at).copy()
+            at += 8 * n
+            continue
+        codes = np.frombuffer(payload, dtype=np.int32, count=n, offset=at)
+        at += 4 * n
+        values = np.array(spec["values"] + [np.nan], dtype=object)  # code -1 (a missing value) -> NaN
+        data[spec["name"]] = pd.Series(values[codes], dtype=spec["dtype"])
+    rows = pd.DataFrame(data, columns=list(OBSERVATION_COLUMNS))
+    indicators = pd.DataFrame(head["indicators"], columns=list(INDICATOR_COLUMNS), dtype=object).astype(str)
+    return rows, indicators, True
 
 
 def process(store: Store, upload_id: str, content: bytes, file_name: str) -> dict:
@@ -84,11 +119,11 @@ def process(store: Store, upload_id: str, content: bytes, file_name: str) -> dic
             _set(store, upload_id, stage=INVALID, progress=1.0, errors_json=json.dumps(errors))
             return get_job(store, upload_id)
         _set(store, upload_id, stage=COMPARING, progress=0.0)
-        typed = _typed(dataset.indicators, result.rows, result.new_indicators)
+        typed = _typed(dataset.indicators, result.rows, result.new_indicators, result.numbers)
         summary, _ = summarise(dataset, typed, result.new_indicators)
         _set(store, upload_id, stage=READY, progress=1.0, base_version=dataset.version,
              summary_json=json.dumps({**summary.to_dict(), "rows": result.row_count}),
-             payload=_pack(result.rows, result.new_indicators))
+             payload=_pack(typed, result.new_indicators))
     except Exception as exc:  # noqa: BLE001 - recorded for the user; the store is unchanged
         _set(store, upload_id, stage=FAILED, progress=1.0,
              errors_json=json.dumps([{"row": None, "column": None, "message": f"could not process the file: {exc}"}]))
@@ -97,11 +132,41 @@ def process(store: Store, upload_id: str, content: bytes, file_name: str) -> dic
     return get_job(store, upload_id)
 
 
-def _typed(catalogue: pd.DataFrame, rows: pd.DataFrame, new_indicators: pd.DataFrame) -> pd.DataFrame:
-    """Text rows -> typed observations, against the catalogue plus the indicators the file creates."""
+def _typed(catalogue: pd.DataFrame, rows: pd.DataFrame, new_indicators: pd.DataFrame, numbers: dict | None = None) -> pd.DataFrame:
+    """Text rows -> typed observations, against the catalogue plus the indicators the file creates.
+    numbers: ImportResult.numbers for these rows (the validation's reading of them), when there is one."""
     merged = catalogue_with(catalogue, new_indicators)
     merged = merged.reset_index(drop=True) if "id" in merged.columns else merged.reset_index()
-    return build_from_typed(merged, rows).observations
+    return build_from_typed(merged, _with_numbers(rows, numbers)).observations
+
+
+def _with_numbers(rows: pd.DataFrame, numbers: dict | None = None) -> pd.DataFrame:
+    """The rows with their number columns as float64 (what build_from_typed makes of the text).
+
+    The same numbers as build_from_typed's own reading, without stripping each cell to find the blank
+    ones: a whitespace-only cell fails float() and goes to to_number, which reads it as blank. With the
+    validation's float(cell) of the file's text, only the cells float() could not read are read again
+    (to_number of the rows' plain text: the number to_number read from the file's)."""
+    out = rows.copy()
+    for col in NUMERIC_OBSERVATION_COLUMNS:
+        if col not in out.columns or pd.api.types.is_numeric_dtype(out[col]):
+            continue
+        given = (numbers or {}).get(col)
+        if given is not None and len(given[0]) == len(out):
+            got, unread = given[0].copy(), given[1]
+            text = out[col].to_numpy(dtype=object)
+            for k in np.flatnonzero(unread):
+                got[k] = to_number(text[k])
+            out[col] = got
+            continue
+        values = text_values(out[col], stripped=True)
+        if values is None:
+            return rows  # not plain text: build_from_typed reads it cell by cell
+        got, odd = floats(*values)
+        for k in np.flatnonzero(odd):
+            got[k] = to_number(values[0][k])
+        out[col] = got
+    return out
 
 
 def get_job(store: Store, upload_id: str) -> dict | None:
@@ -124,8 +189,9 @@ def publish_job(store: Store, upload_id: str, user: str) -> int:
         raise LookupError(f"no upload {upload_id}")
     if row["stage"] != READY:
         raise ValueError(f"upload is {row['stage']}, not ready to publish")
-    rows, new_indicators = _unpack(row["payload"])
-    typed = _typed(store.load_dataset(row["base_version"]).indicators, rows, new_indicators)
+    rows, new_indicators, is_typed = _unpack(row["payload"])
+    # Rows packed by this version were typed by the preview against the same base version's catalogue.
+    typed = rows if is_typed else _typed(store.load_dataset(row["base_version"]).indicators, rows, new_indicators)
     version = store.publish(typed, new_indicators, user=user, file_name=row["file_name"], sha256=row["sha256"], base_version=row["base_version"])
     _set(store, upload_id, stage=PUBLISHED, published_version=version, payload=None)
     del rows, typed
