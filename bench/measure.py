@@ -144,7 +144,9 @@ def throughput(base_url: str, chains: dict[str, list[dict]], clients: int, secon
 
 
 class RssSampler:
-    """Samples the RSS of a set of processes (the gunicorn workers) every `interval` seconds, in a thread."""
+    """Samples the RSS of a set of processes (the gunicorn workers) every `interval` seconds, in a thread.
+    A worker's RSS includes the processes it started (a big upload runs in a child: data/upload_process.py),
+    so moving work into a child does not hide its memory."""
 
     def __init__(self, pids_fn, interval: float = 0.05):
         self.pids_fn = pids_fn
@@ -161,7 +163,7 @@ class RssSampler:
             for pid in self.pids_fn():
                 try:
                     p = procs.get(pid) or procs.setdefault(pid, psutil.Process(pid))
-                    rss = p.memory_info().rss
+                    rss = p.memory_info().rss + _children_rss(p)
                 except psutil.NoSuchProcess:
                     continue
                 total += rss
@@ -181,6 +183,16 @@ class RssSampler:
     @property
     def peak_worker(self) -> int:
         return max(self.peak_by_pid.values(), default=0)
+
+
+def _children_rss(process: psutil.Process) -> int:
+    total = 0
+    for child in process.children(recursive=True):
+        try:
+            total += child.memory_info().rss
+        except psutil.NoSuchProcess:
+            pass
+    return total
 
 
 def editor_token(database_url: str) -> str:

@@ -8,7 +8,8 @@ from callbacks import ids
 from callbacks.auth import current_editor
 from callbacks.context import current_store
 from data.store import PublishConflict
-from data.upload_jobs import FINISHED, READY, get_job, publish_job
+from data.upload_jobs import FINISHED, READY, get_job
+from data.upload_process import publish_upload
 from layouts import upload as ui
 
 
@@ -34,7 +35,7 @@ def publish(n_clicks, job_id):
         raise PreventUpdate
     editor, store = _editor_store()
     try:
-        version = publish_job(store, job_id, editor)
+        version = publish_upload(store, job_id, editor)
     except PublishConflict as exc:
         return f"Not published: {exc}.", False
     except (LookupError, ValueError) as exc:

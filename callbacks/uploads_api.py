@@ -18,7 +18,8 @@ from callbacks.auth import csrf_token_valid, current_editor, editor_required
 from callbacks.context import current_store
 from data.store import PublishConflict
 from data.template import template_csv
-from data.upload_jobs import create_job, get_job, process, publish_job
+from data.upload_jobs import create_job, get_job
+from data.upload_process import process_upload, publish_upload
 
 uploads_api = Blueprint("uploads_api", __name__)
 
@@ -44,7 +45,7 @@ def api_upload():
     content, name = _file_from_request()
     if content is None:
         return jsonify({"valid": False, "errors": [{"row": None, "column": None, "message": "send the file in the multipart field 'file'"}]}), 400
-    job = process(store, create_job(store, content, name, current_editor()), content, name)
+    job = process_upload(store, create_job(store, content, name, current_editor()), content, name)
     if job["stage"] != "ready":
         return jsonify({"upload_id": job["id"], "valid": False, "errors": job["errors"]}), 422
     return jsonify({"upload_id": job["id"], "valid": True, "summary": job["summary"]})
@@ -64,7 +65,7 @@ def api_upload_status(upload_id):
 def api_publish(upload_id):
     store = _store_or_503()
     try:
-        version = publish_job(store, upload_id, current_editor())
+        version = publish_upload(store, upload_id, current_editor())
     except LookupError as exc:
         return jsonify({"error": str(exc)}), 404
     except ValueError as exc:
@@ -104,7 +105,7 @@ def page_upload_start():
         return redirect("/upload?error=nofile", code=303)
     upload_id = create_job(store, content, name, current_editor())
     # The page polls the job row (on any worker) while this thread works.
-    threading.Thread(target=process, args=(store, upload_id, content, name), daemon=True).start()
+    threading.Thread(target=process_upload, args=(store, upload_id, content, name), daemon=True).start()
     return redirect(f"/upload?job={upload_id}", code=303)
 
 

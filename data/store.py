@@ -248,6 +248,7 @@ _SQLITE_ROWS_A_STATEMENT = 20
 
 class Store:
     def __init__(self, url: str | None = None):
+        self.url = database_url(url)
         self.engine = make_engine(url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         # Every request asks for the head version: on SQLite it must not queue behind a writer's lock.

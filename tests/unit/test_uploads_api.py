@@ -476,3 +476,54 @@ def test_upl007_upload_callbacks_are_403_for_anonymous_and_viewers_and_run_for_e
     assert f"Restored version {first} as new version {first + 2}" in answers["restore"]
     assert data_version(site.client) == first + 2
     assert [v["created_by"] for v in site.store.versions()[:2]] == [EDITOR, EDITOR]
+
+
+# -- big uploads run in a child process (data/upload_process.py) ------------------------------------
+
+def _spy_in_process(monkeypatch) -> list:
+    """Record every in-process call of the job functions (they still do the work): a spawned child
+    imports its own copies, so calls it makes never show up here."""
+    import data.upload_process as up
+
+    calls = []
+    for name in ("process", "publish_job"):
+        real = getattr(up, name)
+        monkeypatch.setattr(up, name, lambda *a, _real=real, _name=name: calls.append(_name) or _real(*a))
+    return calls
+
+
+def test_upl008_a_big_upload_is_checked_and_published_in_a_child_process(make_site, monkeypatch):
+    site = make_site(UPLOAD_ISOLATE_MB="0")  # every file counts as big
+    calls = _spy_in_process(monkeypatch)
+    first = data_version(site.client)
+    body = preview(site, template_bytes([DONE_WHEN]))
+    assert body["summary"]["added"] == 1
+    assert publish(site, body["upload_id"]).get_json() == {"data_version": first + 1}
+    assert calls == []  # neither ran in this process
+    assert indicators(site.client)[DONE_WHEN["indicator_id"]]["latest_value"] == float(DONE_WHEN["value"])
+    bad = upload(site.client, template_bytes([{**DONE_WHEN, "value": "lots"}]), "bad.csv", site.editor)
+    assert bad.status_code == 422 and bad.get_json()["errors"][0]["column"] == "value"
+    assert calls == [] and data_version(site.client) == first + 1
+
+
+def test_upl009_small_uploads_stay_in_process(make_site, monkeypatch):
+    site = make_site(UPLOAD_ISOLATE_MB="8")
+    calls = _spy_in_process(monkeypatch)
+    body = preview(site, template_bytes([DONE_WHEN]))
+    assert publish(site, body["upload_id"]).status_code == 200
+    assert calls == ["process", "publish_job"]
+
+
+def test_upl010_a_child_publish_answers_as_in_process_stale_unknown_not_ready(make_site):
+    from data.upload_process import _in_child
+
+    site = make_site(UPLOAD_ISOLATE_MB="0")
+    a = preview(site, template_bytes([DONE_WHEN]), "a.csv")["upload_id"]
+    b = preview(site, template_bytes([york_value("year6-overweight", "23/24", 33.1, "academic year")]), "b.csv")["upload_id"]
+    assert publish(site, a).status_code == 200
+    stale = publish(site, b)
+    assert stale.status_code == 409 and stale.get_json()["retry"] is True
+    with pytest.raises(LookupError):
+        _in_child("publish", site.store.url, "no-such-upload", EDITOR)
+    with pytest.raises(ValueError):
+        _in_child("publish", site.store.url, a, EDITOR)  # published already: not ready
