@@ -19,7 +19,7 @@ from callbacks.context import current_store
 from data.store import PublishConflict
 from data.template import template_csv
 from data.upload_jobs import create_job, get_job
-from data.upload_process import process_upload, publish_upload
+from data.upload_process import isolatable, isolate_bytes, process_spooled, process_upload, publish_upload, spool
 
 uploads_api = Blueprint("uploads_api", __name__)
 
@@ -31,21 +31,40 @@ def _store_or_503():
     return store
 
 
-def _file_from_request():
+def _new_job(store):
+    """(job id, the work that checks the file) for the posted file; (None, None) without one.
+    A big file is spooled to disk for a child process, so this worker never holds it in memory."""
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return None, None
-    return upload.read(), upload.filename
+    name = upload.filename
+    if _size(upload.stream) >= isolate_bytes() and isolatable(store):
+        path, digest, _ = spool(upload.stream)
+        upload_id = create_job(store, None, name, current_editor(), sha256=digest)
+        return upload_id, lambda: process_spooled(store, upload_id, path, name)
+    content = upload.read()
+    upload_id = create_job(store, content, name, current_editor())
+    return upload_id, lambda: process_upload(store, upload_id, content, name)
+
+
+def _size(stream) -> int:
+    """Bytes in a received file (werkzeug keeps it in memory or a temporary file; both can seek)."""
+    try:
+        size = stream.seek(0, 2)
+        stream.seek(0)
+        return size
+    except (AttributeError, OSError):
+        return 0  # not seekable: read into memory, as any small file is
 
 
 @uploads_api.post("/api/uploads")
 @editor_required
 def api_upload():
     store = _store_or_503()
-    content, name = _file_from_request()
-    if content is None:
+    upload_id, work = _new_job(store)
+    if upload_id is None:
         return jsonify({"valid": False, "errors": [{"row": None, "column": None, "message": "send the file in the multipart field 'file'"}]}), 400
-    job = process_upload(store, create_job(store, content, name, current_editor()), content, name)
+    job = work()
     if job["stage"] != "ready":
         return jsonify({"upload_id": job["id"], "valid": False, "errors": job["errors"]}), 422
     return jsonify({"upload_id": job["id"], "valid": True, "summary": job["summary"]})
@@ -100,12 +119,11 @@ def page_upload_start():
     if not csrf_token_valid(request.form.get("csrf_token")):
         abort(400, "the form expired; reload the page and try again")
     store = _store_or_503()
-    content, name = _file_from_request()
-    if content is None:
+    upload_id, work = _new_job(store)
+    if upload_id is None:
         return redirect("/upload?error=nofile", code=303)
-    upload_id = create_job(store, content, name, current_editor())
     # The page polls the job row (on any worker) while this thread works.
-    threading.Thread(target=process_upload, args=(store, upload_id, content, name), daemon=True).start()
+    threading.Thread(target=work, daemon=True).start()
     return redirect(f"/upload?job={upload_id}", code=303)
 
 

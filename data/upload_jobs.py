@@ -43,12 +43,13 @@ def _set(store: Store, upload_id: str, **values) -> None:
         conn.execute(update(uploads).where(uploads.c.id == upload_id).values(**values))
 
 
-def create_job(store: Store, content: bytes, file_name: str, user: str) -> str:
+def create_job(store: Store, content: bytes | None, file_name: str, user: str, sha256: str | None = None) -> str:
+    """A job row for a file; sha256 given when the file was hashed on its way to disk (content None)."""
     upload_id = str(uuid.uuid4())
     with store.engine.begin() as conn:
         conn.execute(insert(uploads).values(
             id=upload_id, created_at=_now(), created_by=user, file_name=file_name[:500],
-            sha256=hashlib.sha256(content).hexdigest(), stage=READING, progress=0.0,
+            sha256=sha256 or hashlib.sha256(content).hexdigest(), stage=READING, progress=0.0,
         ))
     return upload_id
 

@@ -11,8 +11,12 @@ starting a Python costs ~0.5 s.
 """
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import multiprocessing
 import os
+import tempfile
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -41,6 +45,35 @@ def process_upload(store: Store, upload_id: str, content: bytes, file_name: str)
     except Exception as exc:  # noqa: BLE001 - process() records its own failures; this is the child dying
         _set(store, upload_id, stage=FAILED, progress=1.0, errors_json=_failure(exc))
     return get_job(store, upload_id)
+
+
+def spool(stream, chunk: int = 4 << 20) -> tuple[str, str, int]:
+    """Copy a big upload's stream to a temporary file, hashing it on the way: (path, sha256, bytes).
+    The worker then never holds the file in memory; the child reads it and removes it."""
+    digest, size = hashlib.sha256(), 0
+    fd, path = tempfile.mkstemp(prefix="upload-", suffix=".bin")
+    with os.fdopen(fd, "wb") as out:
+        while block := stream.read(chunk):
+            digest.update(block)
+            out.write(block)
+            size += len(block)
+    return path, digest.hexdigest(), size
+
+
+def process_spooled(store: Store, upload_id: str, path: str, file_name: str) -> dict:
+    """upload_jobs.process of a spooled file, in a child process; the file is removed afterwards."""
+    try:
+        _in_child("process_file", store.url, upload_id, path, file_name)
+    except Exception as exc:  # noqa: BLE001 - process() records its own failures; this is the child dying
+        _set(store, upload_id, stage=FAILED, progress=1.0, errors_json=_failure(exc))
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+    return get_job(store, upload_id)
+
+
+def isolatable(store: Store) -> bool:
+    return _isolatable(store)
 
 
 def publish_upload(store: Store, upload_id: str, user: str) -> int:
@@ -75,7 +108,11 @@ def _in_child(action: str, url: str, *args):
 def _child(send, action: str, url: str, args: tuple) -> None:
     store = Store(url)
     try:
-        result = (process if action == "process" else publish_job)(store, *args)
+        if action == "process_file":
+            upload_id, path, file_name = args
+            result = process(store, upload_id, Path(path).read_bytes(), file_name)
+        else:
+            result = (process if action == "process" else publish_job)(store, *args)
         send.send(("ok", result))
     except Exception as exc:  # noqa: BLE001 - handed to the parent, which raises it there
         send.send(("raise", (type(exc).__name__, str(exc))))

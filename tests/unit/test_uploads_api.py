@@ -492,12 +492,21 @@ def _spy_in_process(monkeypatch) -> list:
     return calls
 
 
-def test_upl008_a_big_upload_is_checked_and_published_in_a_child_process(make_site, monkeypatch):
+def test_upl008_a_big_upload_is_checked_and_published_in_a_child_process(make_site, monkeypatch, tmp_path):
+    import tempfile
+
     site = make_site(UPLOAD_ISOLATE_MB="0")  # every file counts as big
     calls = _spy_in_process(monkeypatch)
+    spooled = tmp_path / "spool"
+    spooled.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spooled))  # where the big file is spooled for the child
     first = data_version(site.client)
-    body = preview(site, template_bytes([DONE_WHEN]))
+    content = template_bytes([DONE_WHEN])
+    body = preview(site, content)
     assert body["summary"]["added"] == 1
+    job = site.client.get(f"/api/uploads/{body['upload_id']}", headers=site.editor).get_json()
+    assert job["sha256"] == sha256(content)  # hashed on its way to disk
+    assert list(spooled.iterdir()) == []  # and the spooled copy is gone
     assert publish(site, body["upload_id"]).get_json() == {"data_version": first + 1}
     assert calls == []  # neither ran in this process
     assert indicators(site.client)[DONE_WHEN["indicator_id"]]["latest_value"] == float(DONE_WHEN["value"])
