@@ -58,6 +58,9 @@ def slide_figure(dataset: Dataset, indicator_id: str) -> go.Figure | None:
     return presentation_style(fig)
 
 
+MAX_SLIDE_TICKS = 6  # period labels on a slide's time axis, at CHART_FONT_PX
+
+
 def presentation_style(fig: dict) -> go.Figure:
     """Text big enough for the back of a room; the size comes from the slide (or the export).
     A go.Figure here (a slide is built once per request, not per tile), for its nested updates."""
@@ -74,6 +77,10 @@ def presentation_style(fig: dict) -> go.Figure:
     fig.update_traces(marker_size=16, line_width=4, selector=dict(type="scatter"))
     fig.update_xaxes(title_font_size=CHART_FONT_PX, tickfont_size=CHART_FONT_PX)
     fig.update_yaxes(title_font_size=CHART_FONT_PX, tickfont_size=CHART_FONT_PX)
+    ticks = fig.layout.xaxis.tickvals
+    if ticks is not None and len(ticks) > MAX_SLIDE_TICKS:  # at slide size, a dozen period labels overlap
+        step = -(-len(ticks) // MAX_SLIDE_TICKS)
+        fig.update_xaxes(tickvals=ticks[::step], ticktext=fig.layout.xaxis.ticktext[::step])
     return fig
 
 

@@ -326,3 +326,14 @@ def test_spt013_fixed_data_app_lists_topics_and_shows_no_notes(client_for, bundl
     assert "notes-text" not in _page(client, "/spotlight/child-exploitation")
     assert "Topic not found" in _page(client, "/spotlight/no-such-topic")
     assert FixedSource(bundled).current() is bundled
+
+
+def test_spt014_a_slide_time_axis_keeps_its_labels_legible(bundled):
+    from layouts.spotlight import MAX_SLIDE_TICKS, slide_figure
+
+    fig = slide_figure(bundled, "year6-overweight")  # 13 periods: every label would overlap at 20 px
+    axis = fig.layout.xaxis
+    assert 2 <= len(axis.tickvals) <= MAX_SLIDE_TICKS and len(axis.ticktext) == len(axis.tickvals)
+    assert axis.ticktext[0] == "2006/07"  # the first period is still labelled
+    shown = {label for trace in fig.data for label in trace.customdata if label}
+    assert set(axis.ticktext) <= shown  # only real period labels, each at its own point
