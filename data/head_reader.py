@@ -24,6 +24,7 @@ class HeadReader:
         self.engine = engine
         self._local = threading.local()
         self._opened: list = []
+        self._owners: dict[int, threading.Thread] = {}  # id(connection) -> the thread that uses it
         self._lock = threading.Lock()
 
     def version(self) -> int | None:
@@ -44,6 +45,7 @@ class HeadReader:
     def close(self) -> None:
         with self._lock:
             opened, self._opened = self._opened, []
+            self._owners.clear()
         for conn in opened:
             try:
                 conn.close()
@@ -61,14 +63,27 @@ class HeadReader:
                 conn.autocommit = True  # sqlite3 already runs a lone SELECT outside any transaction
             local.conn, local.pid = conn, os.getpid()
             with self._lock:
+                self._close_finished_threads()
                 self._opened.append(conn)
+                self._owners[id(conn)] = threading.current_thread()
         return local.conn
+
+    def _close_finished_threads(self) -> None:
+        """The dev server starts a thread per request: close the connections of threads that have ended."""
+        for conn in [c for c in self._opened if not self._owners.get(id(c), threading.main_thread()).is_alive()]:
+            self._opened.remove(conn)
+            self._owners.pop(id(conn), None)
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001 - closing a broken connection
+                pass
 
     def _forget(self, conn) -> None:
         self._local.conn = None
         with self._lock:
             if conn in self._opened:
                 self._opened.remove(conn)
+            self._owners.pop(id(conn), None)
         try:
             conn.close()
         except Exception:  # noqa: BLE001

@@ -136,3 +136,15 @@ def test_sto022_a_broken_head_connection_is_replaced(store):
         conn.close()  # as if the database server had dropped it
     assert store.head_version() == 1
     assert store.head_version() == 1
+
+
+def test_sto023_head_connections_of_finished_threads_are_closed(store):
+    """`make run` serves each request on a new thread: one kept connection per thread must not pile up."""
+    import threading
+
+    for _ in range(30):
+        t = threading.Thread(target=store.head_version)
+        t.start()
+        t.join()
+    assert store.head_version() == 1
+    assert len(store._head._opened) <= 2  # this thread's, and at most the last finished thread's
