@@ -8,6 +8,7 @@ DATA_UPDATED = "data-updated"
 OV_URL = "overview-url"  # the page's own Location: its callback runs only while the page is shown
 OV_YEAR = "overview-reporting-year"
 OV_SECTIONS = "overview-sections"
+OV_SHOWN = "overview-shown"  # {version, year} of the sections on the page: a year change then patches only what it changes
 
 # Explore
 EX_URL = "explore-url"

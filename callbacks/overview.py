@@ -3,25 +3,25 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from dash import Input, Output, ctx, no_update
+from dash import Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from callbacks import ids
 from callbacks.context import current_dataset
 from callbacks.routing import reporting_year_from
-from layouts.overview import cached_reporting_years, cached_sections
+from layouts.overview import cached_reporting_years, sections_update, shown
 
 
-def sync_year(search, year):
+def sync_year(search, year, on_page):
     dataset = current_dataset()
     years = cached_reporting_years(dataset)
     if ctx.triggered_id == ids.OV_URL:  # back/forward or a pasted link
         wanted = reporting_year_from(search, years)
         if wanted == year:
             raise PreventUpdate  # the page was built for this year already
-        return wanted, no_update, cached_sections(dataset, wanted)
+        return wanted, no_update, sections_update(dataset, on_page, wanted), shown(dataset, wanted)
     year = year if year in years else reporting_year_from(None, years)
-    return no_update, "?" + urlencode({"year": year}), cached_sections(dataset, year)
+    return no_update, "?" + urlencode({"year": year}), sections_update(dataset, on_page, year), shown(dataset, year)
 
 
 def register(app) -> None:
@@ -29,7 +29,9 @@ def register(app) -> None:
         Output(ids.OV_YEAR, "value"),
         Output(ids.OV_URL, "search", allow_duplicate=True),
         Output(ids.OV_SECTIONS, "children"),
+        Output(ids.OV_SHOWN, "data"),
         Input(ids.OV_URL, "search"),
         Input(ids.OV_YEAR, "value"),
+        State(ids.OV_SHOWN, "data"),
         prevent_initial_call=True,
     )(sync_year)

@@ -389,7 +389,7 @@ def test_fast021_csv_records_as_with_stringio(text):
     assert new(content) == old(content)
 
 
-def test_fast017_explore_cards_cached_per_view_send_the_same_json(bundled):
+def test_fast022_explore_cards_cached_per_view_send_the_same_json(bundled):
     from dash._utils import to_json
 
     from callbacks.explore_state import ExploreState, normalise
@@ -410,7 +410,7 @@ def test_fast017_explore_cards_cached_per_view_send_the_same_json(bundled):
         assert all(a is b for a, b in zip(again, cached))  # built once per view
 
 
-def test_fast018_a_changed_view_is_not_served_a_stale_card(bundled):
+def test_fast023_a_changed_view_is_not_served_a_stale_card(bundled):
     from dash._utils import to_json
 
     from callbacks.explore_state import ExploreState, normalise
@@ -428,7 +428,7 @@ def test_fast018_a_changed_view_is_not_served_a_stale_card(bundled):
         assert to_json(cached_results(bundled, state)) != to_json(cached_results(bundled, trend)), changed
 
 
-def test_fast019_memo_is_a_bounded_lru():
+def test_fast024_memo_is_a_bounded_lru():
     from data.memo import remember
 
     cache, built = {}, []
@@ -437,3 +437,43 @@ def test_fast019_memo_is_a_bounded_lru():
     # 1, 2 built; 1 is a hit (now newest); 3 evicts 2; 4 evicts 1; so 1 is built again and evicts 3
     assert built == [1, 2, 3, 4, 1]
     assert list(cache[("memo", "t")]) == [4, 1]
+
+
+def _apply(tree, patch: dict):
+    """Apply a Patch's Assign operations (as sent: a plain dict) to a plain JSON tree, as the renderer does."""
+    import copy
+
+    out = copy.deepcopy(tree)
+    for op in patch["operations"]:
+        assert op["operation"] == "Assign"
+        *parents, last = op["location"]
+        node = out
+        for key in parents:
+            node = node[key]
+        node[last] = op["params"]["value"]
+    return out
+
+
+def test_fast025_a_year_change_patches_only_what_the_year_changes_whatever_year_the_page_shows(bundled):
+    import json
+
+    from layouts.overview import cached_reporting_years, cached_sections, sections_update, shown
+
+    years = cached_reporting_years(bundled)
+    assert len(years) >= 3
+    for new in years:
+        update = sections_update(bundled, shown(bundled, years[0]), new)
+        assert update["__dash_patch_update"] == "__dash_patch_update"  # what dash.Patch sends
+        assert len(json.dumps(update)) < len(json.dumps(cached_sections(bundled, new))) / 2
+        for old in years:  # the page may show any year (an earlier answer still in flight)
+            assert _apply(cached_sections(bundled, old), update) == cached_sections(bundled, new), (old, new)
+
+
+def test_fast026_without_this_versions_sections_on_the_page_the_whole_sections_are_sent(bundled):
+    from layouts.overview import cached_reporting_years, cached_sections, sections_update, shown
+
+    years = cached_reporting_years(bundled)
+    full = cached_sections(bundled, years[1])
+    assert sections_update(bundled, None, years[1]) is full  # no record of the page
+    assert sections_update(bundled, {**shown(bundled, years[0]), "version": bundled.version + 1}, years[1]) is full
+
