@@ -85,13 +85,14 @@ def age_bands(dataset: Dataset, set_name: str) -> list[str]:
 
 
 def year_range(dataset: Dataset) -> list[str]:
-    cached = dataset._cache.get("year_range")  # the same for every request on this data version
-    if cached is None:
-        years = dataset.observations["period_start"].dropna().dt.year
-        ends = dataset.observations["period_end"].dropna().dt.year
-        cached = [] if years.empty else [str(y) for y in range(int(years.min()), int(ends.max()) + 1)]
-        dataset._cache["year_range"] = cached
-    return list(cached)
+    """Every calendar year the data spans; the same for every request on this data version."""
+    return list(remember(dataset._cache, "year_range", None, lambda: _year_range(dataset)))
+
+
+def _year_range(dataset: Dataset) -> list[str]:
+    years = dataset.observations["period_start"].dropna().dt.year
+    ends = dataset.observations["period_end"].dropna().dt.year
+    return [] if years.empty else [str(y) for y in range(int(years.min()), int(ends.max()) + 1)]
 
 
 def periods_for(dataset: Dataset, state: ExploreState) -> list[str]:

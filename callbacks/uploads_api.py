@@ -39,7 +39,7 @@ def _new_job(store):
         return None, None
     name = upload.filename
     if _size(upload.stream) >= isolate_bytes() and isolatable(store):
-        path, digest, _ = spool(upload.stream)
+        path, digest = spool(upload.stream)
         upload_id = create_job(store, None, name, current_editor(), sha256=digest)
         return upload_id, lambda: process_spooled(store, upload_id, path, name)
     content = upload.read()

@@ -249,10 +249,10 @@ _SQLITE_ROWS_A_STATEMENT = 20
 class Store:
     def __init__(self, url: str | None = None):
         self.url = database_url(url)
-        self.engine = make_engine(url)
+        self.engine = make_engine(self.url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         # Every request asks for the head version: on SQLite it must not queue behind a writer's lock.
-        self.reader = make_engine(url, writer=False) if self.is_sqlite else self.engine
+        self.reader = make_engine(self.url, writer=False) if self.is_sqlite else self.engine
         self._head = HeadReader(self.reader)
 
     def dispose(self) -> None:

@@ -126,11 +126,16 @@ def process(store: Store, upload_id: str, content: bytes, file_name: str) -> dic
              summary_json=json.dumps({**summary.to_dict(), "rows": result.row_count}),
              payload=_pack(typed, result.new_indicators))
     except Exception as exc:  # noqa: BLE001 - recorded for the user; the store is unchanged
-        _set(store, upload_id, stage=FAILED, progress=1.0,
-             errors_json=json.dumps([{"row": None, "column": None, "message": f"could not process the file: {exc}"}]))
+        fail(store, upload_id, exc)
     finally:
         release_memory()  # a big file's rows are garbage now: give the worker's peak back
     return get_job(store, upload_id)
+
+
+def fail(store: Store, upload_id: str, exc: Exception) -> None:
+    """Record a job's failure for the user (the store's data is unchanged)."""
+    _set(store, upload_id, stage=FAILED, progress=1.0,
+         errors_json=json.dumps([{"row": None, "column": None, "message": f"could not process the file: {exc}"}]))
 
 
 def _typed(catalogue: pd.DataFrame, rows: pd.DataFrame, new_indicators: pd.DataFrame, numbers: dict | None = None) -> pd.DataFrame:

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from data.store import PublishConflict, Store
 from data.store_tables import uploads
-from data.upload_jobs import FAILED, _set, get_job, process, publish_job
+from data.upload_jobs import fail, get_job, process, publish_job
 
 _ERRORS = {"LookupError": LookupError, "ValueError": ValueError, "PublishConflict": PublishConflict}
 
@@ -32,55 +32,44 @@ def isolate_bytes() -> int:
     return int(float(os.environ.get("UPLOAD_ISOLATE_MB", "8")) * 2**20)
 
 
-def _isolatable(store: Store) -> bool:
+def isolatable(store: Store) -> bool:
     return ":memory:" not in store.url and store.url not in ("sqlite://", "sqlite:///")  # a child cannot see those
 
 
 def process_upload(store: Store, upload_id: str, content: bytes, file_name: str) -> dict:
-    """upload_jobs.process, in a child process for a big file; the job as it ended."""
-    if len(content) < isolate_bytes() or not _isolatable(store):
-        return process(store, upload_id, content, file_name)
-    try:
-        _in_child("process", store.url, upload_id, content, file_name)
-    except Exception as exc:  # noqa: BLE001 - process() records its own failures; this is the child dying
-        _set(store, upload_id, stage=FAILED, progress=1.0, errors_json=_failure(exc))
-    return get_job(store, upload_id)
+    """upload_jobs.process of a small file, in this process (big ones are spooled: process_spooled)."""
+    return process(store, upload_id, content, file_name)
 
 
-def spool(stream, chunk: int = 4 << 20) -> tuple[str, str, int]:
-    """Copy a big upload's stream to a temporary file, hashing it on the way: (path, sha256, bytes).
+def spool(stream, chunk: int = 4 << 20) -> tuple[str, str]:
+    """Copy a big upload's stream to a temporary file, hashing it on the way: (path, sha256).
     The worker then never holds the file in memory; the child reads it and removes it."""
-    digest, size = hashlib.sha256(), 0
+    digest = hashlib.sha256()
     fd, path = tempfile.mkstemp(prefix="upload-", suffix=".bin")
     with os.fdopen(fd, "wb") as out:
         while block := stream.read(chunk):
             digest.update(block)
             out.write(block)
-            size += len(block)
-    return path, digest.hexdigest(), size
+    return path, digest.hexdigest()
 
 
 def process_spooled(store: Store, upload_id: str, path: str, file_name: str) -> dict:
     """upload_jobs.process of a spooled file, in a child process; the file is removed afterwards."""
     try:
-        _in_child("process_file", store.url, upload_id, path, file_name)
+        _in_child("process", store.url, upload_id, path, file_name)
     except Exception as exc:  # noqa: BLE001 - process() records its own failures; this is the child dying
-        _set(store, upload_id, stage=FAILED, progress=1.0, errors_json=_failure(exc))
+        fail(store, upload_id, exc)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
     return get_job(store, upload_id)
 
 
-def isolatable(store: Store) -> bool:
-    return _isolatable(store)
-
-
 def publish_upload(store: Store, upload_id: str, user: str) -> int:
     """upload_jobs.publish_job (same answers and exceptions), in a child process for a big payload."""
     with store.engine.connect() as conn:
         size = conn.execute(select(func.length(uploads.c.payload)).where(uploads.c.id == upload_id)).scalar()
-    if (size or 0) < isolate_bytes() or not _isolatable(store):
+    if (size or 0) < isolate_bytes() or not isolatable(store):
         return publish_job(store, upload_id, user)
     return _in_child("publish", store.url, upload_id, user)
 
@@ -108,20 +97,14 @@ def _in_child(action: str, url: str, *args):
 def _child(send, action: str, url: str, args: tuple) -> None:
     store = Store(url)
     try:
-        if action == "process_file":
+        if action == "process":
             upload_id, path, file_name = args
             result = process(store, upload_id, Path(path).read_bytes(), file_name)
         else:
-            result = (process if action == "process" else publish_job)(store, *args)
+            result = publish_job(store, *args)
         send.send(("ok", result))
     except Exception as exc:  # noqa: BLE001 - handed to the parent, which raises it there
         send.send(("raise", (type(exc).__name__, str(exc))))
     finally:
         store.dispose()
         send.close()
-
-
-def _failure(exc: Exception) -> str:
-    import json
-
-    return json.dumps([{"row": None, "column": None, "message": f"could not process the file: {exc}"}])

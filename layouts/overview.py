@@ -22,20 +22,13 @@ TILE_SLOT = "tile-slot"  # a tile's parts that change with the reporting year (s
 
 
 def cached_reporting_years(dataset) -> list[str]:
-    cached = dataset._cache.get("reporting_years")
-    if cached is None:
-        cached = dataset._cache["reporting_years"] = reporting_years(dataset)
-    return list(cached)
+    return list(remember(dataset._cache, "reporting_years", None, lambda: reporting_years(dataset)))
 
 
 def cached_sections(dataset: Dataset, year: str) -> list:
     """overview_sections, built once per data version and reporting year (a few dozen figures each time
     otherwise) and kept as the plain JSON Dash sends (as_sent), so a request only pays the JSON encoder."""
-    key = ("overview_sections", year)
-    cached = dataset._cache.get(key)
-    if cached is None:
-        cached = dataset._cache[key] = as_sent(overview_sections(dataset, year))
-    return cached
+    return remember(dataset._cache, "overview_sections", year, lambda: as_sent(overview_sections(dataset, year)))
 
 
 def shown(dataset: Dataset, year: str) -> dict:
