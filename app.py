@@ -16,7 +16,7 @@ from callbacks.register import register_callbacks
 from callbacks.security import register_security
 from callbacks.spotlight_export import spotlight_export
 from callbacks.uploads_api import uploads_api
-from data.store import Store, StoreSource
+from data.storage.store import Store, StoreSource
 from layouts.shell import INDEX_STRING, app_shell
 
 DEFAULT_PARTNERSHIP = "City of York Safeguarding Children Partnership"

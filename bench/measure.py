@@ -145,7 +145,7 @@ def throughput(base_url: str, chains: dict[str, list[dict]], clients: int, secon
 
 class RssSampler:
     """Samples the RSS of a set of processes (the gunicorn workers) every `interval` seconds, in a thread.
-    A worker's RSS includes the processes it started (a big upload runs in a child: data/upload_process.py),
+    A worker's RSS includes the processes it started (a big upload runs in a child: data/ingest/upload_process.py),
     so moving work into a child does not hide its memory."""
 
     def __init__(self, pids_fn, interval: float = 0.05):
@@ -197,8 +197,8 @@ def _children_rss(process: psutil.Process) -> int:
 
 def editor_token(database_url: str) -> str:
     """An editor account and API token in the server's store (as `flask users create` + `tokens create` would)."""
-    from data.store import make_engine
-    from data.users import create_token, create_user, get_user_by_email
+    from data.storage.store import make_engine
+    from data.storage.users import create_token, create_user, get_user_by_email
 
     engine = make_engine(database_url)
     try:

@@ -37,7 +37,7 @@ def _mb(n: float) -> str:
 
 
 def _upload(store, csv: Path) -> int:
-    from data.upload_jobs import create_job, get_job, process, publish_job
+    from data.ingest.upload_jobs import create_job, get_job, process, publish_job
 
     content = csv.read_bytes()
     upload_id = create_job(store, content, csv.name, "rss-profile")
@@ -54,7 +54,7 @@ def build_store(folder: Path, csv: Path) -> None:
     """A fresh SQLite store (bundled seed) with the CSV uploaded and published, as the app does it."""
     folder.mkdir(parents=True, exist_ok=True)
     os.environ["DATABASE_URL"] = f"sqlite:///{folder / 'store.sqlite3'}"
-    from data.store import Store
+    from data.storage.store import Store
 
     store = Store()
     store.setup()
@@ -98,7 +98,7 @@ def measure(database: str, upload_csv: Path | None, replays: int) -> dict:
     if upload_csv is not None:
         assert client.get("/healthz").status_code == 200
         step("bundled dataset loaded")
-        from data.store import Store
+        from data.storage.store import Store
 
         _upload(Store(), upload_csv)
         step("1M upload processed + published")

@@ -64,8 +64,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     path = args.file or DATA / f"SYNTHETIC-fingertips-{args.rows}-rows-seed1.csv"
 
-    from data import importer, store as store_module, upload_jobs
-    from data.store import Store
+    from data.ingest import importer, store as store_module, upload_jobs
+    from data.storage.store import Store
 
     for name in ("_read", "_finish"):
         _timed(importer, name, f"importer.{name}")

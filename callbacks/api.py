@@ -12,10 +12,10 @@ from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from callbacks.context import current_dataset
-from data.dataset import DEFAULT_REPORTING_YEAR
-from data.export import to_csv, to_records
-from data.periods import PeriodError, canonical_year
-from data.status import indicator_status
+from data.domain.dataset import DEFAULT_REPORTING_YEAR
+from data.domain.export import to_csv, to_records
+from data.domain.periods import PeriodError, canonical_year
+from data.domain.status import indicator_status, reporting_years
 
 api = Blueprint("api", __name__)
 
@@ -52,9 +52,12 @@ def indicators():
     dataset = current_dataset()
     try:
         reporting_year = canonical_year(request.args.get("reporting_year", DEFAULT_REPORTING_YEAR))
-        status = indicator_status(dataset, reporting_year)
     except PeriodError as exc:
         raise ApiError(400, f"reporting_year: {exc}") from None
+    years = reporting_years(dataset)
+    if reporting_year not in years:  # the status cache is per year: only the data's own years are worked out
+        raise ApiError(400, f"reporting_year: {reporting_year} is outside the data's range, {years[-1]} to {years[0]}")
+    status = indicator_status(dataset, reporting_year)
     out = []
     for ind_id, ind in dataset.indicators.iterrows():
         st = status.loc[ind_id]

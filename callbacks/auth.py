@@ -37,7 +37,7 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from data import users as accounts
+from data.storage import users as accounts
 
 STORE_KEY = "cyscp_store"
 DATA_SOURCE_KEY = "cyscp_data_source"  # callbacks.context.EXTENSION_KEY
@@ -138,7 +138,7 @@ class _SessionInterface(SecureCookieSessionInterface):
 
 def configure_server(server) -> None:
     """Secret key, cookie flags, proxy handling and the request-size limit (raises when production lacks SECRET_KEY)."""
-    from data.store import INSTANCE
+    from data.storage.store import INSTANCE
 
     secret = os.environ.get("SECRET_KEY", "").strip()
     if not secret:
@@ -182,8 +182,8 @@ def auth_store(app=None):
         with _STORE_LOCK:
             store = app.extensions.get(STORE_KEY)
             if store is None:
-                from data.migrate import upgrade
-                from data.store import Store
+                from data.storage.migrate import upgrade
+                from data.storage.store import Store
 
                 store = Store()
                 upgrade(store.engine)

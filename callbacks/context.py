@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from data.dataset import Dataset
+from data.domain.dataset import Dataset
 
 EXTENSION_KEY = "cyscp_data_source"
 

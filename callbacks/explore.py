@@ -4,10 +4,10 @@ from __future__ import annotations
 from dash import MATCH, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
-from callbacks import ids
+from layouts import ids
 from callbacks.context import current_dataset
-from callbacks.explore_state import ExploreState, control_value, normalise, parse_query, state_value, to_query
-from data.export import to_csv
+from layouts.explore_state import ExploreState, control_value, normalise, parse_query, state_value, to_query
+from data.domain.export import to_csv
 from layouts.explore import cached_results, card_rows, control_options, results_announcement
 
 CONTROLS = (ids.EX_SET, ids.EX_AGE, ids.EX_INDICATORS, ids.EX_AREAS, ids.EX_FROM, ids.EX_TO, ids.EX_MODE, ids.EX_PERIOD_A, ids.EX_PERIOD_B)

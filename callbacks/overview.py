@@ -6,15 +6,16 @@ from urllib.parse import urlencode
 from dash import Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
-from callbacks import ids
+from layouts import ids
 from callbacks.context import current_dataset
 from callbacks.routing import reporting_year_from
-from layouts.overview import cached_reporting_years, sections_update, shown
+from data.domain.status import reporting_years
+from layouts.overview import sections_update, shown
 
 
 def sync_year(search, year, on_page):
     dataset = current_dataset()
-    years = cached_reporting_years(dataset)
+    years = reporting_years(dataset)
     if ctx.triggered_id == ids.OV_URL:  # back/forward or a pasted link
         wanted = reporting_year_from(search, years)
         if wanted == year:

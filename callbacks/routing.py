@@ -5,16 +5,17 @@ from urllib.parse import parse_qs
 
 from dash import Input, Output, State, html
 
-from callbacks import ids
-from callbacks.auth import current_editor, login_csrf_token
+from layouts import ids
+from callbacks.auth import current_editor, login_csrf_token, safe_next
 from callbacks.context import current_dataset, current_store
-from callbacks.explore_state import normalise, parse_query
+from layouts.explore_state import normalise, parse_query
 from callbacks.spotlight import spotlight_page
-from data.dataset import DEFAULT_REPORTING_YEAR
+from data.domain.dataset import DEFAULT_REPORTING_YEAR
 from layouts.explore import explore_page
 from layouts.login import login_page
 from layouts.upload import sign_in_prompt, upload_page, versions_page
-from layouts.overview import cached_reporting_years, overview_page
+from data.domain.status import reporting_years
+from layouts.overview import overview_page
 
 
 def reporting_year_from(search: str | None, years: list[str]) -> str:
@@ -26,7 +27,7 @@ def render_page(pathname: str | None, search: str | None):
     dataset = current_dataset()
     path = (pathname or "/").rstrip("/") or "/"
     if path == "/":
-        page = overview_page(dataset, reporting_year_from(search, cached_reporting_years(dataset)))
+        page = overview_page(dataset, reporting_year_from(search, reporting_years(dataset)))
     elif path == "/explore":
         page = explore_page(dataset, normalise(dataset, parse_query(search)))
     elif path == "/spotlight" or path.startswith("/spotlight/"):
@@ -41,7 +42,7 @@ def render_page(pathname: str | None, search: str | None):
 def _editor_page(path: str, query: dict):
     one = lambda k: (query.get(k) or [None])[0]  # noqa: E731
     if path == "/login":
-        return login_page(one("error"), one("next") or "/upload")
+        return login_page(one("error"), safe_next(one("next") or "/upload"), login_csrf_token())
     store = current_store()
     if store is None:
         return html.Div([html.H1("Uploads are off"), html.P("This app serves fixed data, so it has no store to publish to.")])

@@ -25,8 +25,9 @@ from datetime import datetime, timezone
 from flask import Blueprint, Response, abort, jsonify
 
 from callbacks.context import current_dataset, current_store
-from data.formatting import format_value
-from data.topics import Slide, deck, find_topic, slide_rows
+from data.domain.formatting import format_value
+from data.domain.topics import Slide, deck, slide_rows
+from data.storage.topics import find_topic
 from layouts.spotlight import EXPORT_SIZE, slide_figure
 
 log = logging.getLogger(__name__)

@@ -4,12 +4,12 @@ from __future__ import annotations
 from dash import ALL, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
-from callbacks import ids
+from layouts import ids
 from callbacks.auth import current_editor
 from callbacks.context import current_store
-from data.store import PublishConflict
-from data.upload_jobs import FINISHED, READY, get_job
-from data.upload_process import publish_upload
+from data.storage.store import PublishConflict
+from data.ingest.upload_jobs import FINISHED, READY, get_job
+from data.ingest.upload_process import publish_upload
 from layouts import upload as ui
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.io as pio
 
-from data.formatting import format_value
+from data.domain.formatting import format_value
 
 # Government Analysis Function categorical palette, in its published order.
 PALETTE = ("#12436D", "#28A197", "#801650", "#F46A25", "#3D3D3D", "#A285D1")

@@ -6,7 +6,7 @@ import re
 import pandas as pd
 from dash import html
 
-from data.status import PENDING
+from data.domain.status import PENDING
 
 
 def slug(text: str) -> str:

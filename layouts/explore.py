@@ -5,13 +5,12 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import dcc, html
 
-from callbacks import ids
-from callbacks.explore_state import ALL, MODES, ExploreState, age_bands, candidates, control_value, periods_for, year_range
-from data.dataset import DEFAULT_REPORTING_YEAR, Dataset
-from data.formatting import format_change, format_percent_change, format_value
-from data.memo import remember
-from data.status import indicator_status
-from data.views import (
+from layouts import ids
+from layouts.explore_state import ALL, MODES, ExploreState, age_bands, candidates, control_value, periods_for, year_range
+from data.domain.dataset import DEFAULT_REPORTING_YEAR, Dataset
+from data.domain.formatting import format_change, format_percent_change, format_value
+from data.domain.status import indicator_status
+from data.domain.views import (
     area_totals, breakdown_summary, compare_periods, compare_summary, compare_with_england,
     england_summary, indicator_rows, is_breakdown, trend_summary, unpublished_reason, values_unpublished,
 )
@@ -33,7 +32,7 @@ def _field(label: str, control_id: str, control) -> html.Div:
 
 def control_options(dataset: Dataset, state: ExploreState) -> dict:
     """Options of every control for a (normalised) state; worked out once per data version and state."""
-    return remember(dataset._cache, "control_options", state, lambda: _control_options(dataset, state))
+    return dataset.cache.remember("control_options", state, lambda: _control_options(dataset, state))
 
 
 def _control_options(dataset: Dataset, state: ExploreState) -> dict:
@@ -138,7 +137,7 @@ def cached_results(dataset: Dataset, state: ExploreState, reporting_year: str = 
     def card(ind_id: str):
         key = (ind_id, state.areas, state.start, state.end, state.mode, state.a, state.b, reporting_year)
         build = lambda: as_sent(indicator_card(dataset, ind_id, state, indicator_status(dataset, reporting_year).loc[ind_id], reporting_year))  # noqa: E731
-        return remember(dataset._cache, "explore_card", key, build)
+        return dataset.cache.remember("explore_card", key, build)
 
     return [card(ind_id) for ind_id in state.indicators]
 

@@ -1,12 +1,11 @@
 """The sign-in page: a native form posted to POST /login (callbacks/auth.py), GOV.UK style.
 
-Rendered by the pathname callback as login_page(error, next_url) for /login?error=1&next=/upload.
+Rendered by the pathname callback as login_page(error, next_url, csrf_token) for /login?error=1&next=/upload;
+the caller checks next_url (callbacks.auth.safe_next) and supplies the session's CSRF token.
 """
 from __future__ import annotations
 
 from dash import dcc, html
-
-from callbacks.auth import login_csrf_token, safe_next
 
 ERROR_TEXT = "Enter a correct email address and password"
 
@@ -22,8 +21,9 @@ def _field(label: str, control_id: str, control, error: str | None) -> html.Div:
     )
 
 
-def login_page(error: str | None, next_url: str) -> html.Div:
-    """The sign-in form; `error` (any non-empty value) shows the failed sign-in message."""
+def login_page(error: str | None, next_url: str, csrf_token: str) -> html.Div:
+    """The sign-in form; `error` (any non-empty value) shows the failed sign-in message.
+    `next_url` is a same-site path already checked by the caller."""
     summary = None
     if error:
         summary = html.Div(
@@ -40,8 +40,8 @@ def login_page(error: str | None, next_url: str) -> html.Div:
     field_error = ERROR_TEXT if error else None
     form = html.Form(
         [
-            dcc.Input(type="hidden", name="csrf_token", value=login_csrf_token(), id="login-csrf"),
-            dcc.Input(type="hidden", name="next", value=safe_next(next_url), id="login-next"),
+            dcc.Input(type="hidden", name="csrf_token", value=csrf_token, id="login-csrf"),
+            dcc.Input(type="hidden", name="next", value=next_url, id="login-next"),
             _field(
                 "Email address", "login-email",
                 dcc.Input(id="login-email", type="email", name="email", autoComplete="username", spellCheck=False,

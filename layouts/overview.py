@@ -7,12 +7,11 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Patch, dcc, html
 
-from callbacks import ids
-from data.dataset import HOME_AREA, Dataset
-from data.memo import remember
-from data.formatting import ARROWS, format_change, format_value, is_missing, movement
-from data.status import OUT_OF_DATE, PENDING, change_direction, indicator_status
-from data.views import NOT_PUBLISHED
+from layouts import ids
+from data.domain.dataset import HOME_AREA, Dataset
+from data.domain.formatting import ARROWS, format_change, format_value, is_missing, movement
+from data.domain.status import OUT_OF_DATE, PENDING, change_direction, indicator_status, reporting_years
+from data.domain.views import NOT_PUBLISHED
 from layouts.charts import sparkline
 from layouts.components import display_name, pending_badge, slug
 from layouts.serialised import as_sent
@@ -21,14 +20,10 @@ from layouts.serialised import as_sent
 TILE_SLOT = "tile-slot"  # a tile's parts that change with the reporting year (sections_update patches them)
 
 
-def cached_reporting_years(dataset) -> list[str]:
-    return list(remember(dataset._cache, "reporting_years", None, lambda: reporting_years(dataset)))
-
-
 def cached_sections(dataset: Dataset, year: str) -> list:
     """overview_sections, built once per data version and reporting year (a few dozen figures each time
     otherwise) and kept as the plain JSON Dash sends (as_sent), so a request only pays the JSON encoder."""
-    return remember(dataset._cache, "overview_sections", year, lambda: as_sent(overview_sections(dataset, year)))
+    return dataset.cache.remember("overview_sections", year, lambda: as_sent(overview_sections(dataset, year)))
 
 
 def shown(dataset: Dataset, year: str) -> dict:
@@ -44,7 +39,7 @@ def sections_update(dataset: Dataset, on_page: dict | None, year: str):
     flight). Otherwise, the whole sections."""
     if not on_page or on_page.get("version") != dataset.version:
         return cached_sections(dataset, year)
-    return remember(dataset._cache, "overview_year_patch", year, lambda: as_sent(_year_patch(cached_sections(dataset, year))))
+    return dataset.cache.remember("overview_year_patch", year, lambda: as_sent(_year_patch(cached_sections(dataset, year))))
 
 
 def _year_patch(sections: list) -> Patch:
@@ -73,16 +68,8 @@ def _slots(tree, path: tuple = ()):
             yield from _slots(props["children"], path + ("props", "children"))
 
 
-def reporting_years(dataset: Dataset) -> list[str]:
-    """Financial years from the first York value to the latest, newest first."""
-    ends = dataset.observations.loc[dataset.observations["area_code"] == HOME_AREA, "period_end"].dropna()
-    first = min(2019, int((ends.min() - pd.DateOffset(months=3)).year)) if len(ends) else 2019
-    last = max(2024, int((ends.max() - pd.DateOffset(months=3)).year)) if len(ends) else 2024
-    return [f"{y}/{str(y + 1)[-2:]}" for y in range(last, first - 1, -1)]
-
-
 def overview_page(dataset: Dataset, reporting_year: str) -> html.Div:
-    years = cached_reporting_years(dataset)
+    years = reporting_years(dataset)
     return html.Div(
         [
             dcc.Location(id=ids.OV_URL, refresh=False),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from callbacks import ids
+from layouts import ids
 
 # lang="en-GB" for screen readers; the skip link is the first focusable element.
 INDEX_STRING = """<!DOCTYPE html>

@@ -12,10 +12,10 @@ import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import dcc, html
 
-from callbacks import ids
-from data.dataset import ENGLAND, HOME_AREA, Dataset
-from data.topics import Slide, Topic, slide_rows
-from data.views import area_totals, values_unpublished
+from layouts import ids
+from data.domain.dataset import ENGLAND, HOME_AREA, Dataset
+from data.domain.topics import Slide, Topic, slide_rows
+from data.domain.views import area_totals, values_unpublished
 from layouts.charts import bar_figure, trend_figure
 from layouts.components import display_name, pending_badge
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import pandas as pd
 from dash import dcc, html
 
-from callbacks import ids
+from layouts import ids
 
-from data.upload_jobs import INVALID, READY, STAGE_LABELS
+from data.ingest.upload_jobs import INVALID, READY, STAGE_LABELS
 from layouts.components import data_table
 
 

@@ -15,7 +15,7 @@ import itertools  # noqa: E402
 
 import pytest  # noqa: E402
 
-from data.store import Store  # noqa: E402
+from data.storage.store import Store  # noqa: E402
 from tests.postgres import PostgresServer  # noqa: E402
 
 _db_names = itertools.count(1)

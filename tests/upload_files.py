@@ -9,10 +9,11 @@ import csv
 import hashlib
 import io
 import json
+from pathlib import Path
 
 YORK = {"area_code": "E06000014", "area_name": "York"}
 ENGLAND = {"area_code": "E92000001", "area_name": "England"}
-RAW_FINGERTIPS = "/work/shared/fingertips/raw-download-example.csv"
+RAW_FINGERTIPS = str(Path(__file__).resolve().parent / "data" / "fingertips" / "raw-download-example.csv")
 
 # The columns of the partnership's upload template (see /upload/template.csv).
 TEMPLATE_HEADER = ["indicator_id", "area_code", "area_name", "period", "period_type", "category_type", "category",

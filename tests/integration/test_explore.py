@@ -9,7 +9,7 @@ import pandas as pd
 from dash.testing.wait import until
 
 from app import create_app
-from data.status import PENDING, indicator_status
+from data.domain.status import PENDING, indicator_status
 from tests.integration.conftest import (
     ENGLAND, WAIT, YORK, card_table, card_traces, checked_values, choose, click, console_errors, count, explore_url,
     non_null, normalise_space, number, option_input, select_value, served_dataset, settle, table_records,

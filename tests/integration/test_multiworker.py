@@ -20,8 +20,8 @@ from pathlib import Path
 
 import requests
 
-from data import users
-from data.store import Store
+from data.storage import users
+from data.storage.store import Store
 from tests.upload_files import template_bytes, york_value
 
 ROOT = Path(__file__).resolve().parents[2]

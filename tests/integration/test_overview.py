@@ -4,7 +4,7 @@ from __future__ import annotations
 from dash.testing.wait import until
 
 from app import create_app
-from data.status import PENDING, indicator_status
+from data.domain.status import PENDING, indicator_status
 from tests.integration.conftest import (
     WAIT, choose, console_errors, count, normalise_space, query, select_value, served_dataset, settle,
 )

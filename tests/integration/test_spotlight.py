@@ -17,10 +17,11 @@ from selenium.webdriver.common.keys import Keys
 
 from app import create_app
 from callbacks.context import EXTENSION_KEY
-from data import users
-from data.dataset import load_bundled
-from data.source import FixedSource
-from data.topics import EMERGING, deck, find_topic
+from data.storage import users
+from data.domain.dataset import load_bundled
+from data.domain.source import FixedSource
+from data.domain.topics import EMERGING, deck
+from data.storage.topics import find_topic
 from tests.integration.conftest import (
     BLOCKING_IMPACTS, WAIT, axe_violations, click, console_errors, count, describe_violations, settle,
 )

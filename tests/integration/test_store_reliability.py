@@ -16,9 +16,9 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import func, select
 
-from data.dataset import load_bundled
-from data.store import PublishConflict, Store
-from data.store_tables import observations
+from data.domain.dataset import load_bundled
+from data.storage.store import PublishConflict, Store
+from data.storage.tables import observations
 
 ROOT = Path(__file__).resolve().parents[2]
 NO_NEW = pd.DataFrame(columns=["id"])
@@ -28,8 +28,8 @@ NO_NEW = pd.DataFrame(columns=["id"])
 PUBLISHER = textwrap.dedent("""
     import sys, time, pandas as pd
     sys.path.insert(0, {root!r})
-    from data.dataset import load_bundled
-    from data.store import Store
+    from data.domain.dataset import load_bundled
+    from data.storage.store import Store
     insert_rows = Store._insert_rows
 
     def insert_then_hang(self, *args, **kwargs):

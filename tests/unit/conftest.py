@@ -2,8 +2,8 @@
 import pandas as pd
 import pytest
 
-from data.dataset import BUNDLED, load_bundled, read_csv_text
-from data.source import FixedSource
+from data.domain.dataset import BUNDLED, load_bundled, read_csv_text
+from data.domain.source import FixedSource
 
 INDICATOR_FILES = sorted(BUNDLED.glob("indicators*.csv"))
 OBSERVATION_FILES = sorted(BUNDLED.glob("*_observations.csv"))

@@ -1,10 +1,10 @@
-# The importer as it was before the columnar reader (data/importer.py at 3be4f84), kept verbatim as the
+# The importer as it was before the columnar reader (data/ingest/importer.py at 3be4f84), kept verbatim as the
 # reference tests/unit/test_importer_columnar.py compares the new one with. Not imported by the app.
 """Read an uploaded file into validated observation rows (and any indicators it creates).
 
 Three inputs are accepted, told apart by their content:
 
-- the project's own template (CSV): the observation columns of data/schema.py plus
+- the project's own template (CSV): the observation columns of data/domain/schema.py plus
   optional indicator metadata columns (indicator_name, set, unit, polarity,
   definition, age_band) that create an indicator the catalogue does not have yet;
 - a Fingertips "Download data" CSV (26 or 27 columns, read by column NAME);
@@ -32,8 +32,8 @@ from pathlib import PurePosixPath, PureWindowsPath
 
 import pandas as pd
 
-from data.periods import PeriodError, parse_period
-from data.schema import (
+from data.domain.periods import PeriodError, parse_period
+from data.domain.schema import (
     INDICATOR_COLUMNS,
     NUMERIC_OBSERVATION_COLUMNS,
     OBSERVATION_COLUMNS,

@@ -6,8 +6,9 @@ import json
 import pandas as pd
 import pytest
 
-from data.dataset import BUNDLED, build_dataset, read_csv_text
-from data.export import EXPORT_COLUMNS
+from callbacks.context import EXTENSION_KEY
+from data.domain.dataset import BUNDLED, build_dataset, read_csv_text
+from data.domain.export import EXPORT_COLUMNS
 
 YORK = "E06000014"
 REPORT = "Annual Report 2023/24"
@@ -264,3 +265,20 @@ def _refuse_constant(name):
 def test_api019_json_is_strict(client, path):
     # NaN/Infinity are not JSON: browsers' JSON.parse rejects the whole answer.
     json.loads(client.get(path).get_data(as_text=True), parse_constant=_refuse_constant)
+
+
+@pytest.mark.parametrize("value", ["0001/02", "1999/00", "9998/99", "2040/41"])
+def test_api025_well_formed_years_outside_the_data_are_400_naming_the_range(client, value):
+    response = client.get("/api/indicators", query_string={"reporting_year": value})
+    assert response.status_code == 400
+    assert "outside the data's range" in response.get_json()["error"]
+
+
+def test_api026_many_reporting_years_keep_the_status_cache_bounded(client):
+    from data.domain.status import reporting_years
+
+    dataset = client.application.extensions[EXTENSION_KEY].current()
+    years = reporting_years(dataset)
+    for year in years + [f"{y}/{(y + 1) % 100:02d}" for y in range(1000, 1100)]:
+        client.get("/api/indicators", query_string={"reporting_year": year})
+    assert dataset.cache.sizes()["status"] == min(len(years), 16)

@@ -1,4 +1,4 @@
-"""Editor sign-in (callbacks/auth.py, data/users.py, layouts/login.py) through Flask's test client and CLI runner.
+"""Editor sign-in (callbacks/auth.py, data/storage/users.py, layouts/login.py) through Flask's test client and CLI runner.
 
 Every app here is the real composition (app.create_app) on its own SQLite store, copied from a
 store set up once per session.
@@ -20,11 +20,11 @@ from sqlalchemy import insert, select
 
 from callbacks import auth
 from callbacks.auth import callback_is_protected, current_editor, editor_required, login_csrf_token, safe_next
-from data import users
-from data.source import FixedSource
-from data.store import Store, StoreSource
-from data.store_tables import api_tokens, login_failures
-from data.store_tables import users as users_table
+from data.storage import users
+from data.domain.source import FixedSource
+from data.storage.store import Store, StoreSource
+from data.storage.tables import api_tokens, login_failures
+from data.storage.tables import users as users_table
 
 PASSWORD = "correct horse battery"
 EDITOR = "editor@example.org"
@@ -117,7 +117,7 @@ def session_user(client):
         return sess.get("_user_id")
 
 
-# -- data/users.py ----------------------------------------------------------------------
+# -- data/storage/users.py ----------------------------------------------------------------------
 
 def test_auth001_password_is_hashed_with_scrypt_or_pbkdf2(site):
     _, store = site
@@ -460,7 +460,7 @@ def test_auth025_development_key_is_made_once_with_mode_0600(env, seeded_db, tmp
     from app import create_app
 
     env.delenv("SECRET_KEY")
-    monkeypatch.setattr("data.store.INSTANCE", folder)
+    monkeypatch.setattr("data.storage.store.INSTANCE", folder)
     shutil.copy(seeded_db, tmp_path / "d.db")
     source = StoreSource(Store(f"sqlite:///{tmp_path / 'd.db'}"))
     assert create_app(source).server.secret_key == key
@@ -541,11 +541,11 @@ def _find(layout, **props):
 
 
 def test_auth032_login_page_is_a_native_accessible_form(site):
-    from layouts.login import login_page
+    from callbacks.routing import render_page
 
     app, _ = site
     with app.server.test_request_context("/login"):
-        layout = login_page(None, "//evil.com")
+        layout, _updated = render_page("/login", "?next=//evil.com")
         token = session["login_csrf"]
     (form,) = _find(layout, id="login-form")
     assert (form.method, form.action) == ("post", "/login")
@@ -565,7 +565,7 @@ def test_auth033_login_page_shows_the_error(site):
 
     app, _ = site
     with app.server.test_request_context("/login?error=1"):
-        layout = login_page("1", "/versions")
+        layout = login_page("1", "/versions", "a-token")
     (summary,) = _find(layout, role="alert")
     assert ERROR_TEXT in str(summary.to_plotly_json())
     assert _find(layout, name="next")[0].value == "/versions"

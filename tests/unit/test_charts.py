@@ -8,7 +8,7 @@ import plotly.io as pio
 import pytest
 from dash._utils import to_json
 
-from data.dataset import ENGLAND, HOME_AREA, load_bundled
+from data.domain.dataset import ENGLAND, HOME_AREA, load_bundled
 from layouts import charts
 
 BUNDLED = load_bundled()

@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from data.convert_fingertips import DEFAULT_SOURCE, EXTRACTS, ConversionError, convert, main
+from data.ingest.convert_fingertips import EXTRACTS, ConversionError, convert, main
 
-SOURCE = DEFAULT_SOURCE
+SOURCE = Path(__file__).resolve().parents[1] / "data" / "fingertips" / "extracts"
 BUNDLED = Path(__file__).resolve().parents[2] / "data" / "bundled"
 AREAS = {"E06000014", "E92000001"}
 BY_FILE = {ex.file: ex for ex in EXTRACTS}
@@ -99,7 +99,7 @@ def _copy_source(tmp_path):
     src = tmp_path / "extracts"
     shutil.copytree(SOURCE, src)
     for p in src.iterdir():
-        p.chmod(0o644)  # the shared copies are read-only
+        p.chmod(0o644)  # copies of read-only files may be read-only too
     return src
 
 
@@ -139,4 +139,4 @@ def test_unparseable_period_fails_naming_file_and_label(tmp_path):
 def test_bundled_files_equal_a_fresh_conversion(converted):
     out, _, _ = converted
     for name in ("indicators_fingertips.csv", "fingertips_observations.csv"):
-        assert (BUNDLED / name).read_bytes() == (out / name).read_bytes(), f"{name} drifted: rerun python -m data.convert_fingertips"
+        assert (BUNDLED / name).read_bytes() == (out / name).read_bytes(), f"{name} drifted: rerun python -m data.ingest.convert_fingertips"

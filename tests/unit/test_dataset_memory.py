@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data.dataset import BUNDLED, expanded, load_bundled, prepare_observations, read_csv_text
-from data.periods import PeriodError
-from data.schema import NUMERIC_OBSERVATION_COLUMNS, OBSERVATION_COLUMNS
-from data.source import FixedSource
-from data.store import StoreSource
+from data.domain.dataset import BUNDLED, expanded, load_bundled, prepare_observations, read_csv_text
+from data.domain.periods import PeriodError
+from data.domain.schema import NUMERIC_OBSERVATION_COLUMNS, OBSERVATION_COLUMNS
+from data.domain.source import FixedSource
+from data.storage.store import StoreSource
 
 TEXT = [c for c in OBSERVATION_COLUMNS if c not in NUMERIC_OBSERVATION_COLUMNS] + ["unit", "indicator_name", "set"]
 
@@ -74,7 +74,7 @@ def test_mem003_a_bad_period_raises_the_same_error_either_way():
 
 @pytest.mark.parametrize("chunk", [7, 10**9])
 def test_mem004_the_store_streams_a_compact_dataset_equal_to_the_plain_one(store, monkeypatch, chunk):
-    import data.store as store_module
+    import data.storage.store as store_module
 
     monkeypatch.setattr(store_module, "_READ_CHUNK", chunk)
     plain, compact = store.load_dataset(), store.load_dataset(compact=True)
@@ -103,8 +103,8 @@ def test_mem006_readers_get_plain_str_rows_from_a_compact_dataset(store):
     for kwargs in ({"sets": sets}, {"areas": ["E92000001"]}, {"indicator_ids": ids[:2], "areas": ["E06000014"]}, {}):
         pd.testing.assert_frame_equal(served.observations_for(**kwargs), plain.observations_for(**kwargs))
     assert served.areas == plain.areas
-    from data.status import indicator_status
-    from data.template import template_rows
+    from data.domain.status import indicator_status
+    from data.ingest.template import template_rows
 
     for year in ("2023/24", "2021/22"):
         pd.testing.assert_frame_equal(indicator_status(served, year), indicator_status(plain, year))
@@ -169,7 +169,7 @@ def test_mem009_a_worker_lets_the_old_version_go_once_the_new_one_is_served(stor
     r = client.get("/api/observations.csv?area=E06000014")
     assert r.status_code == 200, r.data[:300]
     old = weakref.ref(source.current())
-    assert old()._cache  # per-version caches filled by the requests above
+    assert len(old().cache)  # per-version caches filled by the requests above
     rows = store.load_dataset().observations.head(1).copy()
     rows["period"], rows["period_type"], rows["value"] = "2030/31", "financial year", 1.0
     store.publish(rows, pd.DataFrame(columns=["id"]), user="t", file_name="f", sha256="x", base_version=1)

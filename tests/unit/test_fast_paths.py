@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from data import schema
-from data.dataset import _numbers
-from data.schema import OBSERVATION_COLUMNS, to_number, validate_observations
+from data.domain import schema
+from data.domain.dataset import _numbers
+from data.domain.schema import OBSERVATION_COLUMNS, to_number, validate_observations
 
 CATALOGUE = pd.DataFrame({
     "id": ["pct", "rate", "cnt", "free"],
@@ -128,8 +128,8 @@ def test_fast007_numbers_column_still_refuses_what_to_number_refuses():
 
 def _prepare_row_by_row(raw: pd.DataFrame, catalogue: pd.DataFrame) -> pd.DataFrame:
     """prepare_observations as it was before the fast paths (every cell and period one at a time)."""
-    from data.periods import parse_period
-    from data.schema import NUMERIC_OBSERVATION_COLUMNS
+    from data.domain.periods import parse_period
+    from data.domain.schema import NUMERIC_OBSERVATION_COLUMNS
 
     obs = raw.reindex(columns=list(OBSERVATION_COLUMNS)).copy()
     for col in NUMERIC_OBSERVATION_COLUMNS:
@@ -149,7 +149,7 @@ def _prepare_row_by_row(raw: pd.DataFrame, catalogue: pd.DataFrame) -> pd.DataFr
 
 
 def _bundled_raw():
-    from data.dataset import BUNDLED, load_bundled, read_csv_text
+    from data.domain.dataset import BUNDLED, load_bundled, read_csv_text
 
     catalogue = load_bundled().indicators
     raw = pd.concat([read_csv_text(p) for p in sorted(BUNDLED.glob("*_observations.csv"))], ignore_index=True)
@@ -157,7 +157,7 @@ def _bundled_raw():
 
 
 def test_fast008_prepare_observations_equals_row_by_row_on_the_bundled_data():
-    from data.dataset import prepare_observations
+    from data.domain.dataset import prepare_observations
 
     raw, catalogue = _bundled_raw()
     pd.testing.assert_frame_equal(prepare_observations(raw, catalogue), _prepare_row_by_row(raw, catalogue))
@@ -169,8 +169,8 @@ def test_fast008_prepare_observations_equals_row_by_row_on_the_bundled_data():
                                 st.sampled_from(["", "5", " 7 ", "1,150", "8.1%", "£(49,520)", "(5)", "1e3"])), min_size=0, max_size=30),
        as_str=st.booleans())
 def test_fast009_prepare_observations_equals_row_by_row_on_awkward_rows(picks, as_str):
-    from data.dataset import prepare_observations
-    from data.periods import PeriodError, parse_period
+    from data.domain.dataset import prepare_observations
+    from data.domain.periods import PeriodError, parse_period
 
     raw, catalogue = _bundled_raw()
     rows = []
@@ -188,8 +188,8 @@ def test_fast009_prepare_observations_equals_row_by_row_on_awkward_rows(picks, a
 
 
 def test_fast010_prepare_observations_raises_for_the_first_bad_period_as_before():
-    from data.dataset import prepare_observations
-    from data.periods import PeriodError
+    from data.domain.dataset import prepare_observations
+    from data.domain.periods import PeriodError
 
     raw, catalogue = _bundled_raw()
     frame = raw.head(6).copy()
@@ -205,7 +205,7 @@ def test_fast010_prepare_observations_raises_for_the_first_bad_period_as_before(
 
 @pytest.fixture(scope="module")
 def bundled():
-    from data.dataset import load_bundled
+    from data.domain.dataset import load_bundled
 
     return load_bundled()
 
@@ -238,7 +238,7 @@ def test_fast011_observations_for_equals_boolean_filters(bundled, indicator_ids,
 
 
 def test_fast012_observations_for_on_an_unsorted_frame(bundled):
-    from data.dataset import Dataset
+    from data.domain.dataset import Dataset
 
     shuffled = Dataset(bundled.indicators, bundled.observations.sample(frac=1, random_state=3))
     ids = ["year6-overweight", "primary-fsm", "reception-overweight"]
@@ -253,7 +253,7 @@ def test_fast013_areas_are_worked_out_once_and_handed_out_as_copies(bundled):
 
 
 def test_fast014_year_range_is_cached_per_version_and_copied(bundled):
-    from callbacks.explore_state import year_range
+    from layouts.explore_state import year_range
 
     years = year_range(bundled)
     years.append("9999")
@@ -265,11 +265,13 @@ def test_fast015_overview_sections_built_once_per_version_and_year_as_the_json_d
 
     from dash._utils import to_json  # what Dash sends
 
-    from layouts.overview import cached_reporting_years as _years, cached_sections as _sections
-    from layouts.overview import overview_sections, reporting_years
+    from data.domain.status import _reporting_years, reporting_years
+    from layouts.overview import cached_sections as _sections
+    from layouts.overview import overview_sections
 
-    assert _years(bundled) == reporting_years(bundled)
-    year = _years(bundled)[1]
+    assert reporting_years(bundled) == list(_reporting_years(bundled))  # the kept list is the computed one
+    assert bundled.cache.sizes()["reporting_years"] == 1
+    year = reporting_years(bundled)[1]
     first = _sections(bundled, year)
     assert _sections(bundled, year) is first
     assert to_json(first) == to_json(overview_sections(bundled, year))  # the same bytes as from fresh components
@@ -292,7 +294,7 @@ def _walk(tree):
 
 
 def test_fast016_store_records_equal_to_dict_records():
-    from data.store import _records
+    from data.storage.store import _records
 
     frame = pd.DataFrame({"a": ["x", None, "z"], "b": [1.5, np.nan, 3.0], "c": [1, 2, 3], "d": pd.Series(["p", "q", None], dtype="str")})
     expected = frame.reindex(columns=["c", "a", "b", "d", "e"]).astype(object)
@@ -303,7 +305,7 @@ def test_fast016_store_records_equal_to_dict_records():
 
 
 def test_fast017_prepared_text_columns_share_one_object_per_distinct_value():
-    from data.dataset import prepare_observations
+    from data.domain.dataset import prepare_observations
 
     raw, catalogue = _bundled_raw()
     raw = pd.concat([raw] * 3, ignore_index=True).astype(object)
@@ -319,8 +321,8 @@ def test_fast017_prepared_text_columns_share_one_object_per_distinct_value():
 # -- the store: chunked, pooled reads --------------------------------------------------------
 
 def test_fast018_store_reads_in_chunks_the_same_dataset(store_url, monkeypatch):
-    import data.store as store_module
-    from data.store import Store
+    import data.storage.store as store_module
+    from data.storage.store import Store
 
     store = Store(store_url)
     store.setup()
@@ -336,7 +338,7 @@ def test_fast018_store_reads_in_chunks_the_same_dataset(store_url, monkeypatch):
 
 
 def test_fast019_release_memory_is_harmless():
-    from data.store import release_memory
+    from data.storage.store import release_memory
 
     release_memory()
     release_memory()
@@ -349,7 +351,7 @@ def test_fast019_release_memory_is_harmless():
 def test_fast020_lines_split_as_stringio_newline_empty(text):
     import io
 
-    from data.importer import _Lines
+    from data.ingest.importer import _Lines
 
     lines = _Lines(text)
     got, ends = [], []
@@ -370,7 +372,7 @@ def test_fast021_csv_records_as_with_stringio(text):
     import csv
     import io
 
-    from data import importer
+    from data.ingest import importer
 
     def old(content):
         reader = csv.reader(io.StringIO(importer._decode(content), newline=""))
@@ -392,7 +394,7 @@ def test_fast021_csv_records_as_with_stringio(text):
 def test_fast022_explore_cards_cached_per_view_send_the_same_json(bundled):
     from dash._utils import to_json
 
-    from callbacks.explore_state import ExploreState, normalise
+    from layouts.explore_state import ExploreState, normalise
     from layouts.explore import cached_results, explore_results
 
     views = [
@@ -413,7 +415,7 @@ def test_fast022_explore_cards_cached_per_view_send_the_same_json(bundled):
 def test_fast023_a_changed_view_is_not_served_a_stale_card(bundled):
     from dash._utils import to_json
 
-    from callbacks.explore_state import ExploreState, normalise
+    from layouts.explore_state import ExploreState, normalise
     from layouts.explore import cached_results, explore_results
 
     trend = normalise(bundled, ExploreState(indicators=("year6-overweight",)))
@@ -429,14 +431,15 @@ def test_fast023_a_changed_view_is_not_served_a_stale_card(bundled):
 
 
 def test_fast024_memo_is_a_bounded_lru():
-    from data.memo import remember
+    from data.domain.cache import VersionCache
 
-    cache, built = {}, []
+    cache, built = VersionCache(), []
     for key in [1, 2, 1, 3, 4, 1]:
-        remember(cache, "t", key, lambda k=key: built.append(k) or k * 10, maxsize=2)
+        cache.remember("t", key, lambda k=key: built.append(k) or k * 10, maxsize=2)
     # 1, 2 built; 1 is a hit (now newest); 3 evicts 2; 4 evicts 1; so 1 is built again and evicts 3
     assert built == [1, 2, 3, 4, 1]
-    assert list(cache[("memo", "t")]) == [4, 1]
+    assert list(cache._tables["t"]) == [4, 1]
+    assert cache.sizes() == {"t": 2}
 
 
 def _apply(tree, patch: dict):
@@ -457,9 +460,10 @@ def _apply(tree, patch: dict):
 def test_fast025_a_year_change_patches_only_what_the_year_changes_whatever_year_the_page_shows(bundled):
     import json
 
-    from layouts.overview import cached_reporting_years, cached_sections, sections_update, shown
+    from data.domain.status import reporting_years
+    from layouts.overview import cached_sections, sections_update, shown
 
-    years = cached_reporting_years(bundled)
+    years = reporting_years(bundled)
     assert len(years) >= 3
     for new in years:
         update = sections_update(bundled, shown(bundled, years[0]), new)
@@ -470,9 +474,10 @@ def test_fast025_a_year_change_patches_only_what_the_year_changes_whatever_year_
 
 
 def test_fast026_without_this_versions_sections_on_the_page_the_whole_sections_are_sent(bundled):
-    from layouts.overview import cached_reporting_years, cached_sections, sections_update, shown
+    from data.domain.status import reporting_years
+    from layouts.overview import cached_sections, sections_update, shown
 
-    years = cached_reporting_years(bundled)
+    years = reporting_years(bundled)
     full = cached_sections(bundled, years[1])
     assert sections_update(bundled, None, years[1]) is full  # no record of the page
     assert sections_update(bundled, {**shown(bundled, years[0]), "version": bundled.version + 1}, years[1]) is full

@@ -1,4 +1,4 @@
-"""The upload importer (data/importer.py) and the template (data/template.py).
+"""The upload importer (data/ingest/importer.py) and the template (data/ingest/template.py).
 
 Expectations about the real Fingertips download are computed from the file with
 the csv module here, not typed in from what the importer gave.
@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from data import importer
-from data.changes import summarise
-from data.dataset import build_from_typed, prepare_observations
-from data.importer import (
+from data.ingest import importer
+from data.domain.changes import summarise
+from data.domain.dataset import build_from_typed, prepare_observations
+from data.ingest.importer import (
     FINGERTIPS_NOTE,
     FINGERTIPS_SET,
     ImportResult,
@@ -24,13 +24,13 @@ from data.importer import (
     read_upload,
     typed_rows,
 )
-from data.periods import parse_period
-from data.schema import INDICATOR_COLUMNS, OBSERVATION_COLUMNS, OBSERVATION_KEY, Problem, to_number
-from data.template import EXAMPLES, template_csv
+from data.domain.periods import parse_period
+from data.domain.schema import INDICATOR_COLUMNS, OBSERVATION_COLUMNS, OBSERVATION_KEY, Problem, to_number
+from data.ingest.template import EXAMPLES, template_csv
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parent / "data"
-RAW = HERE.parents[2] / "shared" / "fingertips" / "raw-download-example.csv"
+RAW = DATA / "fingertips" / "raw-download-example.csv"
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +60,7 @@ def csv_bytes(header, rows, encoding="utf-8", newline="\r\n"):
 
 @pytest.fixture(scope="module")
 def raw_bytes():
-    return RAW.read_bytes()  # ../shared sits beside the repo, in CI too: missing is a failure
+    return RAW.read_bytes()  # a copy in tests/data (see its README): missing is a failure
 
 
 @pytest.fixture(scope="module")

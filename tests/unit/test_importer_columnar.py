@@ -1,6 +1,6 @@
 """The columnar importer (pandas' C parser, column operations) against the row-by-row importer it replaced.
 
-tests/unit/importer_legacy.py is data/importer.py as it was before (csv module, per-row mapping and
+tests/unit/importer_legacy.py is data/ingest/importer.py as it was before (csv module, per-row mapping and
 typing): every test here reads the same bytes both ways and asks for the same answer, problems
 (rows, columns, messages, order), rows, new indicators and row count. Awkward files on purpose:
 quotes, doubled quotes, quoted commas and line breaks, stray quotes, blank and short records,
@@ -18,9 +18,9 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from data import importer, upload_jobs
-from data.dataset import load_bundled
-from data.schema import INDICATOR_COLUMNS, OBSERVATION_COLUMNS
+from data.ingest import importer, upload_jobs
+from data.domain.dataset import load_bundled
+from data.domain.schema import INDICATOR_COLUMNS, OBSERVATION_COLUMNS
 
 HERE = Path(__file__).resolve().parent
 _spec = importlib.util.spec_from_file_location("importer_legacy", HERE / "importer_legacy.py")
@@ -295,7 +295,7 @@ def test_col010_payload_round_trips_the_typed_rows_and_old_payloads_still_read()
 
 
 def test_col011_typed_numbers_as_build_from_typed_reads_the_text():
-    from data.dataset import build_from_typed
+    from data.domain.dataset import build_from_typed
 
     rows = pd.DataFrame({c: [""] * 6 for c in OBSERVATION_COLUMNS}, dtype=str)
     rows["indicator_id"], rows["area_code"], rows["area_name"] = "year6-overweight", "E06000014", "York"
@@ -309,7 +309,7 @@ def test_col011_typed_numbers_as_build_from_typed_reads_the_text():
 
 
 def test_col012_store_rows_are_the_records_as_tuples():
-    from data.store import _records, _row_tuples
+    from data.storage.store import _records, _row_tuples
 
     frame = pd.DataFrame({"a": ["x", None, "z"], "b": [1.5, np.nan, 3.0], "c": pd.Series(["p", None, "r"], dtype="str")})
     columns = ("c", "a", "b", "missing")
@@ -320,7 +320,7 @@ def test_col012_store_rows_are_the_records_as_tuples():
 
 
 def test_col013_store_rows_with_the_gaps_worked_out_once_are_the_same():
-    from data.store import _row_tuples
+    from data.storage.store import _row_tuples
 
     frame = pd.DataFrame({"a": ["x", None, "z", "w"], "b": [1.5, np.nan, 3.0, 4.0], "c": pd.Series(["p", "q", "r", "s"], dtype="str")})
     gaps = {c: frame[c].dtype == "float64" or bool(frame[c].isna().any()) for c in frame.columns}
@@ -334,7 +334,7 @@ def test_col013_store_rows_with_the_gaps_worked_out_once_are_the_same():
 @given(columns=st.lists(st.lists(st.sampled_from(["a", "b", "", None, float("nan"), "c"]), min_size=12, max_size=12),
                         min_size=1, max_size=5))
 def test_col014_group_ids_are_groupby_groups(columns):
-    from data.schema import group_ids
+    from data.domain.schema import group_ids
 
     arrays = [np.array(c, dtype=object) for c in columns]
     frame = pd.DataFrame({str(i): a for i, a in enumerate(arrays)}, dtype=object)
@@ -349,8 +349,8 @@ def test_col015_published_rows_read_back_as_the_records_given(store, count):
     """The DBAPI insert (20 rows a statement on SQLite, with the rest one by one) stores every row as given."""
     from sqlalchemy import select
 
-    from data.store import _records
-    from data.store_tables import observations
+    from data.storage.store import _records
+    from data.storage.tables import observations
 
     result = importer.read_upload(RAW.read_bytes(), "raw.csv", CATALOGUE)
     typed = upload_jobs._typed(CATALOGUE, result.rows, result.new_indicators)

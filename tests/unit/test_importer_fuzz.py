@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from data.dataset import load_bundled, prepare_observations
-from data.importer import ImportResult, catalogue_with, read_upload, typed_rows
-from data.periods import parse_period
-from data.schema import INDICATOR_COLUMNS, OBSERVATION_COLUMNS, OBSERVATION_KEY, Problem, to_number
+from data.domain.dataset import load_bundled, prepare_observations
+from data.ingest.importer import ImportResult, catalogue_with, read_upload, typed_rows
+from data.domain.periods import parse_period
+from data.domain.schema import INDICATOR_COLUMNS, OBSERVATION_COLUMNS, OBSERVATION_KEY, Problem, to_number
 
 RAW = Path(__file__).resolve().parents[3] / "shared" / "fingertips" / "raw-download-example.csv"
 RAW_BYTES = RAW.read_bytes()  # ../shared sits beside the repo, in CI too: missing is a failure

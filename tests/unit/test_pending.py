@@ -1,13 +1,13 @@
-"""Pending flags (data/status.py): the report's footnote, computed from the data, cleared by new data."""
+"""Pending flags (data/domain/status.py): the report's footnote, computed from the data, cleared by new data."""
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from data.dataset import build_dataset
-from data.status import CURRENT, OUT_OF_DATE, PENDING, indicator_status
+from data.domain.dataset import build_dataset
+from data.domain.status import CURRENT, OUT_OF_DATE, PENDING, indicator_status
 
-SEED = Path("/work/shared/seed/000_62cdaa9871e27ffb.txt")
+SEED = Path(__file__).resolve().parents[1] / "data" / "report" / "annual-report-2023-24.txt"
 FOOTNOTE_START = "*There are no 23/24 values"
 # The lines the report marks with its footnote asterisk.
 FOOTNOTED = ["smoking-at-delivery", "infant-mortality", "reception-overweight", "year6-overweight",

@@ -1,9 +1,9 @@
-"""Period labels as the report and Fingertips print them (data/periods.py)."""
+"""Period labels as the report and Fingertips print them (data/domain/periods.py)."""
 from datetime import date
 
 import pytest
 
-from data.periods import PeriodError, financial_year, parse_period
+from data.domain.periods import PeriodError, financial_year, parse_period
 
 D = date
 

@@ -1,9 +1,9 @@
-"""The schema (data/schema.py): the bundle validates, and every check names row and column."""
+"""The schema (data/domain/schema.py): the bundle validates, and every check names row and column."""
 import pandas as pd
 import pytest
 
-from data.dataset import BUNDLED, DataError, build_dataset, read_csv_text
-from data.schema import (
+from data.domain.dataset import BUNDLED, DataError, build_dataset, read_csv_text
+from data.domain.schema import (
     INDICATOR_COLUMNS,
     OBSERVATION_COLUMNS,
     Problem,

@@ -19,8 +19,8 @@ from dash import Input, Output, dcc, html
 from flask import Response
 
 from callbacks.security import content_security_policy, register_security
-from data import users
-from data.store import Store, StoreSource
+from data.storage import users
+from data.storage.store import Store, StoreSource
 
 ENV = ("APP_ENV", "FORCE_HTTPS", "TRUST_PROXY", "MAX_UPLOAD_MB", "SESSION_HOURS", "DATABASE_URL", "SECRET_KEY")
 PASSWORD = "correct horse battery"

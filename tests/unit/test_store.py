@@ -4,9 +4,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from data.dataset import load_bundled
-from data.status import PENDING, indicator_status
-from data.store import PublishConflict, StoreSource
+from data.domain.dataset import load_bundled
+from data.domain.status import PENDING, indicator_status
+from data.storage.store import PublishConflict, StoreSource
 
 NO_NEW_INDICATORS = pd.DataFrame(columns=["id"])
 
@@ -89,7 +89,7 @@ def test_sto020_a_request_reads_the_head_while_a_publish_holds_the_write_lock(st
 
     from sqlalchemy import update
 
-    from data.store_tables import head
+    from data.storage.tables import head
 
     version = store.head_version()
     with store.engine.begin() as conn:  # what publish holds: BEGIN IMMEDIATE on SQLite, a row lock on PostgreSQL
@@ -106,7 +106,7 @@ def test_sto021_a_kept_head_connection_sees_another_workers_publish_at_once(stor
     """Each worker keeps one connection per thread for the head read: it must never serve a stale snapshot."""
     import threading
 
-    from data.store import Store
+    from data.storage.store import Store
 
     reader, writer = Store(store_url), Store(store_url)
     reader.setup()

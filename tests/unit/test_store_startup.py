@@ -9,7 +9,7 @@ import sqlite3
 import threading
 import time
 
-from data.store import make_engine
+from data.storage.store import make_engine
 
 
 def test_boot001_wal_switch_waits_for_a_writer_instead_of_failing(tmp_path):

@@ -1,4 +1,4 @@
-"""Spotlight topics (data/topics.py), their store tables on SQLite and PostgreSQL, the exports and the notes guard."""
+"""Spotlight topics (data/domain/topics.py), their store tables on SQLite and PostgreSQL, the exports and the notes guard."""
 from __future__ import annotations
 
 import io
@@ -10,17 +10,15 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, inspect, select
 
-from data import users
-from data.dataset import HOME_AREA, build_from_typed
-from data.formatting import format_change
-from data.schema import INDICATOR_COLUMNS, OBSERVATION_COLUMNS
-from data.source import FixedSource
-from data.store import Store, StoreSource
-from data.store_tables import topics as topics_table
-from data.topics import (
-    EMERGING, TOPICS_CSV, TopicError, all_topics, deck, emerging_trends, find_topic, get_note, get_topic, list_topics,
-    read_bundled_topics, save_note, save_topic, seed_topics,
-)
+from data.storage import users
+from data.domain.dataset import HOME_AREA, build_from_typed
+from data.domain.formatting import format_change
+from data.domain.schema import INDICATOR_COLUMNS, OBSERVATION_COLUMNS
+from data.domain.source import FixedSource
+from data.storage.store import Store, StoreSource
+from data.storage.tables import topics as topics_table
+from data.domain.topics import EMERGING, TOPICS_CSV, TopicError, deck, emerging_trends, read_bundled_topics
+from data.storage.topics import all_topics, find_topic, get_note, get_topic, list_topics, save_note, save_topic, seed_topics
 
 PRIORITIES = {
     "prevention-and-early-help": "Priority One",
@@ -34,7 +32,7 @@ _n = count()
 
 
 def largest_adverse_change(dataset) -> str:
-    """Worked out from the observations and each indicator's polarity, not from data/topics.py."""
+    """Worked out from the observations and each indicator's polarity, not from data/domain/topics.py."""
     obs = dataset.observations
     york = obs[(obs["area_code"] == HOME_AREA) & (obs["category_type"] == "") & obs["value"].notna() & obs["period_end"].notna()]
     worst, size = None, 0.0

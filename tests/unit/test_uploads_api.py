@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import func, select
 
 from callbacks.context import EXTENSION_KEY
-from data import users
-from data.store_tables import uploads
+from data.storage import users
+from data.storage.tables import uploads
 from tests.upload_files import (
     ENGLAND, RAW_FINGERTIPS, TEMPLATE_HEADER, csv_data_rows, page_form_value, render_page, sha256, sign_in,
     template_bytes, york_value,
@@ -478,12 +478,12 @@ def test_upl007_upload_callbacks_are_403_for_anonymous_and_viewers_and_run_for_e
     assert [v["created_by"] for v in site.store.versions()[:2]] == [EDITOR, EDITOR]
 
 
-# -- big uploads run in a child process (data/upload_process.py) ------------------------------------
+# -- big uploads run in a child process (data/ingest/upload_process.py) ------------------------------------
 
 def _spy_in_process(monkeypatch) -> list:
     """Record every in-process call of the job functions (they still do the work): a spawned child
     imports its own copies, so calls it makes never show up here."""
-    import data.upload_process as up
+    import data.ingest.upload_process as up
 
     calls = []
     for name in ("process", "publish_job"):
@@ -524,7 +524,7 @@ def test_upl009_small_uploads_stay_in_process(make_site, monkeypatch):
 
 
 def test_upl010_a_child_publish_answers_as_in_process_stale_unknown_not_ready(make_site):
-    from data.upload_process import _in_child
+    from data.ingest.upload_process import _in_child
 
     site = make_site(UPLOAD_ISOLATE_MB="0")
     a = preview(site, template_bytes([DONE_WHEN]), "a.csv")["upload_id"]

@@ -6,10 +6,10 @@ import hashlib
 import pytest
 from sqlalchemy import select
 
-from data import users
-from data.store import Store
-from data.store_tables import api_tokens
-from data.store_tables import users as users_table
+from data.storage import users
+from data.storage.store import Store
+from data.storage.tables import api_tokens
+from data.storage.tables import users as users_table
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from data.store_tables import api_tokens, login_failures, users
+from data.storage.tables import api_tokens, login_failures, users
 
 ROLES = ("editor", "viewer")
 ADDRESS_LENGTH = 64  # login_failures.address

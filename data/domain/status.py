@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from data.dataset import DEFAULT_REPORTING_YEAR, ENGLAND, HOME_AREA, Dataset, expanded
-from data.periods import canonical_year, financial_year
+from data.domain.dataset import DEFAULT_REPORTING_YEAR, ENGLAND, HOME_AREA, Dataset, expanded
+from data.domain.periods import canonical_year, financial_year
 
 CURRENT, PENDING, OUT_OF_DATE = "current", "pending", "out_of_date"
 STATUS_LABELS = {CURRENT: "Current", PENDING: "Pending", OUT_OF_DATE: "Out of date"}
@@ -40,10 +40,24 @@ def indicator_status(dataset: Dataset, reporting_year: str = DEFAULT_REPORTING_Y
 
     Raises PeriodError if reporting_year is not a financial year such as 2023/24.
     """
-    cached = dataset._cache.get(("status", reporting_year))
-    if cached is not None:
-        return cached
-    reporting_year = canonical_year(reporting_year)
+    year = canonical_year(reporting_year)
+    return dataset.cache.remember("status", year, lambda: _status(dataset, year), maxsize=16)
+
+
+def reporting_years(dataset: Dataset) -> list[str]:
+    """The reporting years a reader may choose: financial years from the first York value (2019/20 at
+    the latest) to the latest (2024/25 at the earliest), newest first. Worked out once per version."""
+    return list(dataset.cache.once("reporting_years", lambda: _reporting_years(dataset)))
+
+
+def _reporting_years(dataset: Dataset) -> tuple[str, ...]:
+    ends = dataset.observations.loc[dataset.observations["area_code"] == HOME_AREA, "period_end"].dropna()
+    first = min(2019, int((ends.min() - pd.DateOffset(months=3)).year)) if len(ends) else 2019
+    last = max(2024, int((ends.max() - pd.DateOffset(months=3)).year)) if len(ends) else 2024
+    return tuple(f"{y}/{str(y + 1)[-2:]}" for y in range(last, first - 1, -1))
+
+
+def _status(dataset: Dataset, reporting_year: str) -> pd.DataFrame:
     year = financial_year(reporting_year)
     year_start = pd.Timestamp(year.start)
     cat = dataset.indicators
@@ -67,7 +81,6 @@ def indicator_status(dataset: Dataset, reporting_year: str = DEFAULT_REPORTING_Y
         out[f"{prefix}_period_end"] = frame["period_end"].reindex(cat.index)
     out["england_value"] = _england_at_latest(dataset, out)
     out["status_reason"] = [_reason(out.loc[i], reporting_year) for i in cat.index]
-    dataset._cache[("status", reporting_year)] = out
     return out
 
 

@@ -8,9 +8,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from urllib.parse import parse_qs, urlencode
 
-from data.dataset import ENGLAND, HOME_AREA, Dataset
-from data.memo import remember
-from data.views import periods_of
+from data.domain.dataset import ENGLAND, HOME_AREA, Dataset
+from data.domain.views import periods_of
 
 MODES = {"trend": "Trend over time", "compare": "Compare two periods", "england": "Compare with England"}
 DEFAULT_SET = "Aged 5-11"
@@ -86,7 +85,7 @@ def age_bands(dataset: Dataset, set_name: str) -> list[str]:
 
 def year_range(dataset: Dataset) -> list[str]:
     """Every calendar year the data spans; the same for every request on this data version."""
-    return list(remember(dataset._cache, "year_range", None, lambda: _year_range(dataset)))
+    return list(dataset.cache.remember("year_range", None, lambda: _year_range(dataset)))
 
 
 def _year_range(dataset: Dataset) -> list[str]:
@@ -104,7 +103,7 @@ def periods_for(dataset: Dataset, state: ExploreState) -> list[str]:
 def normalise(dataset: Dataset, state: ExploreState) -> ExploreState:
     """Any state (a pasted URL, a half-changed form) -> a valid one, filling sensible defaults.
     Worked out once per data version and state (states are frozen, so they are their own key)."""
-    return remember(dataset._cache, "normalised_state", state, lambda: _normalise(dataset, state), maxsize=512)
+    return dataset.cache.remember("normalised_state", state, lambda: _normalise(dataset, state), maxsize=512)
 
 
 def _normalise(dataset: Dataset, state: ExploreState) -> ExploreState:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from data.periods import PERIOD_TYPES, PeriodError, parse_period
+from data.domain.periods import PERIOD_TYPES, PeriodError, parse_period
 
 SETS = (
     "Local context",

@@ -18,12 +18,12 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import insert, select, update
 
-from data.changes import summarise
-from data.dataset import build_from_typed
-from data.importer import catalogue_with, read_upload
-from data.schema import INDICATOR_COLUMNS, NUMERIC_OBSERVATION_COLUMNS, OBSERVATION_COLUMNS, floats, text_values, to_number
-from data.store import Store, release_memory
-from data.store_tables import uploads
+from data.domain.changes import summarise
+from data.domain.dataset import build_from_typed
+from data.ingest.importer import catalogue_with, read_upload
+from data.domain.schema import INDICATOR_COLUMNS, NUMERIC_OBSERVATION_COLUMNS, OBSERVATION_COLUMNS, floats, text_values, to_number
+from data.storage.store import Store, release_memory
+from data.storage.tables import uploads
 
 READING, VALIDATING, COMPARING, READY, INVALID, PUBLISHED, FAILED = (
     "reading", "validating", "comparing", "ready", "invalid", "published", "failed")

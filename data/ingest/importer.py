@@ -2,7 +2,7 @@
 
 Three inputs are accepted, told apart by their content:
 
-- the project's own template (CSV): the observation columns of data/schema.py plus
+- the project's own template (CSV): the observation columns of data/domain/schema.py plus
   optional indicator metadata columns (indicator_name, set, unit, polarity,
   definition, age_band) that create an indicator the catalogue does not have yet;
 - a Fingertips "Download data" CSV (26 or 27 columns, read by column NAME);
@@ -30,8 +30,8 @@ from pathlib import PurePosixPath, PureWindowsPath
 import numpy as np
 import pandas as pd
 
-from data.periods import PeriodError, parse_period
-from data.schema import (
+from data.domain.periods import PeriodError, parse_period
+from data.domain.schema import (
     INDICATOR_COLUMNS,
     NUMERIC_OBSERVATION_COLUMNS,
     OBSERVATION_COLUMNS,

@@ -1,7 +1,7 @@
 """The upload template: the header read_upload expects, with example rows from the bundled data.
 
 The example rows are real bundled figures, so the template read back by
-data.importer.read_upload is valid and gives those same values. The metadata
+data.ingest.importer.read_upload is valid and gives those same values. The metadata
 columns (indicator_name ... age_band) are only used to create an indicator the
 catalogue does not have yet; for an indicator it already has they are ignored.
 """
@@ -12,9 +12,9 @@ import io
 
 import pandas as pd
 
-from data.dataset import Dataset, load_bundled
-from data.importer import METADATA_COLUMNS, TEMPLATE_COLUMNS
-from data.schema import NUMERIC_OBSERVATION_COLUMNS, OBSERVATION_COLUMNS
+from data.domain.dataset import Dataset, load_bundled
+from data.ingest.importer import METADATA_COLUMNS, TEMPLATE_COLUMNS
+from data.domain.schema import NUMERIC_OBSERVATION_COLUMNS, OBSERVATION_COLUMNS
 
 # (indicator_id, area_code, period) of each example row.
 EXAMPLES = (

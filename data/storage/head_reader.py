@@ -14,7 +14,7 @@ import threading
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from data.store_tables import head
+from data.storage.tables import head
 
 _SQL = "SELECT version FROM head WHERE id = 1"
 

@@ -1,4 +1,4 @@
-"""Bring a database to the latest schema with the versioned migrations in data/migrations/."""
+"""Bring a database to the latest schema with the versioned migrations in data/storage/migrations/."""
 from __future__ import annotations
 
 from pathlib import Path

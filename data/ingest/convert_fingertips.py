@@ -1,6 +1,6 @@
 """Convert the York and England rows of the Fingertips extracts into bundled CSVs.
 
-    python -m data.convert_fingertips [--source DIR] [--out DIR]
+    python -m data.ingest.convert_fingertips [--source DIR] [--out DIR]
 
 Writes `fingertips_observations.csv` and `indicators_fingertips.csv` (see
 data/README.md). Every value is copied as the source text: files are read with
@@ -18,11 +18,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from data.periods import ACADEMIC_YEAR, CALENDAR_YEAR, FINANCIAL_YEAR, PeriodError, parse_period
-from data.schema import AREAS, INDICATOR_COLUMNS, OBSERVATION_COLUMNS
+from data.domain.periods import ACADEMIC_YEAR, CALENDAR_YEAR, FINANCIAL_YEAR, PeriodError, parse_period
+from data.domain.schema import AREAS, INDICATOR_COLUMNS, OBSERVATION_COLUMNS
 
-DEFAULT_SOURCE = Path(__file__).resolve().parents[2] / "shared" / "fingertips" / "extracts"
-DEFAULT_OUT = Path(__file__).resolve().parent / "bundled"
+DEFAULT_OUT = Path(__file__).resolve().parents[1] / "bundled"
 LICENCE = "OHID Fingertips, OGL v3.0"
 
 
@@ -145,7 +144,7 @@ def _indicator(ex: Extract, rows: pd.DataFrame) -> dict:
     }
 
 
-def convert(source: Path = DEFAULT_SOURCE, out: Path = DEFAULT_OUT) -> tuple[pd.DataFrame, pd.DataFrame]:
+def convert(source: Path, out: Path = DEFAULT_OUT) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Convert every extract in `source`; write and return (indicators, observations)."""
     source, out = Path(source), Path(out)
     known = {ex.file for ex in EXTRACTS}
@@ -173,7 +172,7 @@ def convert(source: Path = DEFAULT_SOURCE, out: Path = DEFAULT_OUT) -> tuple[pd.
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--source", type=Path, default=DEFAULT_SOURCE, help="folder of extract CSVs")
+    parser.add_argument("--source", type=Path, required=True, help="folder of the Fingertips extract CSVs (see data/README.md)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder to write the bundled CSVs")
     args = parser.parse_args(argv)
     try:

@@ -2,12 +2,12 @@
 
 Callers ask `source.current()` on every request; a source hands back the same
 Dataset object until the data changes, so nothing is re-read or re-derived
-per request. The app's own source is data.store.StoreSource; this one serves
+per request. The app's own source is data.storage.store.StoreSource; this one serves
 a fixed Dataset (tests, scripts).
 """
 from __future__ import annotations
 
-from data.dataset import Dataset
+from data.domain.dataset import Dataset
 
 
 class FixedSource:

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from data.dataset import Dataset, build_from_typed
-from data.schema import OBSERVATION_KEY
-from data.status import PENDING, indicator_status
+from data.domain.dataset import Dataset, build_from_typed
+from data.domain.schema import OBSERVATION_KEY
+from data.domain.status import PENDING, indicator_status
 
 COMPARED = ("area_name", "period_type", "value", "lower_ci", "upper_ci", "count", "denominator", "source", "note")
 

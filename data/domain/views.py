@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from data.dataset import ENGLAND, HOME_AREA, Dataset
-from data.formatting import format_change, format_percent_change, format_value, is_missing, movement
-from data.status import change_direction
+from data.domain.dataset import ENGLAND, HOME_AREA, Dataset
+from data.domain.formatting import format_change, format_percent_change, format_value, is_missing, movement
+from data.domain.status import change_direction
 
 NOT_PUBLISHED = "not published in the report text"
 

@@ -22,14 +22,14 @@ import pandas as pd
 from sqlalchemy import and_, create_engine, event, func, insert, or_, select, update
 from sqlalchemy.engine import Engine
 
-from data.changes import classify
-from data.dataset import BUNDLED, Dataset, build_from_typed, load_bundled
-from data.head_reader import HeadReader
-from data.migrate import upgrade
-from data.schema import INDICATOR_COLUMNS, NUMERIC_OBSERVATION_COLUMNS, OBSERVATION_COLUMNS, OBSERVATION_KEY
-from data.store_tables import data_versions, head, indicators, observations
+from data.domain.changes import classify
+from data.domain.dataset import BUNDLED, Dataset, build_from_typed, load_bundled
+from data.storage.head_reader import HeadReader
+from data.storage.migrate import upgrade
+from data.domain.schema import INDICATOR_COLUMNS, NUMERIC_OBSERVATION_COLUMNS, OBSERVATION_COLUMNS, OBSERVATION_KEY
+from data.storage.tables import data_versions, head, indicators, observations
 
-INSTANCE = Path(__file__).resolve().parents[1] / "instance"
+INSTANCE = Path(__file__).resolve().parents[2] / "instance"
 _CHUNK = 5000
 
 
@@ -267,7 +267,7 @@ class Store:
         upgrade(self.engine)
         if self.head_version() is None:
             self._seed(load_bundled(seed_folder))
-        from data.topics import seed_topics  # spotlight topics: seeded once from data/bundled/topics.csv
+        from data.storage.topics import seed_topics  # spotlight topics: seeded once from data/bundled/topics.csv
 
         seed_topics(self.engine)
 

@@ -1,10 +1,10 @@
-"""Alembic environment: run by data.migrate (and by `alembic` itself with -x url=...)."""
+"""Alembic environment: run by data.storage.migrate (and by `alembic` itself with -x url=...)."""
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import create_engine
 
-from data.store_tables import metadata
+from data.storage.tables import metadata
 
 config = context.config
 connection = config.attributes.get("connection")

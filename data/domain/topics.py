@@ -6,7 +6,7 @@ identified within the data set."
 
 Topics are data, never layout code: seeded from data/bundled/topics.csv into the
 store's `topics` table on first start, then changed by editors in the app
-(save_topic). Without a store (a FixedSource app) the CSV is read, read-only.
+(data/storage/topics.py keeps them). Without a store (a FixedSource app) the CSV is read, read-only.
 "Emerging trends" is computed from the data on every request (emerging_trends).
 
 A deck is a list of Slide: a title slide, a headline slide per report sentence,
@@ -17,26 +17,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 
-from data.dataset import BUNDLED, DEFAULT_REPORTING_YEAR, ENGLAND, HOME_AREA, Dataset, read_csv_text
-from data.formatting import format_change, format_value, is_missing
-from data.status import PENDING, change_direction, indicator_status
-from data.store_tables import topic_notes, topics
-from data.views import area_totals, breakdown_summary, indicator_rows, is_breakdown, trend_summary, unpublished_reason, values_unpublished
+from data.domain.dataset import BUNDLED, DEFAULT_REPORTING_YEAR, ENGLAND, HOME_AREA, Dataset, read_csv_text
+from data.domain.formatting import format_change, format_value, is_missing
+from data.domain.status import PENDING, change_direction, indicator_status
+from data.domain.views import area_totals, breakdown_summary, indicator_rows, is_breakdown, trend_summary, unpublished_reason, values_unpublished
 
 TOPICS_CSV = BUNDLED / "topics.csv"
 EMERGING = "emerging-trends"
 EMERGING_TITLE = "Emerging trends"
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_TITLE, MAX_TEXT, MAX_HEADLINES, MAX_HEADLINE, MAX_INDICATORS, MAX_NOTE = 200, 2000, 10, 500, 40, 2000
-_SEED_LOCK = 20240403  # PostgreSQL advisory lock: workers seeding at once
 
 
 class TopicError(ValueError):
@@ -91,19 +85,19 @@ class Slide:
 
 # -- reading -----------------------------------------------------------------------
 
-def _split_ids(value) -> tuple[str, ...]:
+def split_ids(value) -> tuple[str, ...]:
     if isinstance(value, str):
         value = value.split()
     return tuple(dict.fromkeys(v.strip() for v in (value or ()) if v and v.strip()))
 
 
-def _split_lines(value) -> tuple[str, ...]:
+def split_lines(value) -> tuple[str, ...]:
     if isinstance(value, str):
         value = value.splitlines()
     return tuple(v.strip() for v in (value or ()) if v and v.strip())
 
 
-def _stamp(value) -> str:
+def stamp(value) -> str:
     if value is None or value == "":
         return ""
     return value.strftime("%d %B %Y %H:%M") if hasattr(value, "strftime") else str(value)
@@ -113,57 +107,14 @@ def read_bundled_topics(path: Path = TOPICS_CSV) -> list[Topic]:
     """The topics of data/bundled/topics.csv (slug, title, introduction, source, headlines, indicator_ids, order)."""
     frame = read_csv_text(path)
     out = [
-        Topic(r["slug"], r["title"], r["introduction"], r["source"], _split_lines(r["headlines"]),
-              _split_ids(r["indicator_ids"]), int(r["order"] or 0), "", "bundled topics")
+        Topic(r["slug"], r["title"], r["introduction"], r["source"], split_lines(r["headlines"]),
+              split_ids(r["indicator_ids"]), int(r["order"] or 0), "", "bundled topics")
         for r in frame.to_dict("records")
     ]
     return sorted(out, key=lambda t: (t.position, t.slug))
 
 
-def _from_row(row) -> Topic:
-    return Topic(row["slug"], row["title"], row["introduction"], row["source"], _split_lines(row["headlines"]),
-                 _split_ids(row["indicator_ids"]), int(row["position"]), _stamp(row["updated_at"]), row["updated_by"])
-
-
-def list_topics(engine: Engine | None) -> list[Topic]:
-    """Stored topics in their order (the bundled CSV when there is no store)."""
-    if engine is None:
-        return read_bundled_topics()
-    with engine.connect() as conn:
-        rows = conn.execute(select(topics).order_by(topics.c.position, topics.c.slug)).mappings().all()
-    return [_from_row(r) for r in rows]
-
-
-def get_topic(engine: Engine | None, slug: str) -> Topic | None:
-    if engine is None:
-        return next((t for t in read_bundled_topics() if t.slug == slug), None)
-    with engine.connect() as conn:
-        row = conn.execute(select(topics).where(topics.c.slug == slug)).mappings().first()
-    return _from_row(row) if row else None
-
-
-def seed_topics(engine: Engine, path: Path = TOPICS_CSV) -> int:
-    """On an empty `topics` table, insert the bundled topics; returns how many were added (0 on later starts)."""
-    bundled = read_bundled_topics(path)
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_SEED_LOCK})")
-        if conn.execute(select(func.count()).select_from(topics)).scalar():
-            return 0
-        now = _now()
-        conn.execute(insert(topics), [
-            {"slug": t.slug, "title": t.title, "introduction": t.introduction, "source": t.source,
-             "headlines": "\n".join(t.headlines), "indicator_ids": " ".join(t.indicator_ids),
-             "position": t.position, "updated_at": now, "updated_by": "bundled topics"}
-            for t in bundled
-        ])
-    return len(bundled)
-
-
 # -- writing -----------------------------------------------------------------------
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def validate_topic(slug: str, title: str, introduction: str, indicator_ids, position, dataset: Dataset, headlines=()) -> list[str]:
@@ -179,13 +130,13 @@ def validate_topic(slug: str, title: str, introduction: str, indicator_ids, posi
         problems.append(f"the title is longer than {MAX_TITLE} characters")
     if len(introduction or "") > MAX_TEXT:
         problems.append(f"the introduction is longer than {MAX_TEXT} characters")
-    ids = _split_ids(indicator_ids)
+    ids = split_ids(indicator_ids)
     unknown = [i for i in ids if not dataset.has_indicator(i)]
     if unknown:
         problems.append("not in the data set: " + ", ".join(unknown))
     if len(ids) > MAX_INDICATORS:
         problems.append(f"more than {MAX_INDICATORS} indicators")
-    lines = _split_lines(headlines)
+    lines = split_lines(headlines)
     if len(lines) > MAX_HEADLINES:
         problems.append(f"more than {MAX_HEADLINES} headlines")
     if any(len(h) > MAX_HEADLINE for h in lines):
@@ -197,69 +148,6 @@ def validate_topic(slug: str, title: str, introduction: str, indicator_ids, posi
     except (TypeError, ValueError):
         problems.append("the order must be a whole number from 0 to 999")
     return problems
-
-
-def save_topic(engine: Engine | None, slug: str, title: str, introduction: str, indicator_ids, position, user: str,
-               dataset: Dataset, headlines=None, source: str | None = None) -> Topic:
-    """Create or change a topic; indicator ids must be in `dataset`. TopicError lists what is wrong."""
-    if engine is None:
-        raise TopicError(["this app serves fixed data: it has no store to keep topics in"])
-    existing = get_topic(engine, slug) if isinstance(slug, str) else None
-    headlines = existing.headlines if headlines is None and existing else (headlines or ())
-    problems = validate_topic(slug, title, introduction, indicator_ids, position, dataset, headlines)
-    if not user:
-        problems.append("only a signed-in editor can change a topic")
-    if problems:
-        raise TopicError(problems)
-    values = {
-        "title": title.strip(), "introduction": (introduction or "").strip(),
-        "source": (existing.source if existing and source is None else (source or "")).strip(),
-        "headlines": "\n".join(_split_lines(headlines)), "indicator_ids": " ".join(_split_ids(indicator_ids)),
-        "position": int(position), "updated_at": _now(), "updated_by": user,
-    }
-    with engine.begin() as conn:
-        moved = conn.execute(update(topics).where(topics.c.slug == slug).values(**values)).rowcount
-        if not moved:
-            try:
-                conn.execute(insert(topics).values(slug=slug, **values))
-            except IntegrityError:  # pragma: no cover - another editor created it at the same moment
-                conn.execute(update(topics).where(topics.c.slug == slug).values(**values))
-    return get_topic(engine, slug)
-
-
-def get_note(engine: Engine | None, slug: str) -> dict | None:
-    """{"note", "updated_at", "updated_by"} of the topic's presenter note, or None."""
-    if engine is None:
-        return None
-    with engine.connect() as conn:
-        row = conn.execute(select(topic_notes).where(topic_notes.c.slug == slug)).mappings().first()
-    if row is None:
-        return None
-    return {"note": row["note"], "updated_at": _stamp(row["updated_at"]), "updated_by": row["updated_by"]}
-
-
-def save_note(engine: Engine | None, slug: str, note: str, user: str) -> dict | None:
-    """Keep (or, when empty, remove) the presenter note of a topic; TopicError when it cannot be kept."""
-    problems = []
-    if engine is None:
-        problems.append("this app serves fixed data: it has no store to keep notes in")
-    if not user:
-        problems.append("only a signed-in editor can keep a presenter note")
-    if not isinstance(slug, str) or not SLUG_RE.match(slug) or len(slug) > 100:
-        problems.append("unknown topic")
-    note = (note or "").strip()
-    if len(note) > MAX_NOTE:
-        problems.append(f"the note is longer than {MAX_NOTE} characters")
-    if problems:
-        raise TopicError(problems)
-    with engine.begin() as conn:
-        if not note:
-            conn.execute(delete(topic_notes).where(topic_notes.c.slug == slug))
-            return None
-        values = {"note": note, "updated_at": _now(), "updated_by": user}
-        if not conn.execute(update(topic_notes).where(topic_notes.c.slug == slug).values(**values)).rowcount:
-            conn.execute(insert(topic_notes).values(slug=slug, **values))
-    return get_note(engine, slug)
 
 
 # -- emerging trends ---------------------------------------------------------------
@@ -297,15 +185,6 @@ def emerging_topic(dataset: Dataset, n: int = 8) -> Topic:
         "Computed from the data set: York's latest value of each indicator against its previous period",
         (), tuple(t.indicator_id for t in trends), -1, "", "", computed=True,
     )
-
-
-def all_topics(engine: Engine | None, dataset: Dataset) -> list[Topic]:
-    """Emerging trends first, then the stored topics in their order."""
-    return [emerging_topic(dataset), *list_topics(engine)]
-
-
-def find_topic(engine: Engine | None, dataset: Dataset, slug: str) -> Topic | None:
-    return emerging_topic(dataset) if slug == EMERGING else get_topic(engine, slug)
 
 
 # -- slides ------------------------------------------------------------------------

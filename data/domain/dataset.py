@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from data.periods import parse_period
-from data.schema import (
+from data.domain.cache import VersionCache
+from data.domain.periods import parse_period
+from data.domain.schema import (
     INDICATOR_COLUMNS,
     NUMERIC_OBSERVATION_COLUMNS,
     OBSERVATION_COLUMNS,
@@ -25,7 +26,7 @@ from data.schema import (
     validate_observations,
 )
 
-BUNDLED = Path(__file__).resolve().parent / "bundled"
+BUNDLED = Path(__file__).resolve().parents[1] / "bundled"
 HOME_AREA = "E06000014"  # York: the partnership's own area
 ENGLAND = "E92000001"
 DEFAULT_REPORTING_YEAR = "2023/24"
@@ -47,7 +48,7 @@ class Dataset:
     observations: pd.DataFrame  # observation columns + period_start/period_end, sorted
     version: int = 1
     updated: str = ""  # when this version was published, for "Data last updated"
-    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+    cache: VersionCache = field(default_factory=VersionCache, repr=False, compare=False)  # data/domain/cache.py
 
     def indicator(self, indicator_id: str) -> pd.Series:
         return self.indicators.loc[indicator_id]
@@ -63,13 +64,13 @@ class Dataset:
     @property
     def areas(self) -> dict[str, str]:
         """area_code -> area_name, home area and England first (worked out once per Dataset)."""
-        cached = self._cache.get("areas")
-        if cached is None:
-            pairs = self.observations[["area_code", "area_name"]].drop_duplicates("area_code")
-            names = dict(zip(pairs["area_code"], pairs["area_name"]))
-            order = [c for c in (HOME_AREA, ENGLAND) if c in names] + sorted(c for c in names if c not in (HOME_AREA, ENGLAND))
-            cached = self._cache["areas"] = {c: names[c] for c in order}
-        return dict(cached)
+        return dict(self.cache.once("areas", self._areas))
+
+    def _areas(self) -> dict[str, str]:
+        pairs = self.observations[["area_code", "area_name"]].drop_duplicates("area_code")
+        names = dict(zip(pairs["area_code"], pairs["area_name"], strict=True))
+        order = [c for c in (HOME_AREA, ENGLAND) if c in names] + sorted(c for c in names if c not in (HOME_AREA, ENGLAND))
+        return {c: names[c] for c in order}
 
     def _rows_of(self, indicator_ids) -> pd.DataFrame | None:
         """The observations of these indicators, in the frame's order (as a boolean filter gives them),
@@ -79,9 +80,7 @@ class Dataset:
         ids = list(dict.fromkeys(indicator_ids))
         if not all(isinstance(i, str) for i in ids):
             return None
-        positions = self._cache.get("positions_by_indicator")
-        if positions is None:
-            positions = self._cache["positions_by_indicator"] = _positions_by_indicator(self.observations)
+        positions = self.cache.once("positions_by_indicator", lambda: _positions_by_indicator(self.observations))
         found = [positions[i] for i in ids if i in positions]
         if not found:
             return self.observations.iloc[0:0]

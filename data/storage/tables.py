@@ -1,4 +1,4 @@
-"""The store's tables (SQLAlchemy Core). Changes go through a migration in data/migrations/.
+"""The store's tables (SQLAlchemy Core). Changes go through a migration in data/storage/migrations/.
 
 Versioning: an observation or indicator row is never updated in place. A row
 belongs to versions valid_from <= v < valid_to (valid_to NULL = still
@@ -111,7 +111,7 @@ uploads = Table(
     Column("payload", LargeBinary),  # the validated, typed rows by column (upload_jobs._pack) until published
 )
 
-# Spotlight topics (data/topics.py): editable by editors, seeded from data/bundled/topics.csv.
+# Spotlight topics (data/domain/topics.py): editable by editors, seeded from data/bundled/topics.csv.
 topics = Table(
     "topics", metadata,
     Column("slug", String(100), primary_key=True),

@@ -1,0 +1,1 @@
+"""Uploads: reading files, formats, validation, preview, jobs and publishing through the store."""
