@@ -12,8 +12,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import itertools  # noqa: E402
+import socket  # noqa: E402
 
 import pytest  # noqa: E402
+from dash.testing.application_runners import BaseDashRunner  # noqa: E402
 
 from data.storage.store import Store  # noqa: E402
 from tests.postgres import PostgresServer  # noqa: E402
@@ -45,3 +47,12 @@ def store(store_url):
     s.setup()
     yield s
     s.dispose()
+
+
+def pytest_configure(config):
+    """dash_duo numbers its servers' ports from 58050 in every process: under pytest-xdist (and with two
+    test runs at once) the workers would fight over them, so each process starts from a port the OS
+    has just handed out (free now; the next ones are tried in turn)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        BaseDashRunner._next_port = probe.getsockname()[1]
