@@ -2,38 +2,40 @@
 
     python app.py            # 127.0.0.1:8050 (HOST, PORT override)
     gunicorn app:server      # production (see Procfile)
+
+Importing this module does nothing by itself: `server` (and `app`) are built on first
+use, from Settings.from_env(), so a test or a script can import create_app without
+touching the store. ARCHITECTURE.md follows a request from here.
 """
 from __future__ import annotations
-
-import os
 
 import dash
 
 from callbacks.api import api
 from callbacks.auth import register_auth
-from callbacks.context import EXTENSION_KEY
+from callbacks.context import EXTENSION_KEY, SETTINGS_KEY
 from callbacks.register import register_callbacks
 from callbacks.security import register_security
 from callbacks.spotlight_export import spotlight_export
 from callbacks.uploads_api import uploads_api
+from data.settings import Settings
 from data.storage.store import Store, StoreSource
 from layouts.shell import INDEX_STRING, app_shell
 
-DEFAULT_PARTNERSHIP = "City of York Safeguarding Children Partnership"
 
-
-def default_source():
+def store_source(settings: Settings) -> StoreSource:
     """The store (DATABASE_URL, else SQLite under instance/), migrated and seeded on first start."""
-    store = Store()
+    store = Store(settings.database_url or None, instance=settings.instance)
     store.setup()
     return StoreSource(store)
 
 
-def create_app(source=None, partnership: str | None = None) -> dash.Dash:
-    """A fresh app on `source` (default: the store; tests may pass a FixedSource)."""
+def create_app(settings: Settings | None = None, source=None) -> dash.Dash:
+    """A fresh app. settings: default Settings.from_env(); source: default the store (tests may pass a FixedSource)."""
+    settings = settings or Settings.from_env()
     app = dash.Dash(
         __name__,
-        title="Children's indicators - " + (partnership or os.environ.get("PARTNERSHIP_NAME") or DEFAULT_PARTNERSHIP),
+        title="Children's indicators - " + settings.partnership_name,
         compress=True,
         serve_locally=True,
         suppress_callback_exceptions=True,  # pages are built on navigation
@@ -41,20 +43,31 @@ def create_app(source=None, partnership: str | None = None) -> dash.Dash:
         index_string=INDEX_STRING,
     )
     server = app.server
-    server.extensions[EXTENSION_KEY] = source or default_source()
-    server.config["PARTNERSHIP_NAME"] = partnership or os.environ.get("PARTNERSHIP_NAME") or DEFAULT_PARTNERSHIP
-    register_auth(app, getattr(server.extensions[EXTENSION_KEY], "store", None))  # sessions, /login, CLI
+    server.extensions[SETTINGS_KEY] = settings
+    server.extensions[EXTENSION_KEY] = source or store_source(settings)
+    server.config["PARTNERSHIP_NAME"] = settings.partnership_name
+    register_auth(app, getattr(server.extensions[EXTENSION_KEY], "store", None), settings)  # sessions, /login, CLI
     server.register_blueprint(api)
     server.register_blueprint(uploads_api)
     server.register_blueprint(spotlight_export)
-    app.layout = app_shell(server.config["PARTNERSHIP_NAME"])
+    app.layout = app_shell(settings.partnership_name)
     register_callbacks(app)
-    register_security(app)  # last: the CSP hashes the inline scripts registered above
+    register_security(app, settings)  # last: the CSP hashes the inline scripts registered above
     return app
 
 
-app = create_app()
-server = app.server
+_built: dict[str, dash.Dash] = {}
+
+
+def __getattr__(name: str):
+    """`app` and `server` (gunicorn's `app:server`, `flask --app app`), built once on first use."""
+    if name not in ("app", "server"):
+        raise AttributeError(f"module 'app' has no attribute {name!r}")
+    if "app" not in _built:
+        _built["app"] = create_app()
+    return _built["app"] if name == "app" else _built["app"].server
+
 
 if __name__ == "__main__":
-    app.run(host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "8050")), debug=False)
+    settings = Settings.from_env()
+    create_app(settings).run(host=settings.host, port=settings.port, debug=False)

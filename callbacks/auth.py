@@ -37,10 +37,11 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from callbacks.context import EXTENSION_KEY, SETTINGS_KEY
+from data.settings import Settings
 from data.storage import users as accounts
 
 STORE_KEY = "cyscp_store"
-DATA_SOURCE_KEY = "cyscp_data_source"  # callbacks.context.EXTENSION_KEY
 CSRF_KEY = "login_csrf"
 LOGIN_PATH = "/login"
 DEFAULT_NEXT = "/upload"
@@ -55,48 +56,6 @@ NOT_EDITOR = {"error": "sign in as an editor"}
 PROTECTED_CALLBACK_OUTPUTS: tuple[str, ...] = ("upload-", "versions-", "notes-")
 
 _STORE_LOCK = threading.Lock()
-
-
-# -- environment ---------------------------------------------------------------------
-
-def _flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
-
-
-def is_production() -> bool:
-    return os.environ.get("APP_ENV", "").strip().lower() == "production"
-
-
-def force_https() -> bool:
-    return _flag("FORCE_HTTPS")
-
-
-def cookie_secure() -> bool:
-    """Always-Secure cookies under FORCE_HTTPS or in production (otherwise Secure only on HTTPS requests)."""
-    return force_https() or is_production()
-
-
-def trusted_proxies() -> int:
-    raw = os.environ.get("TRUST_PROXY", "").strip().lower()
-    if raw in ("", "0", "false", "no", "off"):
-        return 0
-    if raw in ("true", "yes", "on"):
-        return 1
-    try:
-        return max(int(raw), 0)
-    except ValueError:
-        raise RuntimeError(f"TRUST_PROXY must be a number of proxies (e.g. 1), not {raw!r}") from None
-
-
-def max_upload_bytes() -> int:
-    raw = os.environ.get("MAX_UPLOAD_MB", "").strip() or "50"
-    try:
-        mb = float(raw)
-    except ValueError:
-        raise RuntimeError(f"MAX_UPLOAD_MB must be a number of megabytes, not {raw!r}") from None
-    if mb <= 0:
-        raise RuntimeError(f"MAX_UPLOAD_MB must be positive, not {raw!r}")
-    return int(mb * 1024 * 1024)
 
 
 def load_or_create_secret_key(folder: Path) -> str:
@@ -136,31 +95,29 @@ class _SessionInterface(SecureCookieSessionInterface):
         return bool(app.config["SESSION_COOKIE_SECURE"]) or (has_request_context() and request.is_secure)
 
 
-def configure_server(server) -> None:
+def configure_server(server, settings: Settings) -> None:
     """Secret key, cookie flags, proxy handling and the request-size limit (raises when production lacks SECRET_KEY)."""
-    from data.storage.store import INSTANCE
-
-    secret = os.environ.get("SECRET_KEY", "").strip()
+    secret = settings.secret_key
     if not secret:
-        if is_production():
+        if settings.production:
             raise RuntimeError("APP_ENV=production but SECRET_KEY is not set: refusing to start "
                                "(set SECRET_KEY to a long random string shared by every worker)")
-        secret = load_or_create_secret_key(INSTANCE)
-    secure = cookie_secure()
+        secret = load_or_create_secret_key(settings.instance)
+    secure = settings.cookie_secure
     server.config.update(
         SECRET_KEY=secret,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=secure,
         PREFERRED_URL_SCHEME="https" if secure else "http",
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=float(os.environ.get("SESSION_HOURS") or 8)),
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours),
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SECURE=secure,
-        MAX_CONTENT_LENGTH=max_upload_bytes(),
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes,
     )
     server.session_interface = _SessionInterface()
-    proxies = trusted_proxies()
+    proxies = settings.trust_proxy
     if proxies:
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies)
 
@@ -185,7 +142,8 @@ def auth_store(app=None):
                 from data.storage.migrate import upgrade
                 from data.storage.store import Store
 
-                store = Store()
+                settings = app.extensions[SETTINGS_KEY]
+                store = Store(settings.database_url or None, instance=settings.instance)
                 upgrade(store.engine)
                 app.extensions[STORE_KEY] = store
     return store
@@ -404,12 +362,13 @@ def _cli_groups() -> list[AppGroup]:
 
 # -- wiring --------------------------------------------------------------------------
 
-def register_auth(app, store=None) -> None:
-    """Sessions, login routes, the callback guard and the CLI on app.server; `store` holds the users."""
+def register_auth(app, store, settings: Settings) -> None:
+    """Sessions, login routes, the callback guard and the CLI on app.server; `store` holds the users
+    (None: a store made from `settings` on first use)."""
     server = app.server
-    configure_server(server)
+    configure_server(server, settings)
     if store is None:
-        store = getattr(server.extensions.get(DATA_SOURCE_KEY), "store", None)
+        store = getattr(server.extensions.get(EXTENSION_KEY), "store", None)
     server.extensions[STORE_KEY] = store  # None: the default store, opened on first use
 
     manager = LoginManager()

@@ -5,11 +5,19 @@ from flask import current_app
 
 from data.domain.dataset import Dataset
 
+from data.settings import Settings
+
 EXTENSION_KEY = "cyscp_data_source"
+SETTINGS_KEY = "cyscp_settings"
 
 
 def current_dataset() -> Dataset:
     return current_app.extensions[EXTENSION_KEY].current()
+
+
+def current_settings() -> Settings:
+    """The Settings the app was created with (app.create_app)."""
+    return current_app.extensions[SETTINGS_KEY]
 
 
 def current_store():

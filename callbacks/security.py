@@ -1,6 +1,6 @@
 """Security headers (flask-talisman): a Content-Security-Policy with no inline script but Dash's own.
 
-Call register_security(app) LAST in create_app: app.csp_hashes() covers only the inline
+Call register_security(app, settings) LAST in create_app: app.csp_hashes() covers only the inline
 scripts (Dash's renderer bootstrap, clientside callbacks) that exist by then.
 
 No 'unsafe-eval': Plotly.js needs it only for its WebGL traces (scattergl, splom, parcoords,
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from flask_talisman import DENY, Talisman
 
-from callbacks.auth import cookie_secure, force_https
+from data.settings import Settings
 
 
 def content_security_policy(app) -> dict:
@@ -33,14 +33,14 @@ def content_security_policy(app) -> dict:
     }
 
 
-def register_security(app) -> Talisman:
+def register_security(app, settings: Settings) -> Talisman:
     """Talisman on app.server; cookie flags agree with callbacks.auth.configure_server."""
     server = app.server
-    secure = bool(server.config.get("SESSION_COOKIE_SECURE", cookie_secure()))
+    secure = bool(server.config.get("SESSION_COOKIE_SECURE", settings.cookie_secure))
     return Talisman(
         server,
         content_security_policy=content_security_policy(app),
-        force_https=force_https(),
+        force_https=settings.force_https,
         frame_options=DENY,
         referrer_policy="strict-origin-when-cross-origin",
         x_content_type_options=True,

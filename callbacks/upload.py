@@ -6,7 +6,7 @@ from dash.exceptions import PreventUpdate
 
 from layouts import ids
 from callbacks.auth import current_editor
-from callbacks.context import current_store
+from callbacks.context import current_settings, current_store
 from data.storage.store import PublishConflict
 from data.ingest.upload_jobs import FINISHED, READY, get_job
 from data.ingest.upload_process import publish_upload
@@ -35,7 +35,7 @@ def publish(n_clicks, job_id):
         raise PreventUpdate
     editor, store = _editor_store()
     try:
-        version = publish_upload(store, job_id, editor)
+        version = publish_upload(store, job_id, editor, current_settings().isolate_bytes)
     except PublishConflict as exc:
         return f"Not published: {exc}.", False
     except (LookupError, ValueError) as exc:

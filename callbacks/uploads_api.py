@@ -15,11 +15,11 @@ import threading
 from flask import Blueprint, Response, abort, jsonify, redirect, request
 
 from callbacks.auth import csrf_token_valid, current_editor, editor_required
-from callbacks.context import current_store
+from callbacks.context import current_settings, current_store
 from data.storage.store import PublishConflict
 from data.ingest.template import template_csv
 from data.ingest.upload_jobs import create_job, get_job
-from data.ingest.upload_process import isolatable, isolate_bytes, process_spooled, process_upload, publish_upload, spool
+from data.ingest.upload_process import isolatable, process_spooled, process_upload, publish_upload, spool
 
 uploads_api = Blueprint("uploads_api", __name__)
 
@@ -38,7 +38,7 @@ def _new_job(store):
     if upload is None or not upload.filename:
         return None, None
     name = upload.filename
-    if _size(upload.stream) >= isolate_bytes() and isolatable(store):
+    if _size(upload.stream) >= current_settings().isolate_bytes and isolatable(store):
         path, digest = spool(upload.stream)
         upload_id = create_job(store, None, name, current_editor(), sha256=digest)
         return upload_id, lambda: process_spooled(store, upload_id, path, name)
@@ -84,7 +84,7 @@ def api_upload_status(upload_id):
 def api_publish(upload_id):
     store = _store_or_503()
     try:
-        version = publish_upload(store, upload_id, current_editor())
+        version = publish_upload(store, upload_id, current_editor(), current_settings().isolate_bytes)
     except LookupError as exc:
         return jsonify({"error": str(exc)}), 404
     except ValueError as exc:

@@ -27,11 +27,6 @@ from data.ingest.upload_jobs import fail, get_job, process, publish_job
 _ERRORS = {"LookupError": LookupError, "ValueError": ValueError, "PublishConflict": PublishConflict}
 
 
-def isolate_bytes() -> int:
-    """Files (or validated payloads) this big or bigger run in a child: UPLOAD_ISOLATE_MB, default 8."""
-    return int(float(os.environ.get("UPLOAD_ISOLATE_MB", "8")) * 2**20)
-
-
 def isolatable(store: Store) -> bool:
     return ":memory:" not in store.url and store.url not in ("sqlite://", "sqlite:///")  # a child cannot see those
 
@@ -65,11 +60,12 @@ def process_spooled(store: Store, upload_id: str, path: str, file_name: str) -> 
     return get_job(store, upload_id)
 
 
-def publish_upload(store: Store, upload_id: str, user: str) -> int:
-    """upload_jobs.publish_job (same answers and exceptions), in a child process for a big payload."""
+def publish_upload(store: Store, upload_id: str, user: str, isolate_at: int) -> int:
+    """upload_jobs.publish_job (same answers and exceptions), in a child process for a payload of
+    `isolate_at` bytes or more (Settings.isolate_bytes: UPLOAD_ISOLATE_MB)."""
     with store.engine.connect() as conn:
         size = conn.execute(select(func.length(uploads.c.payload)).where(uploads.c.id == upload_id)).scalar()
-    if (size or 0) < isolate_bytes() or not isolatable(store):
+    if (size or 0) < isolate_at or not isolatable(store):
         return publish_job(store, upload_id, user)
     return _in_child("publish", store.url, upload_id, user)
 

@@ -8,7 +8,6 @@ either land in order or one is told to retry.
 from __future__ import annotations
 
 import ctypes
-import os
 import sqlite3
 import threading
 import time
@@ -37,11 +36,11 @@ class PublishConflict(RuntimeError):
     """Someone published since this preview was made: preview again, then publish."""
 
 
-def database_url(url: str | None = None) -> str:
-    url = url or os.environ.get("DATABASE_URL") or ""
+def database_url(url: str | None = None, instance: Path = INSTANCE) -> str:
+    """SQLAlchemy's URL for `url` (Settings.database_url); none: SQLite in the instance folder."""
     if not url:
-        INSTANCE.mkdir(exist_ok=True)
-        return f"sqlite:///{INSTANCE / 'cyscp.sqlite3'}"
+        instance.mkdir(exist_ok=True)
+        return f"sqlite:///{instance / 'cyscp.sqlite3'}"
     # Heroku-style URLs name the dialect "postgres"; SQLAlchemy wants a driver too.
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
@@ -174,7 +173,7 @@ def release_memory() -> None:
 
 _MALLOC_TRIM = None
 _MALLOPT_DONE = False
-_MMAP_THRESHOLD = int(os.environ.get("CYSCP_MMAP_THRESHOLD") or 128 << 10)  # 128 KB: glibc's own starting value
+_MMAP_THRESHOLD = 128 << 10  # 128 KB: glibc's own starting value
 _malloc_settings()
 _READ_CHUNK = 50_000
 
@@ -247,8 +246,8 @@ _SQLITE_ROWS_A_STATEMENT = 20
 
 
 class Store:
-    def __init__(self, url: str | None = None):
-        self.url = database_url(url)
+    def __init__(self, url: str | None = None, instance: Path = INSTANCE):
+        self.url = database_url(url, instance)
         self.engine = make_engine(self.url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         # Every request asks for the head version: on SQLite it must not queue behind a writer's lock.

@@ -46,7 +46,7 @@ return {
 
 
 def fixed_app():
-    return create_app(FixedSource(load_bundled()))
+    return create_app(source=FixedSource(load_bundled()))
 
 
 def slides_of(app, slug):

@@ -31,7 +31,7 @@ def site(monkeypatch, tmp_path):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'store.sqlite3'}")
     monkeypatch.setenv("SECRET_KEY", "browser-test-secret-" + "b" * 32)
-    from app import create_app  # after DATABASE_URL: app.py builds an app on import
+    from app import create_app
 
     app = create_app()
     store = app.server.extensions[EXTENSION_KEY].store

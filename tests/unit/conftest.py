@@ -33,7 +33,7 @@ def bundled():
 def _client(dataset):
     from app import create_app
 
-    return create_app(FixedSource(dataset)).server.test_client()
+    return create_app(source=FixedSource(dataset)).server.test_client()
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ store set up once per session.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -85,7 +86,7 @@ def make_app(env, seeded_db, tmp_path):
         store = Store(f"sqlite:///{db}")
         from app import create_app
 
-        return _add_test_routes(create_app(StoreSource(store))), store
+        return _add_test_routes(create_app(source=StoreSource(store))), store
 
     return make
 
@@ -439,9 +440,9 @@ def test_auth024_production_without_secret_key_refuses_to_start(env, seeded_db, 
     shutil.copy(seeded_db, tmp_path / "p.db")
     source = StoreSource(Store(f"sqlite:///{tmp_path / 'p.db'}"))
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
-        create_app(source)
+        create_app(source=source)
     env.setenv("SECRET_KEY", "a-production-secret-" + "p" * 32)
-    server = create_app(source).server
+    server = create_app(source=source).server
     assert server.secret_key == "a-production-secret-" + "p" * 32
     assert server.config["SESSION_COOKIE_SECURE"] is True
     assert server.config["PREFERRED_URL_SCHEME"] == "https"
@@ -459,12 +460,14 @@ def test_auth025_development_key_is_made_once_with_mode_0600(env, seeded_db, tmp
     # create_app without SECRET_KEY in development: every app (worker) gets the persisted key
     from app import create_app
 
+    from data.settings import Settings
+
     env.delenv("SECRET_KEY")
-    monkeypatch.setattr("data.storage.store.INSTANCE", folder)
+    settings = dataclasses.replace(Settings.from_env(), instance=folder)
     shutil.copy(seeded_db, tmp_path / "d.db")
     source = StoreSource(Store(f"sqlite:///{tmp_path / 'd.db'}"))
-    assert create_app(source).server.secret_key == key
-    assert create_app(source).server.secret_key == key
+    assert create_app(settings, source).server.secret_key == key
+    assert create_app(settings, source).server.secret_key == key
 
 
 def test_auth026_secure_cookie_over_https_and_when_forced(site, make_app):
@@ -522,7 +525,7 @@ def test_auth031_store_less_app_keeps_users_in_the_default_store(env, tmp_path, 
     from app import create_app
 
     env.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'default.db'}")
-    app = _add_test_routes(create_app(FixedSource(bundled)))
+    app = _add_test_routes(create_app(source=FixedSource(bundled)))
     runner = app.server.test_cli_runner()
     assert runner.invoke(args=["users", "create", EDITOR], input=f"{PASSWORD}\n").exit_code == 0
     client = app.server.test_client()

@@ -119,7 +119,7 @@ def _replies(app_source) -> dict:
     from bench import payloads
     from callbacks.routing import render_page
 
-    server = create_app(app_source).server
+    server = create_app(source=app_source).server
     client = server.test_client()
     out = {}
     for path, search in (("/", ""), ("/", "?year=2021/22"), ("/explore", ""), ("/explore", "?set=Aged+5-11&indicator=year6-overweight&area=E06000014&area=E92000001"),
@@ -163,7 +163,7 @@ def test_mem009_a_worker_lets_the_old_version_go_once_the_new_one_is_served(stor
     from app import create_app
 
     source = StoreSource(store)
-    client = create_app(source).server.test_client()
+    client = create_app(source=source).server.test_client()
     for body in json.loads((BUNDLED.parents[1] / "bench" / "payloads" / "bundled" / "overview_year.json").read_text())["chain"]:
         assert client.post("/_dash-update-component", json=body).status_code in (200, 204)
     r = client.get("/api/observations.csv?area=E06000014")

@@ -19,6 +19,7 @@ from dash import Input, Output, dcc, html
 from flask import Response
 
 from callbacks.security import content_security_policy, register_security
+from data.settings import Settings
 from data.storage import users
 from data.storage.store import Store, StoreSource
 
@@ -53,7 +54,7 @@ def make_app(monkeypatch, seeded_db, tmp_path):
         store = Store(f"sqlite:///{db}")
         from app import create_app
 
-        return create_app(StoreSource(store)), store
+        return create_app(source=StoreSource(store)), store
 
     return make
 
@@ -153,7 +154,7 @@ def test_sec006_clientside_callback_scripts_are_hashed_when_registered_first():
     app.server.config["SECRET_KEY"] = "x"
     app.layout = html.Div([dcc.Input(id="sec-in"), html.Div(id="sec-out")])
     app.clientside_callback("function (v) { return v; }", Output("sec-out", "children"), Input("sec-in", "value"))
-    register_security(app)
+    register_security(app, Settings())
     response = app.server.test_client().get("/")
     scripts = inline_scripts(response.get_data(as_text=True))
     assert len(scripts) >= 2  # the renderer and the clientside callback

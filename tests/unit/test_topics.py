@@ -249,7 +249,7 @@ def site(template_db, tmp_path, monkeypatch):
     from app import create_app
     from callbacks.auth import login_csrf_token
 
-    app = create_app(StoreSource(store))
+    app = create_app(source=StoreSource(store))
     app.server.add_url_rule("/test/csrf", "test_csrf", lambda: login_csrf_token())
     return app, store
 

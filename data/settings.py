@@ -1,0 +1,104 @@
+"""The app's settings: every environment variable it reads, read in one place, once.
+
+    settings = Settings.from_env()      # what `gunicorn app:server` and `python app.py` use
+    app = create_app(settings)           # tests build their own: Settings(database_url=..., ...)
+
+Nothing else in the project reads os.environ. The Procfile's own variables (PORT,
+WEB_CONCURRENCY, WEB_TIMEOUT) are read by gunicorn's command line, not here;
+PORT and HOST are also what `python app.py` binds to.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_PARTNERSHIP = "City of York Safeguarding Children Partnership"
+
+
+class SettingsError(RuntimeError):
+    """An environment variable the app cannot use; the message names it and says what it wants."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"  # HOST: `python app.py` / `make run`
+    port: int = 8050  # PORT: `python app.py` / `make run`, and the Procfile's bind port
+    partnership_name: str = DEFAULT_PARTNERSHIP  # PARTNERSHIP_NAME: the page title and header
+    database_url: str = ""  # DATABASE_URL: empty is SQLite at instance/cyscp.sqlite3 (WAL)
+    instance: Path = field(default=ROOT / "instance")  # where the SQLite store and the development key live
+    secret_key: str = ""  # SECRET_KEY: empty is a key made once into instance/secret_key (development only)
+    production: bool = False  # APP_ENV=production: refuse to start without SECRET_KEY; Secure cookies
+    force_https: bool = False  # FORCE_HTTPS: redirect to HTTPS
+    trust_proxy: int = 0  # TRUST_PROXY: how many proxies' X-Forwarded-* headers to trust
+    max_upload_mb: float = 50.0  # MAX_UPLOAD_MB: the largest request body; bigger answers 413
+    upload_isolate_mb: float = 8.0  # UPLOAD_ISOLATE_MB: files this big run in a child process
+    session_hours: float = 8.0  # SESSION_HOURS: how long an editor stays signed in
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+
+        def text(name: str, default: str = "") -> str:
+            return (env.get(name) or "").strip() or default
+
+        return cls(
+            host=text("HOST", cls.host),
+            port=_number(env, "PORT", cls.port, int, "a port number (e.g. 8050)"),
+            partnership_name=text("PARTNERSHIP_NAME", DEFAULT_PARTNERSHIP),
+            database_url=text("DATABASE_URL"),
+            secret_key=text("SECRET_KEY"),
+            production=text("APP_ENV").lower() == "production",
+            force_https=_flag(text("FORCE_HTTPS")),
+            trust_proxy=_proxies(text("TRUST_PROXY")),
+            max_upload_mb=_positive(env, "MAX_UPLOAD_MB", cls.max_upload_mb, "a number of megabytes"),
+            upload_isolate_mb=_number(env, "UPLOAD_ISOLATE_MB", cls.upload_isolate_mb, float, "a number of megabytes"),
+            session_hours=_positive(env, "SESSION_HOURS", cls.session_hours, "a number of hours"),
+        )
+
+    @property
+    def cookie_secure(self) -> bool:
+        """Always-Secure cookies under FORCE_HTTPS or in production (otherwise Secure only on HTTPS requests)."""
+        return self.force_https or self.production
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def isolate_bytes(self) -> int:
+        return int(self.upload_isolate_mb * 1024 * 1024)
+
+
+def _flag(raw: str) -> bool:
+    return raw.lower() in ("1", "true", "yes", "on")
+
+
+def _proxies(raw: str) -> int:
+    if raw.lower() in ("", "0", "false", "no", "off"):
+        return 0
+    if raw.lower() in ("true", "yes", "on"):
+        return 1
+    try:
+        return max(int(raw), 0)
+    except ValueError:
+        raise SettingsError(f"TRUST_PROXY must be a number of proxies (e.g. 1), not {raw!r}") from None
+
+
+def _number(env: Mapping[str, str], name: str, default, kind, wanted: str):
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        return kind(float(raw)) if kind is float else kind(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be {wanted}, not {raw!r}") from None
+
+
+def _positive(env: Mapping[str, str], name: str, default: float, wanted: str) -> float:
+    value = _number(env, name, default, float, wanted)
+    if value <= 0:
+        raise SettingsError(f"{name} must be positive, not {env.get(name)!r}")
+    return value
