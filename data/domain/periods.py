@@ -198,5 +198,6 @@ def financial_year(label: str) -> Period:
 
 def canonical_year(label: str) -> str:
     """'2023-24', '23/24', '2023/2024' -> '2023/24', so one year has one spelling."""
-    start = financial_year(label).start.year
-    return f"{start}/{(start + 1) % 100:02d}"
+    start = financial_year(label).start
+    assert start is not None  # a financial year always has its dates
+    return f"{start.year}/{(start.year + 1) % 100:02d}"

@@ -59,6 +59,7 @@ def _reporting_years(dataset: Dataset) -> tuple[str, ...]:
 
 def _status(dataset: Dataset, reporting_year: str) -> pd.DataFrame:
     year = financial_year(reporting_year)
+    assert year.start is not None  # a financial year always has its dates
     year_start = pd.Timestamp(year.start)
     cat = dataset.indicators
     latest, previous = _latest_two(_totals_with_values(dataset.observations, HOME_AREA))

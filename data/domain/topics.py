@@ -165,6 +165,7 @@ def emerging_trends(dataset: Dataset, n: int = 8, reporting_year: str = DEFAULT_
     moved = status[status["latest_value"].notna() & status["previous_value"].notna() & status["latest_period_end"].notna()]
     trends = []
     for ind_id, st in moved.iterrows():
+        ind_id = str(ind_id)
         ind = dataset.indicator(ind_id)
         delta = float(st["latest_value"] - st["previous_value"])
         judgement = change_direction(delta, ind["polarity"])
@@ -210,14 +211,14 @@ def _indicator_slide(dataset: Dataset, ind_id: str, status: pd.DataFrame, report
                                else "No York figure stated as a number")
     else:
         number = format_value(st["latest_value"], unit)
-        when = st["latest_period"] if not pd.isna(st["latest_period_end"]) else "period not stated"
+        when: str = st["latest_period"] if not pd.isna(st["latest_period_end"]) else "period not stated"
         caption = f"York, {when}"
     sources = list(dict.fromkeys(s for s in rows.loc[rows["value"].notna(), "source"] if s)) or [ind["source"]]
     name = ind["name"]
     return Slide(
         "indicator", name[:1].upper() + name[1:], text, "Source: " + "; ".join(sources), ind_id, number, caption,
         trend.label if trend else "", trend.judgement if trend else "",
-        st["pending_reason"] if st["status"] == PENDING else None, reporting_year,
+        str(st["pending_reason"]) if st["status"] == PENDING else None, reporting_year,
     )
 
 
@@ -229,7 +230,7 @@ def deck(dataset: Dataset, topic: Topic, reporting_year: str = DEFAULT_REPORTING
     intro = topic.introduction
     if not present:
         intro = (intro + " " if intro else "") + "No indicator for this topic is in the data set yet."
-    items = ()
+    items: tuple[tuple[str, str, str], ...] = ()
     if topic.computed:
         items = tuple(
             (dataset.indicator(i)["name"][:1].upper() + dataset.indicator(i)["name"][1:], trends[i].label, trends[i].judgement)

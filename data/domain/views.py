@@ -5,6 +5,8 @@ chart, its table, its summary and its download show, so all four agree.
 """
 from __future__ import annotations
 
+from typing import cast
+
 import pandas as pd
 
 from data.domain.dataset import ENGLAND, HOME_AREA, Dataset
@@ -30,7 +32,7 @@ def is_breakdown(rows: pd.DataFrame) -> bool:
 
 
 def values_unpublished(rows: pd.DataFrame) -> bool:
-    return rows.empty or rows["value"].isna().all()
+    return bool(rows.empty or rows["value"].isna().all())
 
 
 def unpublished_reason(rows: pd.DataFrame) -> str:
@@ -90,10 +92,10 @@ def breakdown_summary(rows: pd.DataFrame, indicator: pd.Series) -> str:
     if not total.empty:
         text += f"total {format_value(total.iloc[-1]['value'], unit)}"
         if not cats.empty:
-            top = cats.loc[cats["value"].idxmax()]
+            top = cats.loc[cast(int, cats["value"].idxmax())]
             text += f"; largest {top['category']} ({format_value(top['value'], unit)})"
     elif not cats.empty:
-        top = cats.loc[cats["value"].idxmax()]
+        top = cats.loc[cast(int, cats["value"].idxmax())]
         text += f"largest {top['category']} ({format_value(top['value'], unit)})"
     return text + "."
 

@@ -46,10 +46,13 @@ def _set(store: Store, upload_id: str, **values) -> None:
 def create_job(store: Store, content: bytes | None, file_name: str, user: str, sha256: str | None = None) -> str:
     """A job row for a file; sha256 given when the file was hashed on its way to disk (content None)."""
     upload_id = str(uuid.uuid4())
+    if sha256 is None:
+        assert content is not None, "a job needs the file or its hash"
+        sha256 = hashlib.sha256(content).hexdigest()
     with store.engine.begin() as conn:
         conn.execute(insert(uploads).values(
             id=upload_id, created_at=_now(), created_by=user, file_name=file_name[:500],
-            sha256=sha256 or hashlib.sha256(content).hexdigest(), stage=READING, progress=0.0,
+            sha256=sha256, stage=READING, progress=0.0,
         ))
     return upload_id
 
@@ -60,7 +63,8 @@ _MAGIC = b"cyscp-typed-rows/1\n"  # a payload of typed rows by column (older pay
 def _pack(typed: pd.DataFrame, new_indicators: pd.DataFrame) -> bytes:
     """The typed rows a publish inserts, by column: numbers as float64 bytes, text as int32 codes into
     its distinct values; so a publish neither parses text nor types the rows again."""
-    columns, buffers = [], []
+    columns: list[dict[str, object]] = []
+    buffers: list[bytes] = []
     for col in OBSERVATION_COLUMNS:
         series = typed[col]
         if series.dtype == "float64":
@@ -102,7 +106,7 @@ def _unpack(payload: bytes) -> tuple[pd.DataFrame, pd.DataFrame, bool]:
     return rows, indicators, True
 
 
-def process(store: Store, upload_id: str, content: bytes, file_name: str) -> dict:
+def process(store: Store, upload_id: str, content: bytes, file_name: str) -> dict | None:
     """Run the whole pipeline for a job; never raises (a crash is recorded as the job's failure)."""
     try:
         dataset = store.load_dataset()

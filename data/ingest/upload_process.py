@@ -31,7 +31,7 @@ def isolatable(store: Store) -> bool:
     return ":memory:" not in store.url and store.url not in ("sqlite://", "sqlite:///")  # a child cannot see those
 
 
-def process_upload(store: Store, upload_id: str, content: bytes, file_name: str) -> dict:
+def process_upload(store: Store, upload_id: str, content: bytes, file_name: str) -> dict | None:
     """upload_jobs.process of a small file, in this process (big ones are spooled: process_spooled)."""
     return process(store, upload_id, content, file_name)
 
@@ -48,7 +48,7 @@ def spool(stream, chunk: int = 4 << 20) -> tuple[str, str]:
     return path, digest.hexdigest()
 
 
-def process_spooled(store: Store, upload_id: str, path: str, file_name: str) -> dict:
+def process_spooled(store: Store, upload_id: str, path: str, file_name: str) -> dict | None:
     """upload_jobs.process of a spooled file, in a child process; the file is removed afterwards."""
     try:
         _in_child("process", store.url, upload_id, path, file_name)
@@ -92,6 +92,7 @@ def _in_child(action: str, url: str, *args):
 
 def _child(send, action: str, url: str, args: tuple) -> None:
     store = Store(url)
+    result: dict | int | None
     try:
         if action == "process":
             upload_id, path, file_name = args

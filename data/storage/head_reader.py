@@ -59,6 +59,7 @@ class HeadReader:
             proxied = self.engine.raw_connection()
             proxied.detach()  # ours for good: it no longer counts against (or returns to) the pool
             conn = proxied.dbapi_connection
+            assert conn is not None  # a fresh raw connection is open
             if self.engine.dialect.name != "sqlite":
                 conn.autocommit = True  # sqlite3 already runs a lone SELECT outside any transaction
             local.conn, local.pid = conn, os.getpid()

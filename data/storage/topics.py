@@ -99,7 +99,9 @@ def save_topic(engine: Engine | None, slug: str, title: str, introduction: str, 
                 conn.execute(insert(topics).values(slug=slug, **values))
             except IntegrityError:  # pragma: no cover - another editor created it at the same moment
                 conn.execute(update(topics).where(topics.c.slug == slug).values(**values))
-    return get_topic(engine, slug)
+    saved = get_topic(engine, slug)
+    assert saved is not None  # just written
+    return saved
 
 
 def get_note(engine: Engine | None, slug: str) -> dict | None:
@@ -125,7 +127,7 @@ def save_note(engine: Engine | None, slug: str, note: str, user: str) -> dict | 
     note = (note or "").strip()
     if len(note) > MAX_NOTE:
         problems.append(f"the note is longer than {MAX_NOTE} characters")
-    if problems:
+    if problems or engine is None:
         raise TopicError(problems)
     with engine.begin() as conn:
         if not note:

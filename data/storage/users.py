@@ -64,12 +64,15 @@ def create_user(engine: Engine, email: str, password: str, role: str = "editor")
         with engine.begin() as conn:
             if conn.execute(select(users.c.id).where(users.c.email == email)).first() is not None:
                 raise ValueError(f"there is already a user {email}")
-            user_id = conn.execute(insert(users).values(
+            key = conn.execute(insert(users).values(
                 email=email, password_hash=password_hash, role=role, created_at=_now(),
-            )).inserted_primary_key[0]
+            )).inserted_primary_key
     except IntegrityError:  # two creates at once: the unique index has the last word
         raise ValueError(f"there is already a user {email}") from None
-    return get_user(engine, user_id)
+    assert key is not None  # an INSERT of one row always has its key
+    user = get_user(engine, key[0])
+    assert user is not None  # just committed
+    return user
 
 
 def get_user(engine: Engine, user_id) -> dict | None:
