@@ -60,8 +60,9 @@ _built: dict[str, dash.Dash] = {}
 
 
 def __getattr__(name: str):
-    """`app` and `server` (gunicorn's `app:server`, `flask --app app`), built once on first use."""
-    if name not in ("app", "server"):
+    """`app`, and its Flask `server` (gunicorn's `app:server`; `flask --app app` finds it as
+    `application`), built once on first use."""
+    if name not in ("app", "server", "application"):
         raise AttributeError(f"module 'app' has no attribute {name!r}")
     if "app" not in _built:
         _built["app"] = create_app()

@@ -69,3 +69,13 @@ def test_set005_importing_app_builds_nothing_until_server_is_asked_for(tmp_path)
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == DEFAULT_PARTNERSHIP
+
+
+def test_set006_flask_cli_finds_the_app(tmp_path):
+    """`flask --app app users ...` (README) finds the lazily built server."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'store.sqlite3'}", "SECRET_KEY": "cli-test-" + "c" * 32}
+    flask = Path(sys.executable).with_name("flask")
+    done = subprocess.run([str(flask), "--app", "app", "users", "--help"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "create" in done.stdout
