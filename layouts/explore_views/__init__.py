@@ -1,0 +1,67 @@
+"""The registry of explore views: the one list the page, the URL query, the state and the callback read.
+
+A new view is one module building an ExploreView, added to BUILT_IN below (or, for a plug-in or
+a test, passed to register()). Its fields (the periods of "compare") are parsed from and written
+to the query, normalised, rendered as selects and wired into the callback from here.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from data.domain.views import is_breakdown
+from layouts.explore_views import breakdown, compare, england, trend
+from layouts.explore_views.base import ExploreView, ViewField
+
+DEFAULT = "trend"  # the view of an address that names none (or one that no longer exists)
+BUILT_IN = (trend.VIEW, compare.VIEW, england.VIEW)  # in the order the "Show" radio lists them
+
+_views: dict[str, ExploreView] = {}
+
+
+def register(view: ExploreView) -> None:
+    if view.key in _views:
+        raise ValueError(f"an explore view is already registered as {view.key!r}")
+    _views[view.key] = view
+
+
+def unregister(key: str) -> None:
+    if key == DEFAULT:
+        raise ValueError("the default view cannot be removed")
+    del _views[key]
+
+
+def all_views() -> tuple[ExploreView, ...]:
+    return tuple(_views.values())
+
+
+def keys() -> tuple[str, ...]:
+    """The registered keys, in order: part of any cache key whose value depends on which views exist."""
+    return tuple(_views)
+
+
+def is_view(key: str) -> bool:
+    return key in _views
+
+
+def view(key: str) -> ExploreView:
+    """The view of that key, or the default one."""
+    return _views.get(key) or _views[DEFAULT]
+
+
+def with_controls() -> tuple[ExploreView, ...]:
+    """Views with fields of their own (their selects sit in a group shown only while they are chosen)."""
+    return tuple(v for v in _views.values() if v.controls)
+
+
+def fields() -> tuple[ViewField, ...]:
+    """Every view's own fields, in registry order."""
+    return tuple(f for v in _views.values() for f in v.fields)
+
+
+def card_view(rows: pd.DataFrame, key: str) -> ExploreView:
+    """The view a card uses for an indicator's rows: categories always show as a breakdown."""
+    return breakdown.VIEW if is_breakdown(rows) else view(key)
+
+
+for _view in BUILT_IN:
+    register(_view)
