@@ -1,11 +1,11 @@
 """The explore page: native filter controls and one card per chosen indicator."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import dcc, html
-
-from dataclasses import replace
 
 from data.domain.dataset import DEFAULT_REPORTING_YEAR, Dataset
 from data.domain.status import indicator_status

@@ -18,9 +18,18 @@ BUILT_IN = (trend.VIEW, compare.VIEW, england.VIEW)  # in the order the "Show" r
 _views: dict[str, ExploreView] = {}
 
 
+# Names the state (ExploreState) and the URL query already use: a view's field may not take one.
+TAKEN_NAMES = frozenset({"set", "age", "indicators", "areas", "start", "end", "mode", "choices", "indicator", "area", "from", "to"})
+
+
 def register(view: ExploreView) -> None:
+    """Add a view. Do it before the app is built: the callback wires the views' fields when it is registered."""
     if view.key in _views:
         raise ValueError(f"an explore view is already registered as {view.key!r}")
+    names = [f.name for f in view.fields]
+    clashes = set(names) & (TAKEN_NAMES | {f.name for f in fields()})
+    if clashes or len(set(names)) != len(names):
+        raise ValueError(f"view {view.key!r}: field names {sorted(clashes) or names} are taken")
     _views[view.key] = view
 
 

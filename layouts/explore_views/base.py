@@ -60,7 +60,10 @@ class ViewControls:
 
 @dataclass(frozen=True)
 class ExploreView:
-    """How a card shows one indicator: which rows, read how, drawn, tabled and said in a sentence."""
+    """How a card shows one indicator: which rows, read how, drawn, tabled and said in a sentence.
+
+    Each callable may read the whole state except the set, the age band and the other indicators:
+    a card is cached under the state less those (layouts/explore.card_key), so it can be shared."""
 
     key: str  # the URL's mode=...
     label: str  # the "Show" radio's text
