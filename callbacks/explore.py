@@ -21,7 +21,8 @@ COMMON_CONTROLS = {
 }
 
 
-def controls() -> dict[str, str]:
+def wired_controls() -> dict[str, str]:
+    """Every control the state callback reads and sets, by state field."""
     return {**COMMON_CONTROLS, **{f.name: f.control_id for f in views.fields()}}
 
 
@@ -37,7 +38,7 @@ def sync_state(search: str | None, controls: dict, shown: dict | None) -> dict:
     return {
         "values": {k: no_update if new == controls[k] else new for k, new in control_values(state).items()},
         "options": {"age": opts["age"], "indicators": opts["indicators"], **opts["choices"]},
-        "hidden": {view.key: state.mode != view.key for view in views.with_controls()},
+        "hidden": {key: state.mode != key for key, _ in views.control_groups()},
         "search": no_update if from_url or query == (search or "") else query,
         "state": state.to_dict(),
     }
@@ -61,7 +62,7 @@ def download(n_clicks, state_dict):
 def register(app) -> None:
     # Outputs and inputs in the order recorded browser payloads name them (bench/payloads/): values,
     # options, the views' groups, then the address and the store.
-    wired = controls()
+    wired = wired_controls()
     app.callback(
         output={
             "values": {name: Output(cid, "value") for name, cid in wired.items()},
@@ -69,7 +70,7 @@ def register(app) -> None:
                 "age": Output(ids.EX_AGE, "options"), "indicators": Output(ids.EX_INDICATORS, "options"),
                 **{f.name: Output(f.control_id, "options") for f in views.fields()},
             },
-            "hidden": {view.key: Output(view.controls.group_id, "hidden") for view in views.with_controls()},
+            "hidden": {key: Output(controls.group_id, "hidden") for key, controls in views.control_groups()},
             "search": Output(ids.EX_URL, "search", allow_duplicate=True),
             "state": Output(ids.EX_STATE, "data"),
         },

@@ -15,7 +15,7 @@ from layouts import ids
 from layouts.components import about_panel, details, display_name, status_block
 from layouts.explore_filters import age_bands, candidates, year_range
 from layouts.explore_state import ALL, ExploreState, control_value
-from layouts.explore_views.base import ExploreView
+from layouts.explore_views.base import ExploreView, ViewControls
 from layouts.serialised import as_sent
 
 
@@ -36,12 +36,12 @@ def control_options(dataset: Dataset, state: ExploreState) -> dict:
 
 
 def _control_options(dataset: Dataset, state: ExploreState) -> dict:
-    names = {i: display_name(n) for i, n in zip(dataset.indicators.index, dataset.indicators["name"])}
+    names = {i: display_name(n) for i, n in zip(dataset.indicators.index, dataset.indicators["name"], strict=True)}
     years = year_range(dataset)
     choices = {}
-    for view in views.with_controls():
-        offered = _options(view.controls.options(dataset, state))  # one list for the whole group
-        choices.update({f.name: offered for f in view.fields})
+    for _, controls in views.control_groups():
+        offered = _options(controls.options(dataset, state))  # one list for the whole group
+        choices.update({f.name: offered for f in controls.fields})
     return {
         "age": _options(age_bands(dataset, state.set), blank="All age bands"),
         "indicators": _options(candidates(dataset, state.set, state.age), names),
@@ -51,12 +51,12 @@ def _control_options(dataset: Dataset, state: ExploreState) -> dict:
     }
 
 
-def _view_controls(view: ExploreView, state: ExploreState, opts: dict) -> html.Div:
+def _view_controls(key: str, controls: ViewControls, state: ExploreState, opts: dict) -> html.Div:
     """A view's own selects, in a group hidden while another view is chosen."""
     return html.Div(
-        [_field(f.label, f.control_id, dbc.Select(id=f.control_id, options=opts["choices"][f.name], value=state.choice(f.name))) for f in view.fields],
-        id=view.controls.group_id,
-        hidden=state.mode != view.key,
+        [_field(f.label, f.control_id, dbc.Select(id=f.control_id, options=opts["choices"][f.name], value=state.choice(f.name))) for f in controls.fields],
+        id=controls.group_id,
+        hidden=state.mode != key,
         className="year-fields",
     )
 
@@ -100,7 +100,7 @@ def explore_page(dataset: Dataset, state: ExploreState) -> html.Div:
                 [
                     html.Legend("Show", className="h5"),
                     dbc.RadioItems(id=ids.EX_MODE, name=ids.EX_MODE, options=[{"label": v.label, "value": v.key} for v in views.all_views()], value=state.mode),
-                    *[_view_controls(view, state, opts) for view in views.with_controls()],
+                    *[_view_controls(key, controls, state, opts) for key, controls in views.control_groups()],
                 ],
                 className="filter-group",
             ),

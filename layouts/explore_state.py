@@ -13,12 +13,7 @@ from urllib.parse import parse_qs, urlencode
 
 from data.domain.dataset import ENGLAND, HOME_AREA, Dataset
 from layouts import explore_views as views
-from layouts.explore_filters import age_bands, candidates, periods_for, year_range
-
-__all__ = [
-    "ALL", "DEFAULT_INDICATOR", "DEFAULT_SET", "MAX_AREAS", "ExploreState", "age_bands", "candidates", "control_value",
-    "control_values", "from_controls", "normalise", "parse_query", "periods_for", "state_value", "to_query", "year_range",
-]
+from layouts.explore_filters import age_bands, candidates, year_range
 
 DEFAULT_SET = "Aged 5-11"
 DEFAULT_INDICATOR = "year6-overweight"
@@ -89,10 +84,6 @@ def to_query(state: ExploreState) -> str:
     return "?" + urlencode([(k, v) for k, v in pairs if v])
 
 
-# The common controls by state field; each view's own fields add theirs (views.fields()).
-CONTROL_FIELDS = ("set", "age", "indicators", "areas", "start", "end", "mode")
-
-
 def from_controls(values: Mapping) -> ExploreState:
     """What the controls sent (keyed by state field) -> a state (not yet normalised)."""
     return ExploreState(
@@ -142,6 +133,6 @@ def _normalise(dataset: Dataset, state: ExploreState) -> ExploreState:
     # Every view's fields, not just the shown one's: their selects are on the page (hidden) either way.
     # Only registered views' fields survive; each keeps the asked-for value when the data offers it.
     valid: dict[str, str] = {}
-    for view in views.with_controls():
-        valid.update(view.controls.choose(dataset, out))
+    for _, controls in views.control_groups():
+        valid.update(controls.choose(dataset, out))
     return replace(out, choices=tuple(valid.items()))

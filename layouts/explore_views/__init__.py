@@ -10,7 +10,7 @@ import pandas as pd
 
 from data.domain.views import is_breakdown
 from layouts.explore_views import breakdown, compare, england, trend
-from layouts.explore_views.base import ExploreView, ViewField
+from layouts.explore_views.base import ExploreView, ViewControls, ViewField
 
 DEFAULT = "trend"  # the view of an address that names none (or one that no longer exists)
 BUILT_IN = (trend.VIEW, compare.VIEW, england.VIEW)  # in the order the "Show" radio lists them
@@ -57,9 +57,10 @@ def view(key: str) -> ExploreView:
     return _views.get(key) or _views[DEFAULT]
 
 
-def with_controls() -> tuple[ExploreView, ...]:
-    """Views with fields of their own (their selects sit in a group shown only while they are chosen)."""
-    return tuple(v for v in _views.values() if v.controls)
+def control_groups() -> tuple[tuple[str, ViewControls], ...]:
+    """(view key, its controls) for each view with fields of its own: their selects sit in a group
+    shown only while that view is chosen."""
+    return tuple((v.key, v.controls) for v in _views.values() if v.controls)
 
 
 def fields() -> tuple[ViewField, ...]:

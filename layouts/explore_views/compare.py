@@ -35,7 +35,7 @@ def _table(cmp: pd.DataFrame, ind: pd.Series, state: ExploreState):
             a or "Period A": [value_text(v, unit) for v in cmp["value_a"]],
             b or "Period B": [value_text(v, unit) for v in cmp["value_b"]],
             "Change": [format_change(v, unit) for v in cmp["change"]],
-            "% change": [format_percent_change(va, vb) for va, vb in zip(cmp["value_a"], cmp["value_b"])],
+            "% change": [format_percent_change(va, vb) for va, vb in zip(cmp["value_a"], cmp["value_b"], strict=True)],
         }),
         f"{ind['name']}: {a} compared with {b}", row_header="Area",
     )

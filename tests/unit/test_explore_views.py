@@ -11,7 +11,7 @@ from dash._utils import to_json
 
 from layouts import explore_views as views
 from layouts import ids
-from layouts.explore import card_key, card_rows, cached_results, explore_page, explore_results, results_announcement
+from layouts.explore import cached_results, card_key, card_rows, explore_page, explore_results, results_announcement
 from layouts.explore_state import ExploreState, normalise, parse_query, to_query
 from layouts.explore_views.base import ExploreView, ViewControls, ViewField
 from tests.unit import example_view
