@@ -15,11 +15,10 @@ from layouts.explore_views.base import ExploreView, ViewControls, ViewField
 DEFAULT = "trend"  # the view of an address that names none (or one that no longer exists)
 BUILT_IN = (trend.VIEW, compare.VIEW, england.VIEW)  # in the order the "Show" radio lists them
 
-_views: dict[str, ExploreView] = {}
-
-
 # Names the state (ExploreState) and the URL query already use: a view's field may not take one.
 TAKEN_NAMES = frozenset({"set", "age", "indicators", "areas", "start", "end", "mode", "choices", "indicator", "area", "from", "to"})
+
+_views: dict[str, ExploreView] = {}
 
 
 def register(view: ExploreView) -> None:
@@ -30,6 +29,11 @@ def register(view: ExploreView) -> None:
     clashes = set(names) & (TAKEN_NAMES | {f.name for f in fields()})
     if clashes or len(set(names)) != len(names):
         raise ValueError(f"view {view.key!r}: field names {sorted(clashes) or names} are taken")
+    if view.controls:  # two components with one id would break the page
+        own = [view.controls.group_id, *(f.control_id for f in view.fields)]
+        taken = {c.group_id for _, c in control_groups()} | {f.control_id for f in fields()}
+        if taken & set(own) or len(set(own)) != len(own):
+            raise ValueError(f"view {view.key!r}: component ids {own} clash")
     _views[view.key] = view
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import fields, replace
+from urllib.parse import parse_qs
 
 import pytest
 from dash._utils import to_json
@@ -135,8 +136,13 @@ def test_view006_a_view_may_not_take_a_used_key_or_name():
         controls = ViewControls("g", tuple(ViewField(n, n, f"c-{n}", pick=lambda o: "") for n in names), lambda d, s: []) if names else None
         return ExploreView(key, key, lambda r, s: r, lambda *a: {}, lambda *a: None, lambda *a: "", controls=controls)
 
+    state = ExploreState("s", "g", ("i",), ("r",), "2001", "2002", "compare", (("a", "p"),))
+    used = {f.name for f in fields(ExploreState)} | set(parse_qs(to_query(state).lstrip("?")))
+    assert used - {"a"} <= views.TAKEN_NAMES  # "a" is compare's own field
+
     before = views.keys()
-    for view in (plain("trend"), plain("x", "a"), plain("x", "area"), plain("x", "mode"), plain("x", "q", "q")):
+    same_ids = replace(example_view.VIEW, key="x", controls=replace(example_view.VIEW.controls, fields=(ViewField("q", "Q", ids.EX_PERIOD_A, pick=min),)))
+    for view in (plain("trend"), plain("x", "a"), plain("x", "area"), plain("x", "mode"), plain("x", "q", "q"), same_ids):
         with pytest.raises(ValueError):
             views.register(view)
     with pytest.raises(ValueError):
