@@ -1,40 +1,47 @@
-"""Explore: controls <-> URL in one callback (so the two never fight), then results from the state."""
+"""Explore: controls <-> URL in one callback (so the two never fight), then results from the state.
+
+The controls, their outputs and the views' own selects are read from the registry
+(layouts/explore_views), so a new view needs nothing here."""
 from __future__ import annotations
 
 from dash import MATCH, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
-from layouts import ids
 from callbacks.context import current_dataset
-from layouts.explore_state import ExploreState, control_value, normalise, parse_query, state_value, to_query
 from data.domain.export import to_csv
+from layouts import explore_views as views
+from layouts import ids
 from layouts.explore import cached_results, card_rows, control_options, results_announcement
+from layouts.explore_state import ExploreState, control_values, from_controls, normalise, parse_query, to_query
 
-CONTROLS = (ids.EX_SET, ids.EX_AGE, ids.EX_INDICATORS, ids.EX_AREAS, ids.EX_FROM, ids.EX_TO, ids.EX_MODE, ids.EX_PERIOD_A, ids.EX_PERIOD_B)
+# State field -> its control; each view's own fields follow, from the registry.
+COMMON_CONTROLS = {
+    "set": ids.EX_SET, "age": ids.EX_AGE, "indicators": ids.EX_INDICATORS, "areas": ids.EX_AREAS,
+    "start": ids.EX_FROM, "end": ids.EX_TO, "mode": ids.EX_MODE,
+}
 
 
-def sync_state(search, set_name, age, indicators, areas, start, end, mode, a, b, shown):
+def wired_controls() -> dict[str, str]:
+    """Every control the state callback reads and sets, by state field."""
+    return {**COMMON_CONTROLS, **{f.name: f.control_id for f in views.fields()}}
+
+
+def sync_state(search: str | None, controls: dict, shown: dict | None) -> dict:
+    """The URL or a control changed: normalise the state, then set every control, the address and the store."""
     dataset = current_dataset()
     from_url = ctx.triggered_id == ids.EX_URL
-    if from_url:
-        raw = parse_query(search)
-        if normalise(dataset, raw).to_dict() == shown:
-            raise PreventUpdate  # the page already shows this state (first load, or a no-op)
-    else:
-        raw = ExploreState(
-            state_value(set_name), state_value(age), tuple(indicators or ()), tuple(areas or ()),
-            state_value(start), state_value(end), mode or "trend", a or "", b or "",
-        )
-    state = normalise(dataset, raw)
+    state = normalise(dataset, parse_query(search) if from_url else from_controls(controls))
+    if from_url and state.to_dict() == shown:
+        raise PreventUpdate  # the page already shows this state (first load, or a no-op)
     opts = control_options(dataset, state)
-    values = (
-        control_value(state.set), control_value(state.age), list(state.indicators), list(state.areas),
-        control_value(state.start), control_value(state.end), state.mode, state.a, state.b,
-    )
-    current = (set_name, age, indicators, areas, start, end, mode, a, b)
-    outputs = [no_update if new == old else new for new, old in zip(values, current)]
-    search_out = no_update if from_url or to_query(state) == (search or "") else to_query(state)
-    return (*outputs, opts["age"], opts["indicators"], opts["periods"], opts["periods"], state.mode != "compare", search_out, state.to_dict())
+    query = to_query(state)
+    return {
+        "values": {k: no_update if new == controls[k] else new for k, new in control_values(state).items()},
+        "options": {"age": opts["age"], "indicators": opts["indicators"], **opts["choices"]},
+        "hidden": {key: state.mode != key for key, _ in views.control_groups()},
+        "search": no_update if from_url or query == (search or "") else query,
+        "state": state.to_dict(),
+    }
 
 
 def render_results(state_dict):
@@ -53,18 +60,25 @@ def download(n_clicks, state_dict):
 
 
 def register(app) -> None:
+    # Outputs and inputs in the order recorded browser payloads name them (bench/payloads/): values,
+    # options, the views' groups, then the address and the store.
+    wired = wired_controls()
     app.callback(
-        *[Output(c, "value") for c in CONTROLS],
-        Output(ids.EX_AGE, "options"),
-        Output(ids.EX_INDICATORS, "options"),
-        Output(ids.EX_PERIOD_A, "options"),
-        Output(ids.EX_PERIOD_B, "options"),
-        Output(ids.EX_COMPARE_FIELDS, "hidden"),
-        Output(ids.EX_URL, "search", allow_duplicate=True),
-        Output(ids.EX_STATE, "data"),
-        Input(ids.EX_URL, "search"),
-        *[Input(c, "value") for c in CONTROLS],
-        State(ids.EX_STATE, "data"),
+        output={
+            "values": {name: Output(cid, "value") for name, cid in wired.items()},
+            "options": {
+                "age": Output(ids.EX_AGE, "options"), "indicators": Output(ids.EX_INDICATORS, "options"),
+                **{f.name: Output(f.control_id, "options") for f in views.fields()},
+            },
+            "hidden": {key: Output(controls.group_id, "hidden") for key, controls in views.control_groups()},
+            "search": Output(ids.EX_URL, "search", allow_duplicate=True),
+            "state": Output(ids.EX_STATE, "data"),
+        },
+        inputs={
+            "search": Input(ids.EX_URL, "search"),
+            "controls": {name: Input(cid, "value") for name, cid in wired.items()},
+        },
+        state={"shown": State(ids.EX_STATE, "data")},
         prevent_initial_call=True,
     )(sync_state)
     app.callback(

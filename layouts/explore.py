@@ -1,23 +1,22 @@
 """The explore page: native filter controls and one card per chosen indicator."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import dcc, html
 
-from layouts import ids
-from layouts.explore_state import ALL, MODES, ExploreState, age_bands, candidates, control_value, periods_for, year_range
 from data.domain.dataset import DEFAULT_REPORTING_YEAR, Dataset
-from data.domain.formatting import format_change, format_percent_change, format_value
 from data.domain.status import indicator_status
-from data.domain.views import (
-    area_totals, breakdown_summary, compare_periods, compare_summary, compare_with_england,
-    england_summary, indicator_rows, is_breakdown, trend_summary, unpublished_reason, values_unpublished,
-)
-from layouts.charts import bar_figure, trend_figure
-from layouts.components import about_panel, data_table, details, display_name, status_block
+from data.domain.views import indicator_rows, unpublished_reason, values_unpublished
+from layouts import explore_views as views
+from layouts import ids
+from layouts.components import about_panel, details, display_name, status_block
+from layouts.explore_filters import age_bands, candidates, year_range
+from layouts.explore_state import ALL, ExploreState, control_value
+from layouts.explore_views.base import ExploreView, ViewControls
 from layouts.serialised import as_sent
-
 
 
 def _options(values, labels=None, blank: str | None = None) -> list[dict]:
@@ -31,21 +30,35 @@ def _field(label: str, control_id: str, control) -> html.Div:
 
 
 def control_options(dataset: Dataset, state: ExploreState) -> dict:
-    """Options of every control for a (normalised) state; worked out once per data version and state."""
-    return dataset.cache.remember("control_options", state, lambda: _control_options(dataset, state))
+    """Options of every control for a (normalised) state, the views' own selects by field name under
+    "choices"; worked out once per data version, state and set of views."""
+    return dataset.cache.remember("control_options", (state, views.keys()), lambda: _control_options(dataset, state))
 
 
 def _control_options(dataset: Dataset, state: ExploreState) -> dict:
-    names = {i: display_name(n) for i, n in zip(dataset.indicators.index, dataset.indicators["name"])}
+    names = {i: display_name(n) for i, n in zip(dataset.indicators.index, dataset.indicators["name"], strict=True)}
     years = year_range(dataset)
-    periods = periods_for(dataset, state)
+    choices = {}
+    for _, controls in views.control_groups():
+        offered = _options(controls.options(dataset, state))  # one list for the whole group
+        choices.update({f.name: offered for f in controls.fields})
     return {
         "age": _options(age_bands(dataset, state.set), blank="All age bands"),
         "indicators": _options(candidates(dataset, state.set, state.age), names),
         "from": _options(years, blank="Earliest"),
         "to": _options(years, blank="Latest"),
-        "periods": _options(periods),
+        "choices": choices,
     }
+
+
+def _view_controls(key: str, controls: ViewControls, state: ExploreState, opts: dict) -> html.Div:
+    """A view's own selects, in a group hidden while another view is chosen."""
+    return html.Div(
+        [_field(f.label, f.control_id, dbc.Select(id=f.control_id, options=opts["choices"][f.name], value=state.choice(f.name))) for f in controls.fields],
+        id=controls.group_id,
+        hidden=state.mode != key,
+        className="year-fields",
+    )
 
 
 def explore_page(dataset: Dataset, state: ExploreState) -> html.Div:
@@ -86,16 +99,8 @@ def explore_page(dataset: Dataset, state: ExploreState) -> html.Div:
             html.Fieldset(
                 [
                     html.Legend("Show", className="h5"),
-                    dbc.RadioItems(id=ids.EX_MODE, name=ids.EX_MODE, options=_options(list(MODES), MODES), value=state.mode),
-                    html.Div(
-                        [
-                            _field("Period A", ids.EX_PERIOD_A, dbc.Select(id=ids.EX_PERIOD_A, options=opts["periods"], value=state.a)),
-                            _field("Period B", ids.EX_PERIOD_B, dbc.Select(id=ids.EX_PERIOD_B, options=opts["periods"], value=state.b)),
-                        ],
-                        id=ids.EX_COMPARE_FIELDS,
-                        hidden=state.mode != "compare",
-                        className="year-fields",
-                    ),
+                    dbc.RadioItems(id=ids.EX_MODE, name=ids.EX_MODE, options=[{"label": v.label, "value": v.key} for v in views.all_views()], value=state.mode),
+                    *[_view_controls(key, controls, state, opts) for key, controls in views.control_groups()],
                 ],
                 className="filter-group",
             ),
@@ -135,24 +140,32 @@ def cached_results(dataset: Dataset, state: ExploreState, reporting_year: str = 
         return as_sent(explore_results(dataset, state, reporting_year))
 
     def card(ind_id: str):
-        key = (ind_id, state.areas, state.start, state.end, state.mode, state.a, state.b, reporting_year)
         build = lambda: as_sent(indicator_card(dataset, ind_id, state, indicator_status(dataset, reporting_year).loc[ind_id], reporting_year))  # noqa: E731
-        return dataset.cache.remember("explore_card", key, build)
+        return dataset.cache.remember("explore_card", card_key(state, ind_id, reporting_year), build)
 
     return [card(ind_id) for ind_id in state.indicators]
 
 
+def card_key(state: ExploreState, ind_id: str, reporting_year: str) -> tuple:
+    """The whole state (so a field added later is in the key by default), less what only picks which
+    cards are shown: a card is the same whichever set, age band or other indicators sit beside it."""
+    return replace(state, set="", age="", indicators=(ind_id,)), reporting_year
+
+
+def _card_view(dataset: Dataset, indicator_id: str, state: ExploreState) -> tuple[ExploreView, pd.DataFrame]:
+    rows = indicator_rows(dataset, indicator_id, list(state.areas), state.start or None, state.end or None)
+    view = views.card_view(rows, state.mode)
+    return view, view.rows(rows, state)
+
+
 def card_rows(dataset: Dataset, indicator_id: str, state: ExploreState) -> pd.DataFrame:
     """Exactly the rows a card shows (and downloads)."""
-    rows = indicator_rows(dataset, indicator_id, list(state.areas), state.start or None, state.end or None)
-    if state.mode == "compare" and not is_breakdown(rows):
-        rows = rows[rows["period"].isin([state.a, state.b]) & (rows["category_type"] == "")]
-    return rows
+    return _card_view(dataset, indicator_id, state)[1]
 
 
 def indicator_card(dataset: Dataset, ind_id: str, state: ExploreState, st: pd.Series, reporting_year: str) -> html.Section:
     ind = dataset.indicator(ind_id)
-    rows = card_rows(dataset, ind_id, state)
+    view, rows = _card_view(dataset, ind_id, state)
     heading_id = f"card-{ind_id}-title"
     parts = [html.H2(display_name(ind["name"]), id=heading_id, className="h4"), html.P(ind["set"], className="card-set")]
     block = status_block(st, reporting_year, f"card-{ind_id}")
@@ -163,7 +176,7 @@ def indicator_card(dataset: Dataset, ind_id: str, state: ExploreState, st: pd.Se
         parts.append(html.P(unpublished_reason(rows), className="not-published"))
         parts.append(about_panel(ind, rows, st, reporting_year))
         return html.Section(parts, className="indicator-card", id=f"card-{ind_id}", **{"aria-labelledby": heading_id})
-    figure, table, summary = _view(rows, ind, state, dataset)
+    figure, table, summary = view.parts(rows, ind, state)
     parts += [
         html.Figure(
             [dcc.Graph(figure=figure, config={"displayModeBar": False, "responsive": True}, id={"type": "card-graph", "index": ind_id}, className="card-graph"),
@@ -177,68 +190,6 @@ def indicator_card(dataset: Dataset, ind_id: str, state: ExploreState, st: pd.Se
     return html.Section(parts, className="indicator-card", id=f"card-{ind_id}", **{"aria-labelledby": heading_id})
 
 
-def _fmt(v, unit):
-    return "no value" if v is None or pd.isna(v) else format_value(v, unit)
-
-
-def _view(rows: pd.DataFrame, ind: pd.Series, state: ExploreState, dataset: Dataset):
-    """(figure, table, summary sentence) for the card, from the same rows."""
-    unit = ind["unit"]
-    if is_breakdown(rows):
-        latest = rows[rows["value"].notna()]
-        latest = latest[latest["period"] == latest["period"].iloc[-1]]
-        cats = latest[latest["category_type"] != ""]
-        fig = bar_figure(cats["category"].tolist(), [(latest["area_name"].iloc[0], cats["value"].tolist())], unit, horizontal=True)
-        table = data_table(
-            pd.DataFrame({"Category": latest["category"].replace("", "Total"), "Period": latest["period"], "Value": [_fmt(v, unit) for v in latest["value"]]}),
-            f"{ind['name']}: {latest['area_name'].iloc[0]}, {latest['period'].iloc[0]}", row_header="Category",
-        )
-        return fig, table, breakdown_summary(rows, ind)
-    if state.mode == "compare":
-        cmp = compare_periods(rows, state.a, state.b)
-        fig = bar_figure(cmp["area_name"].tolist(), [(state.a, cmp["value_a"].tolist()), (state.b, cmp["value_b"].tolist())], unit)
-        table = data_table(
-            pd.DataFrame({
-                "Area": cmp["area_name"],
-                state.a or "Period A": [_fmt(v, unit) for v in cmp["value_a"]],
-                state.b or "Period B": [_fmt(v, unit) for v in cmp["value_b"]],
-                "Change": [format_change(v, unit) for v in cmp["change"]],
-                "% change": [format_percent_change(a, b) for a, b in zip(cmp["value_a"], cmp["value_b"])],
-            }),
-            f"{ind['name']}: {state.a} compared with {state.b}", row_header="Area",
-        )
-        return fig, table, compare_summary(cmp, ind)
-    if state.mode == "england":
-        eng = compare_with_england(rows)
-        fig = bar_figure(eng["period"].tolist(), [("York", eng["york"].tolist()), ("England", eng["england"].tolist())], unit)
-        table = data_table(
-            pd.DataFrame({
-                "Period": eng["period"], "York": [_fmt(v, unit) for v in eng["york"]],
-                "England": [_fmt(v, unit) for v in eng["england"]],
-                "York minus England": [format_change(v, unit) for v in eng["difference"]],
-            }),
-            f"{ind['name']}: York compared with England", row_header="Period",
-        )
-        return fig, table, england_summary(eng, ind)
-    totals = area_totals(rows)
-    shown = totals[totals["value"].notna()]
-    if shown["period"].nunique() <= 1:
-        # One period is not a trend: a bar per area, from zero, reads better than a lone dot.
-        label = shown["period"].iloc[0] if len(shown) else ""
-        fig = bar_figure(shown["area_name"].tolist(), [(label, shown["value"].tolist())], unit)
-    else:
-        fig = trend_figure(totals, unit, list(state.areas))
-    table = data_table(
-        pd.DataFrame({
-            "Period": shown["period"], "Area": shown["area_name"], "Value": [_fmt(v, unit) for v in shown["value"]],
-            "95% CI": [f"{_fmt(lo, unit)} to {_fmt(hi, unit)}" if not pd.isna(lo) else "" for lo, hi in zip(shown["lower_ci"], shown["upper_ci"])],
-            "Source": shown["source"],
-        }),
-        f"{ind['name']}: values shown in the chart", row_header="Period",
-    )
-    return fig, table, trend_summary(totals, ind)
-
-
 def results_announcement(state: ExploreState) -> str:
     n = len(state.indicators)
-    return f"Showing {n} indicator{'s' if n != 1 else ''}: {MODES[state.mode].lower()}."
+    return f"Showing {n} indicator{'s' if n != 1 else ''}: {views.view(state.mode).label.lower()}."

@@ -1,17 +1,20 @@
-"""The explore view's state: read from and written to the URL's query string, made valid.
+"""The explore view's state: read from and written to the URL's query string and the controls, made valid.
 
 Pure functions, so a deep link, the back button and a filter change all go
-through the same `normalise` and can be tested without a browser.
+through the same `normalise` and can be tested without a browser. Which views
+exist, and the fields each owns (compare's two periods), come from the registry
+in layouts/explore_views.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
 from urllib.parse import parse_qs, urlencode
 
 from data.domain.dataset import ENGLAND, HOME_AREA, Dataset
-from data.domain.views import periods_of
+from layouts import explore_views as views
+from layouts.explore_filters import age_bands, candidates, year_range
 
-MODES = {"trend": "Trend over time", "compare": "Compare two periods", "england": "Compare with England"}
 DEFAULT_SET = "Aged 5-11"
 DEFAULT_INDICATOR = "year6-overweight"
 MAX_AREAS = 4
@@ -30,24 +33,36 @@ def state_value(value) -> str:
 
 @dataclass(frozen=True)
 class ExploreState:
+    """Frozen and hashable: a normalised state is its own cache key."""
+
     set: str = ""
     age: str = ""
     indicators: tuple[str, ...] = ()
     areas: tuple[str, ...] = ()
     start: str = ""  # first year shown ("" = all)
     end: str = ""
-    mode: str = "trend"
-    a: str = ""
-    b: str = ""
+    mode: str = views.DEFAULT
+    choices: tuple[tuple[str, str], ...] = ()  # the views' own fields by name (compare's "a" and "b")
+
+    def __post_init__(self) -> None:
+        # One spelling per state, whatever order the fields came in, so equal states hash equal.
+        object.__setattr__(self, "choices", tuple(sorted(dict(self.choices).items())))
+
+    def choice(self, name: str) -> str:
+        return dict(self.choices).get(name, "")
 
     def to_dict(self) -> dict:
-        d = asdict(self)
+        """Flat JSON for the page's dcc.Store: the views' fields sit beside the common ones."""
+        d = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "choices"}
         d["indicators"], d["areas"] = list(self.indicators), list(self.areas)
-        return d
+        return {**d, **dict(self.choices)}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "ExploreState":
-        return cls(**{**d, "indicators": tuple(d.get("indicators") or ()), "areas": tuple(d.get("areas") or ())})
+    def from_dict(cls, d: dict) -> ExploreState:
+        common = {f.name for f in fields(cls)} - {"choices"}
+        values = {k: v for k, v in d.items() if k in common}
+        values["indicators"], values["areas"] = tuple(d.get("indicators") or ()), tuple(d.get("areas") or ())
+        return cls(**values, choices=tuple((k, v) for k, v in d.items() if k not in common))
 
 
 def parse_query(search: str | None) -> ExploreState:
@@ -55,7 +70,8 @@ def parse_query(search: str | None) -> ExploreState:
     one = lambda k: (q.get(k) or [""])[0]  # noqa: E731 - tiny accessor
     return ExploreState(
         set=one("set"), age=one("age"), indicators=tuple(q.get("indicator", [])), areas=tuple(q.get("area", [])),
-        start=one("from"), end=one("to"), mode=one("mode") or "trend", a=one("a"), b=one("b"),
+        start=one("from"), end=one("to"), mode=one("mode") or views.DEFAULT,
+        choices=tuple((f.name, one(f.name)) for f in views.fields()),
     )
 
 
@@ -63,47 +79,33 @@ def to_query(state: ExploreState) -> str:
     pairs = [("set", state.set), ("age", state.age)]
     pairs += [("indicator", i) for i in state.indicators] + [("area", a) for a in state.areas]
     pairs += [("from", state.start), ("to", state.end), ("mode", state.mode)]
-    if state.mode == "compare":
-        pairs += [("a", state.a), ("b", state.b)]
+    if views.is_view(state.mode):  # only the shown view's own fields: a link carries what it shows
+        pairs += [(f.name, state.choice(f.name)) for f in views.view(state.mode).fields]
     return "?" + urlencode([(k, v) for k, v in pairs if v])
 
 
-def candidates(dataset: Dataset, set_name: str, age: str) -> list[str]:
-    cat = dataset.indicators
-    mask = (cat["set"] == set_name) if set_name else cat["set"].notna()
-    if age:
-        mask &= cat["age_band"] == age
-    return list(cat.index[mask])
+def from_controls(values: Mapping) -> ExploreState:
+    """What the controls sent (keyed by state field) -> a state (not yet normalised)."""
+    return ExploreState(
+        state_value(values["set"]), state_value(values["age"]), tuple(values["indicators"] or ()), tuple(values["areas"] or ()),
+        state_value(values["start"]), state_value(values["end"]), values["mode"] or views.DEFAULT,
+        choices=tuple((f.name, values.get(f.name) or "") for f in views.fields()),
+    )
 
 
-def age_bands(dataset: Dataset, set_name: str) -> list[str]:
-    cat = dataset.indicators
-    if set_name:
-        cat = cat[cat["set"] == set_name]
-    return sorted(b for b in cat["age_band"].unique() if b)
-
-
-def year_range(dataset: Dataset) -> list[str]:
-    """Every calendar year the data spans; the same for every request on this data version."""
-    return list(dataset.cache.remember("year_range", None, lambda: _year_range(dataset)))
-
-
-def _year_range(dataset: Dataset) -> list[str]:
-    years = dataset.observations["period_start"].dropna().dt.year
-    ends = dataset.observations["period_end"].dropna().dt.year
-    return [] if years.empty else [str(y) for y in range(int(years.min()), int(ends.max()) + 1)]
-
-
-def periods_for(dataset: Dataset, state: ExploreState) -> list[str]:
-    rows = dataset.observations_for(list(state.indicators), None, list(state.areas))
-    rows = rows[rows["category_type"] == ""]
-    return periods_of(rows[rows["period_end"].notna()])
+def control_values(state: ExploreState) -> dict:
+    """A state -> what each control shows, keyed as from_controls reads them."""
+    return {
+        "set": control_value(state.set), "age": control_value(state.age), "indicators": list(state.indicators),
+        "areas": list(state.areas), "start": control_value(state.start), "end": control_value(state.end), "mode": state.mode,
+        **{f.name: state.choice(f.name) for f in views.fields()},
+    }
 
 
 def normalise(dataset: Dataset, state: ExploreState) -> ExploreState:
     """Any state (a pasted URL, a half-changed form) -> a valid one, filling sensible defaults.
-    Worked out once per data version and state (states are frozen, so they are their own key)."""
-    return dataset.cache.remember("normalised_state", state, lambda: _normalise(dataset, state), maxsize=512)
+    Worked out once per data version, state and set of views (states are frozen, so hashable)."""
+    return dataset.cache.remember("normalised_state", (state, views.keys()), lambda: _normalise(dataset, state), maxsize=512)
 
 
 def _normalise(dataset: Dataset, state: ExploreState) -> ExploreState:
@@ -126,9 +128,11 @@ def _normalise(dataset: Dataset, state: ExploreState) -> ExploreState:
     end = state.end if state.end in years else ""
     if start and end and start > end:
         start, end = end, start
-    mode = state.mode if state.mode in MODES else "trend"
+    mode = state.mode if views.is_view(state.mode) else views.DEFAULT
     out = replace(state, set=set_name, age=age, indicators=chosen, areas=areas, start=start, end=end, mode=mode)
-    periods = periods_for(dataset, out)
-    a = state.a if state.a in periods else (periods[-2] if len(periods) >= 2 else (periods[0] if periods else ""))
-    b = state.b if state.b in periods else (periods[-1] if periods else "")
-    return replace(out, a=a, b=b)
+    # Every view's fields, not just the shown one's: their selects are on the page (hidden) either way.
+    # Only registered views' fields survive; each keeps the asked-for value when the data offers it.
+    valid: dict[str, str] = {}
+    for _, controls in views.control_groups():
+        valid.update(controls.choose(dataset, out))
+    return replace(out, choices=tuple(valid.items()))
