@@ -30,7 +30,7 @@ def store_source(settings: Settings) -> StoreSource:
     return StoreSource(store)
 
 
-def create_app(settings: Settings | None = None, source=None) -> dash.Dash:
+def create_app(settings: Settings | None = None, *, source=None) -> dash.Dash:
     """A fresh app. settings: default Settings.from_env(); source: default the store (tests may pass a FixedSource)."""
     settings = settings or Settings.from_env()
     app = dash.Dash(

@@ -466,8 +466,8 @@ def test_auth025_development_key_is_made_once_with_mode_0600(env, seeded_db, tmp
     settings = dataclasses.replace(Settings.from_env(), instance=folder)
     shutil.copy(seeded_db, tmp_path / "d.db")
     source = StoreSource(Store(f"sqlite:///{tmp_path / 'd.db'}"))
-    assert create_app(settings, source).server.secret_key == key
-    assert create_app(settings, source).server.secret_key == key
+    assert create_app(settings, source=source).server.secret_key == key
+    assert create_app(settings, source=source).server.secret_key == key
 
 
 def test_auth026_secure_cookie_over_https_and_when_forced(site, make_app):

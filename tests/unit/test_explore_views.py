@@ -104,7 +104,7 @@ def test_view004_the_callback_wires_its_field_and_answers_for_it(bundled, latest
     from app import create_app
     from data.domain.source import FixedSource
 
-    app = create_app(FixedSource(bundled))
+    app = create_app(source=FixedSource(bundled))
     [output] = [k for k in app.callback_map if f"{ids.EX_STATE}.data" in k and f"{ids.EX_URL}.search@" in k]
     for prop in (f"{example_view.ORDER_ID}.value", f"{example_view.ORDER_ID}.options", f"{example_view.GROUP_ID}.hidden"):
         assert f"..{prop}.." in output or f"...{prop}..." in output, prop
