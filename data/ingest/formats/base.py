@@ -5,7 +5,7 @@ A format knows its columns; reading the file (containers), validating the rows a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Protocol, Sequence
+from typing import Callable, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 import pandas as pd
@@ -34,6 +34,7 @@ class Mapped:
     reword: Callable[[Problem], Problem] | None = None
 
 
+@runtime_checkable
 class Format(Protocol):
     """An upload format: one module in data/ingest/formats/, listed in formats.FORMATS."""
 
