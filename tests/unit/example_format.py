@@ -23,7 +23,7 @@ _YEAR = re.compile(r"(\d{4})(\d{2})")
 
 class ExampleDfeLikeFormat:
     name = "example-dfe-like"
-    required_columns = ("time_period", "la_code", "la_name", "measure", "value")
+    required_columns: tuple[str, ...] = ("time_period", "la_code", "la_name", "measure", "value")
 
     def sniff(self, header: Sequence[str]) -> bool:
         return {"time_period", "la_code", "la_name"} <= {normalised(h) for h in header}

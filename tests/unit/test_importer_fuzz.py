@@ -48,7 +48,8 @@ def records_in(content: bytes) -> int:
 def check(content: bytes, filename: str = "upload.csv") -> ImportResult:
     result = read_upload(content, filename, CATALOGUE, max_problems=MAX_PROBLEMS)
     assert isinstance(result, ImportResult)
-    assert result.kind in ("template", "fingertips", "xlsx", "unknown")
+    assert result.kind in ("template", "fingertips", "unknown")  # the format, whatever the container
+    assert result.container in ("", "csv", "xlsx")
     assert isinstance(result.problems, list) and all(isinstance(p, Problem) for p in result.problems)
     assert len(result.problems) <= MAX_PROBLEMS + 1
     assert list(result.rows.columns) == list(OBSERVATION_COLUMNS)

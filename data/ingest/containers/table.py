@@ -31,7 +31,7 @@ class Table:
     def __init__(self, names: list[str], numbers: list[int], columns: list[np.ndarray], keep_rows=None, tidy=None):
         self.names = names  # column names (the header's, or "(unnamed column N)")
         self.numbers = numbers  # each row's 1-based data row number (blank records are skipped but counted)
-        self._columns: list[np.ndarray | None] = list(columns)
+        self._columns: list = list(columns)  # None once dropped (drop_unread)
         self._keep_rows = keep_rows  # rows of the raw columns that are kept (None: all)
         self._tidy = list(tidy) if tidy is not None else [True] * len(columns)  # already stripped and cut?
 

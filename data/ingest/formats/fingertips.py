@@ -45,7 +45,7 @@ _DISPLAY = {"indicator id": "Indicator ID", "indicator name": "Indicator Name", 
 
 class FingertipsFormat:
     name = "fingertips"
-    required_columns = (_ID, _NAME, "area code", "area name", "time period", "value")
+    required_columns: tuple[str, ...] = (_ID, _NAME, "area code", "area name", "time period", "value")
 
     def sniff(self, header: Sequence[str]) -> bool:
         return len({normalised(h) for h in header} & SIGNATURE) >= 2
@@ -69,7 +69,7 @@ class FingertipsFormat:
 
         by_fingertips_id: dict[str, str] = {}
         if "fingertips_id" in catalogue.columns:
-            for ind_id, ft in zip(catalogue_ids(catalogue), catalogue["fingertips_id"]):
+            for ind_id, ft in zip(catalogue_ids(catalogue), catalogue["fingertips_id"], strict=True):
                 ft = _fingertips_number(str(ft) if ft is not None and ft == ft else "")
                 if ft:
                     by_fingertips_id.setdefault(ft, ind_id)
@@ -81,8 +81,8 @@ class FingertipsFormat:
         own: list[Problem] = []
         for k in np.flatnonzero((ft_rows == "") & (ft_ids != "")).tolist():
             own.append(Problem(numbers[k], label[_ID], f"'{ft_ids[k]}' is not a Fingertips indicator ID (a whole number)"))
-        ft_codes, fts = pd.factorize(ft_rows)
-        fts = list(fts)
+        ft_codes, ft_uniques = pd.factorize(ft_rows)
+        fts = list(ft_uniques)
         order = np.argsort(ft_codes, kind="stable")
         bounds = np.concatenate(([0], np.cumsum(np.bincount(ft_codes, minlength=len(fts)))))
 
@@ -117,8 +117,8 @@ class FingertipsFormat:
                 obs[col] = column(key)
         per_ft = lambda values: np.array(values, dtype=object)[ft_codes] if n else blanks(0)  # noqa: E731
         obs["indicator_id"] = per_ft([target.get(ft, "") for ft in fts])
-        obs["source"] = per_ft([f"{FINGERTIPS_LICENCE} (indicator {ft}, {filename})" if ft else f"{FINGERTIPS_LICENCE} ({filename})"
-                                for ft in fts])
+        obs["source"] = per_ft([f"{FINGERTIPS_LICENCE} (indicator {ft}, {filename})" if ft
+                                else f"{FINGERTIPS_LICENCE} ({filename})" for ft in fts])
         obs["category_type"], obs["category"] = _categories(cat_types, cats, sexes, ages, ft_codes, fts, default_age)
         table.drop_unread()  # every column the mapping needs is read by now
         frame = pd.DataFrame(obs, columns=list(OBSERVATION_COLUMNS), dtype=object)
@@ -149,8 +149,8 @@ def _default_age(ages, category_types, indicator_name: str) -> str | None:
     """The age of an indicator's headline figures when its rows have more than one age.
 
     ages, category_types: the indicator's rows' cells, in file order (lists or object arrays)."""
-    codes, distinct = pd.factorize(np.asarray(ages, dtype=object))  # first-seen order, as dict.fromkeys
-    distinct = list(distinct)
+    codes, uniques = pd.factorize(np.asarray(ages, dtype=object))  # first-seen order, as dict.fromkeys
+    distinct = list(uniques)
     if len(distinct) <= 1:
         return None
     if "All ages" in distinct:
@@ -209,7 +209,8 @@ def _known_period_types(frame: pd.DataFrame, observations: pd.DataFrame, known_i
     if not need <= set(observations.columns) or observations.empty:
         return frame["period_type"].to_numpy(dtype=object).copy()
     held = observations[observations["indicator_id"].isin(known_ids & set(frame["indicator_id"]))]
-    by_label = {(i, str(p)): str(t) for i, p, t in zip(held["indicator_id"], held["period"], held["period_type"]) if t == t and t}
+    held_rows = zip(held["indicator_id"], held["period"], held["period_type"], strict=True)
+    by_label = {(i, str(p)): str(t) for i, p, t in held_rows if t == t and t}
     single = {}
     for ind_id, types in held.groupby("indicator_id")["period_type"]:
         distinct = {str(t) for t in types if t == t and t}

@@ -24,7 +24,7 @@ SIGNATURE = frozenset({"indicator_id", "area_code", "area_name", "period", "peri
 
 class TemplateFormat:
     name = "template"
-    required_columns = tuple(OBSERVATION_REQUIRED)
+    required_columns: tuple[str, ...] = tuple(OBSERVATION_REQUIRED)
 
     def sniff(self, header: Sequence[str]) -> bool:
         return bool({normalised(h) for h in header} & SIGNATURE)
@@ -43,7 +43,8 @@ class TemplateFormat:
         sources = frame["source"].to_numpy(dtype=object)
         frame["source"] = np.where(sources == "", f"Upload: {filename}", sources) if len(sources) else sources
         has_meta = all(c in where for c in METADATA_REQUIRED)
-        new, problems = [], []
+        new: list[dict] = []
+        problems: list[Problem] = []
         if has_meta:
             meta = {c: column(c) for c in METADATA_COLUMNS}
             new, problems = _new_indicators(frame, meta, table.numbers, set(catalogue_ids(catalogue)), filename)
@@ -82,13 +83,15 @@ def _new_indicators(frame, meta, numbers, known_ids, name) -> tuple[list[dict], 
         for col, key in (("indicator_name", "name"), ("set", "set"), ("unit", "unit"), ("polarity", "polarity"),
                          ("definition", "definition"), ("age_band", "age_band")):
             if given[col] and given[col] != first[key]:
-                problems.append(Problem(numbers[k], col, f"'{given[col]}' differs from row {first_row} for the new indicator '{ind_id}' ('{first[key]}')"))
+                problems.append(Problem(numbers[k], col, f"'{given[col]}' differs from row {first_row} "
+                                                         f"for the new indicator '{ind_id}' ('{first[key]}')"))
     candidates = [ind for _, ind in defined.values()]
     rows = [row for row, _ in defined.values()]
     columns = {"id": "indicator_id", "name": "indicator_name"}
     if candidates:
         for p in validate_indicators(pd.DataFrame(candidates, columns=list(INDICATOR_COLUMNS))):
-            problems.append(Problem(rows[p.row - 1] if p.row else None, columns.get(p.column, p.column), p.message))
+            column = columns.get(p.column, p.column) if p.column else p.column
+            problems.append(Problem(rows[p.row - 1] if p.row else None, column, p.message))
     return candidates, problems
 
 
