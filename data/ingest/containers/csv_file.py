@@ -27,21 +27,18 @@ NAME = "csv"
 
 def read(content: bytes, stage: Stage) -> tuple[Table, list[Problem]]:
     data, start = utf8(content)
+    arrays = None
     stats = _same_records(data, start)
-    if stats is None:
-        data, start = as_the_csv_module_reads(data, start, stage), 0
+    if stats is not None:
+        if stats[0] - 1 > limits.MAX_ROWS:
+            raise Refused(Problem(None, None, f"the file has more than {limits.MAX_ROWS:,} rows"))
+        arrays = _parse(data, start, stats[0])  # None: the C parser read other records after all
+    if arrays is None:
+        data, start = as_the_csv_module_reads(data, start, stage), 0  # refuses as the csv module does
         stats = _record_stats(data)  # every quote where the csv module put it: parity tells
-    if stats is None:
-        raise ValueError("the rewritten file's records could not be counted")
-    records, _ = stats
-    if records - 1 > limits.MAX_ROWS:
-        raise Refused(Problem(None, None, f"the file has more than {limits.MAX_ROWS:,} rows"))
-    arrays = _parse(data, start, records)
-    if arrays is None:  # the C parser did not give the csv module's records after all: rewrite, read again
-        data, start = as_the_csv_module_reads(data, start, stage), 0
-        arrays = _parse(data, start, (_record_stats(data) or (-1, 0))[0])
+        arrays = _parse(data, start, stats[0]) if stats is not None else None
         if arrays is None:
-            raise ValueError("the rewritten file did not read back as its records")
+            raise ValueError("the file rewritten as the csv module reads it did not read back the same")
     del data
     stage("reading", 0.9)
     return tidy_columns(arrays)
