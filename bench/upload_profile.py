@@ -64,14 +64,16 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     path = args.file or DATA / f"SYNTHETIC-fingertips-{args.rows}-rows-seed1.csv"
 
-    from data.ingest import importer, store as store_module, upload_jobs
+    from data.ingest import importer, upload_jobs
+    from data.ingest.formats.fingertips import FingertipsFormat
+    from data.storage import store as store_module
     from data.storage.store import Store
 
     for name in ("_read", "_finish"):
         _timed(importer, name, f"importer.{name}")
-    for name in ("_csv_records", "_tidy", "_fingertips", "_validate", "_result"):
-        if hasattr(importer, name):
-            _timed(importer, name, f"  importer.{name}")
+    for name in ("read_table", "_validate", "_result"):
+        _timed(importer, name, f"  importer.{name}")
+    _timed(FingertipsFormat, "to_observations", "  FingertipsFormat.to_observations")
     for name in ("_typed", "summarise", "_pack", "_unpack"):
         _timed(upload_jobs, name, f"upload_jobs.{name}")
     for name in ("publish", "_insert_rows", "_close_keys", "load_dataset_in"):

@@ -1,18 +1,18 @@
 """Read an uploaded file into validated observation rows (and any indicators it creates).
 
-Three inputs are accepted, told apart by their content:
+An upload is read in three steps, each written once:
 
-- the project's own template (CSV): the observation columns of data/domain/schema.py plus
-  optional indicator metadata columns (indicator_name, set, unit, polarity,
-  definition, age_band) that create an indicator the catalogue does not have yet;
-- a Fingertips "Download data" CSV (26 or 27 columns, read by column NAME);
-- an .xlsx workbook whose first sheet holds either of the above.
+- a container (data/ingest/containers/: CSV or .xlsx) turns the bytes into one table: header
+  names and data rows with their row numbers. Text may be UTF-8 (with or without BOM), UTF-16
+  with a BOM, or Windows-1252; line endings CRLF, LF or mixed;
+- the first format (data/ingest/formats/: a Fingertips "Download data" file, the project's
+  template, ...) whose sniff accepts the header maps the table to observation rows and any
+  indicators the file creates;
+- the rows are validated here (data/domain/schema.py) for every format alike.
 
-Text may be UTF-8 (with or without BOM), UTF-16 with a BOM, or Windows-1252; line
-endings CRLF, LF or mixed. Validation is all or nothing: any problem and no row
-is returned. read_upload never raises: whatever the bytes, the answer is an
-ImportResult whose problems say what is wrong, each naming the row (1-based
-data row, as the user counts them after the header) and the column.
+Validation is all or nothing: any problem and no row is returned. read_upload never raises:
+whatever the bytes, the answer is an ImportResult whose problems say what is wrong, each naming
+the row (1-based data row, as the user counts them after the header) and the column.
 
 Typed rows for a preview or a publish: typed_rows(result) (numbers as floats,
 period types resolved), or prepare_observations(result.rows,
@@ -20,60 +20,36 @@ catalogue_with(catalogue, result.new_indicators)) for the full Dataset layout.
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
 from pathlib import PurePosixPath, PureWindowsPath
 
 import numpy as np
 import pandas as pd
 
-from data.domain.periods import PeriodError, parse_period
+from data.domain.periods import parse_period
 from data.domain.schema import (
     INDICATOR_COLUMNS,
     NUMERIC_OBSERVATION_COLUMNS,
     OBSERVATION_COLUMNS,
-    OBSERVATION_REQUIRED,
-    SETS,
     Problem,
-    group_ids,
     to_number,
-    validate_indicators,
     validate_observations,
 )
+from data.ingest import formats
+from data.ingest.containers import Refused, container_of, read_table
+from data.ingest.containers.limits import MAX_COLUMNS, MAX_ROWS
+from data.ingest.containers.xlsx_file import cell_text
+from data.ingest.formats.fingertips import FINGERTIPS_LICENCE, FINGERTIPS_NOTE, FINGERTIPS_SET, infer_unit
+from data.ingest.formats.template import METADATA_COLUMNS, METADATA_REQUIRED, TEMPLATE_COLUMNS
 
-# Template columns that describe an indicator the catalogue does not have yet.
-METADATA_COLUMNS = ("indicator_name", "set", "unit", "polarity", "definition", "age_band")
-METADATA_REQUIRED = ("indicator_name", "set", "unit", "polarity")
-TEMPLATE_COLUMNS = OBSERVATION_COLUMNS + METADATA_COLUMNS
+__all__ = [
+    "FINGERTIPS_LICENCE", "FINGERTIPS_NOTE", "FINGERTIPS_SET", "MAX_COLUMNS", "MAX_MESSAGE", "MAX_ROWS",
+    "METADATA_COLUMNS", "METADATA_REQUIRED", "TEMPLATE_COLUMNS", "ImportResult", "catalogue_with", "infer_unit",
+    "read_upload", "typed_rows",
+]
 
-FINGERTIPS_SET = "Fingertips indicators"
-FINGERTIPS_LICENCE = "OHID Fingertips, OGL v3.0"
-FINGERTIPS_NOTE = "Created from a Fingertips download; unit inferred from the indicator name."
-
-MAX_ROWS = 2_000_000
-MAX_COLUMNS = 200
 MAX_MESSAGE = 300  # characters of a problem message (a 1 MB cell is not echoed back whole)
-
-assert FINGERTIPS_SET in SETS
-
-# Fingertips column (lower case, single spaces) -> observation column it fills.
-_FT_ID, _FT_NAME = "indicator id", "indicator name"
-_FT_COLUMNS = {
-    "area code": "area_code",
-    "area name": "area_name",
-    "time period": "period",
-    "value": "value",
-    "lower ci 95.0 limit": "lower_ci",
-    "upper ci 95.0 limit": "upper_ci",
-    "count": "count",
-    "denominator": "denominator",
-    "value note": "note",
-}
-_FT_REQUIRED = (_FT_ID, _FT_NAME, "area code", "area name", "time period", "value")
-_FT_OPTIONAL = ("category type", "category", "sex", "age")
 
 _EMPTY_OBS = lambda: pd.DataFrame(columns=list(OBSERVATION_COLUMNS), dtype=object)  # noqa: E731
 _EMPTY_IND = lambda: pd.DataFrame(columns=list(INDICATOR_COLUMNS), dtype=object)  # noqa: E731
@@ -81,7 +57,7 @@ _EMPTY_IND = lambda: pd.DataFrame(columns=list(INDICATOR_COLUMNS), dtype=object)
 
 @dataclass
 class ImportResult:
-    kind: str  # "template" | "fingertips" | "xlsx" | "unknown"
+    kind: str  # the format: "template" | "fingertips" | ... (formats.FORMATS) | "unknown"
     problems: list[Problem]  # empty when valid
     rows: pd.DataFrame = field(default_factory=_EMPTY_OBS)  # OBSERVATION_COLUMNS as text; empty when invalid
     new_indicators: pd.DataFrame = field(default_factory=_EMPTY_IND)  # INDICATOR_COLUMNS as text
@@ -89,18 +65,11 @@ class ImportResult:
     # The validation's reading of each number column, aligned with rows: {column: (float(cell) or NaN,
     # cells float() could not read)}; None when not worked out. Saves typing the rows reading them again.
     numbers: dict | None = field(default=None, repr=False, compare=False)
+    container: str = ""  # the file: "csv" | "xlsx" ("" when not even that could be told)
 
     @property
     def valid(self) -> bool:
         return not self.problems
-
-
-class _Refused(Exception):
-    """The file cannot be read any further; carries the problems that say why."""
-
-    def __init__(self, *problems: Problem):
-        super().__init__(problems[0].message if problems else "")
-        self.problems = list(problems)
 
 
 class _Stage:
@@ -130,17 +99,17 @@ def read_upload(content: bytes, filename: str, catalogue: pd.DataFrame, on_stage
     parser's default reading.
     """
     stage = _Stage(on_stage)
-    kind = "unknown"
     try:
-        kind, result = _read(content, filename, catalogue, stage, observations)
-    except _Refused as exc:
-        result = ImportResult(kind, exc.problems)
+        result = _read(content, filename, catalogue, stage, observations)
+    except Refused as exc:
+        result = ImportResult("unknown", exc.problems)
     except Exception as exc:  # anything unexpected is reported, never raised
-        result = ImportResult(kind, [Problem(None, None, f"could not read the file: {type(exc).__name__}: {exc}")])
+        result = ImportResult("unknown", [Problem(None, None, f"could not read the file: {type(exc).__name__}: {exc}")])
     try:
         return _finish(result, max_problems)
     except Exception as exc:  # pragma: no cover - belt and braces
-        return ImportResult(kind, [Problem(None, None, f"could not read the file: {type(exc).__name__}")])
+        return ImportResult(result.kind, [Problem(None, None, f"could not read the file: {type(exc).__name__}")],
+                            container=result.container)
 
 
 def catalogue_with(catalogue: pd.DataFrame, new_indicators: pd.DataFrame) -> pd.DataFrame:
@@ -165,701 +134,54 @@ def typed_rows(result: ImportResult) -> pd.DataFrame:
     return rows
 
 
-# ---- reading bytes into a header and records -------------------------------------------------
+# ---- the pipeline: container -> format -> validation ------------------------------------------
 
 def _display_name(filename) -> str:
     name = str(filename or "").strip()
     return PureWindowsPath(PurePosixPath(name).name).name or "upload"
 
 
-def _decode(content: bytes) -> str:
-    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return content.decode("utf-16")
-    try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return content.decode("cp1252")
-    except UnicodeDecodeError:  # the five bytes cp1252 leaves undefined
-        return content.decode("latin-1")
-
-
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
-
-
-class _Lines:
-    """The lines of `text` with their endings (\\r\\n, \\r or \\n), as io.StringIO(text, newline="") hands
-    them to csv.reader, but read in place: StringIO keeps a 4-bytes-a-character copy of the text
-    (1.1 GB for a 281 MB file). `position` is where the last line handed out ends."""
-
-    def __init__(self, text: str):
-        self._lines = _LINE.finditer(text)
-        self.position = 0
-
-    def __iter__(self):
-        return self
-
-    def __next__(self) -> str:
-        line = next(self._lines)
-        self.position = line.end()
-        return line.group()
-
-
-def _csv_records(content: bytes, stage: _Stage) -> list[tuple[int, list[str]]]:
-    """(record number, fields) for the header (record 0) and each data record, blank ones included."""
-    text = _decode(content)
-    buffer = _Lines(text)
-    reader = csv.reader(buffer)
-    records: list[tuple[int, list[str]]] = []
-    total, next_report = max(1, len(text)), 0.1
-    try:
-        for number, fields in enumerate(reader):
-            if number > MAX_ROWS:
-                raise _Refused(Problem(None, None, f"the file has more than {MAX_ROWS:,} rows"))
-            records.append((number, fields))
-            if number % 2000 == 0:
-                done = buffer.position / total
-                if done >= next_report:
-                    stage("reading", done)
-                    next_report = done + 0.1
-    except csv.Error as exc:
-        row = len(records) if records else None  # the record after the last one read
-        if "field limit" in str(exc):
-            raise _Refused(Problem(row, None, f"a cell is longer than {csv.field_size_limit():,} characters")) from None
-        raise _Refused(Problem(row, None, f"could not read the file: {exc}")) from None
-    return records
-
-
-def _cell_text(value, column: str = "") -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            return str(value)
-        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(float(value))
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == time(0) else value.isoformat(sep=" ")
-    if isinstance(value, (date, time)):
-        return value.isoformat()
-    return str(value)
-
-
-def _xlsx_records(content: bytes, stage: _Stage) -> list[tuple[int, list[str]]]:
-    """The first sheet as (sheet row number - 1, fields); the header is sheet row 1 (record 0)."""
-    from openpyxl import load_workbook
-
-    workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    try:
-        if not workbook.worksheets:
-            raise _Refused(Problem(None, None, "the workbook has no worksheet"))
-        sheet = workbook.worksheets[0]
-        reported_rows = sheet.max_row or 0
-        if reported_rows > MAX_ROWS + 1:
-            raise _Refused(Problem(None, None, f"the sheet has more than {MAX_ROWS:,} rows ({reported_rows:,})"))
-        header = next(sheet.iter_rows(min_row=1, max_row=1, values_only=True), ())
-        header = [_cell_text(v) for v in header]
-        while header and not header[-1].strip():
-            header.pop()
-        if len(header) > MAX_COLUMNS:
-            raise _Refused(Problem(None, None, f"the sheet has more than {MAX_COLUMNS} columns ({len(header)})"))
-        # Read every column when the sheet is narrow enough (to see values without a header);
-        # otherwise only the header's columns (a sheet formatted out to column XFD is common).
-        width = sheet.max_column if sheet.max_column and sheet.max_column <= MAX_COLUMNS else max(1, len(header))
-        records = [(0, header)]
-        step = max(1, reported_rows // 20)
-        for number, values in enumerate(sheet.iter_rows(min_row=2, max_col=width, values_only=True), start=1):
-            if number > MAX_ROWS:
-                raise _Refused(Problem(None, None, f"the sheet has more than {MAX_ROWS:,} rows"))
-            records.append((number, [_cell_text(v) for v in values]))
-            if reported_rows and number % step == 0:
-                stage("reading", number / reported_rows)
-        return records
-    finally:
-        workbook.close()
-
-
-# ---- the fast reader: pandas' C parser, used when it provably reads as the csv module does ----
-
-class _Table:
-    """The tidied data rows, by column: what _tidy gives, held as one object array per column.
-
-    A column is stripped (and its blank records dropped) when first asked for: a Fingertips
-    download has 26 columns and the importer reads 15."""
-
-    def __init__(self, names: list[str], numbers: list[int], columns: list[np.ndarray], keep_rows=None, tidy=None):
-        self.names = names  # column names (the header's, or "(unnamed column N)")
-        self.numbers = numbers  # each row's record number (blank records are skipped but counted)
-        self._columns = list(columns)
-        self._keep_rows = keep_rows  # rows of the raw columns that are kept (None: all)
-        self._tidy = list(tidy) if tidy is not None else [True] * len(columns)  # already stripped and cut?
-
-    def __len__(self) -> int:
-        return len(self.numbers)
-
-    def column(self, j: int) -> np.ndarray:
-        if not self._tidy[j]:
-            values = self._columns[j] if self._keep_rows is None else self._columns[j][self._keep_rows]
-            self._columns[j] = _stripped(values)
-            self._tidy[j] = True
-        return self._columns[j]
-
-    def drop_unread(self) -> None:
-        """Let go of the columns nobody asked for (a Fingertips download's 11 unused ones: ~100 MB at 1M rows)."""
-        for j, tidy in enumerate(self._tidy):
-            if not tidy:
-                self._columns[j] = None
-
-
-def _stripped(values: np.ndarray) -> np.ndarray:
-    return np.fromiter(map(str.strip, values), dtype=object, count=len(values))
-
-
-def _blanks(n: int) -> np.ndarray:
-    return np.full(n, "", dtype=object)
-
-
-def _table_of(names: list[str], rows: list[tuple[int, list[str]]]) -> _Table:
-    """_tidy's rows (record number, fields padded to the names) as a _Table."""
-    columns = [np.array([f[j] for _, f in rows], dtype=object) if rows else _blanks(0) for j in range(len(names))]
-    return _Table(names, [n for n, _ in rows], columns)
-
-
-def _utf8(content: bytes) -> tuple[bytes, int]:
-    """(data, start): the text _decode reads is data[start:] as UTF-8. The file's own bytes when they
-    already are UTF-8, start 3 past a BOM (not a 281 MB copy without its first 3 bytes)."""
-    if not content.startswith((b"\xff\xfe", b"\xfe\xff")):
-        start = 3 if content.startswith(b"\xef\xbb\xbf") else 0
-        if not start and content.isascii():
-            return content, 0
-        try:
-            str(memoryview(content)[start:], "utf-8")  # only to check it: the text itself is not kept
-            return content, start
-        except UnicodeDecodeError:
-            pass
-    return _decode(content).encode("utf-8"), 0
-
-
-def _positions(buf: np.ndarray, byte: int) -> np.ndarray:
-    """Where `byte` occurs, found slice by slice (a whole-file mask would be as big as the file)."""
-    step = 1 << 24
-    parts = [np.flatnonzero(buf[i:i + step] == byte) + i for i in range(0, len(buf), step)]
-    return np.concatenate(parts) if parts else np.empty(0, dtype=np.intp)
-
-
-def _record_stats(data: bytes, start: int = 0) -> tuple[int, int] | None:
-    """(records as the csv module reads them, an upper bound on a record's length in bytes), or None
-    when a quote stands where the csv module would take it literally (then parity does not tell).
-
-    When every opening quote starts a field and every closing one ends it (or doubles a quote), the
-    csv reader is inside a quoted field exactly where an odd number of quotes precede: a line end
-    (\\r\\n, \\r or \\n) there belongs to the field, any other line end ends a record."""
-    buf = np.frombuffer(data, dtype=np.uint8, offset=start)
-    n = len(buf)
-    has = lambda byte: data.find(byte, start) >= 0  # noqa: E731
-    quotes = _positions(buf, 34) if has(b'"') else np.empty(0, dtype=np.intp)
-    if len(quotes) % 2:
-        return None
-    opens, closes = quotes[0::2], quotes[1::2]
-    before = buf[np.maximum(opens - 1, 0)]
-    if not np.all((opens == 0) | (before == 44) | (before == 10) | (before == 13) | (before == 34)):
-        return None
-    after = buf[np.minimum(closes + 1, n - 1)]
-    if not np.all((closes == n - 1) | (after == 44) | (after == 10) | (after == 13) | (after == 34)):
-        return None
-    lf = _positions(buf, 10) if has(b"\n") else np.empty(0, dtype=np.intp)
-    cr = _positions(buf, 13) if has(b"\r") else np.empty(0, dtype=np.intp)
-    cr = cr[buf[np.minimum(cr + 1, n - 1)] != 10] if len(cr) else cr  # \r\n ends at its \n
-    ends = np.sort(np.concatenate((lf, cr))) if len(cr) and len(lf) else (lf if len(lf) else cr)
-    ends = ends[np.searchsorted(quotes, ends) % 2 == 0]  # outside quotes
-    records = len(ends) + (0 if len(ends) and ends[-1] == n - 1 else 1)
-    bounds = np.concatenate(([-1], ends, [n]))
-    return records, int(np.diff(bounds).max())
-
-
-def _fast_csv(content: bytes, stage: _Stage) -> tuple[list[str], _Table, list[Problem]] | None:
-    """What _csv_records + _tidy give, read by pandas' C parser; None when that cannot be shown to be
-    the same (then the csv module reads the file). _Refused as _tidy refuses."""
-    try:
-        data, start = _utf8(content)
-        if len(data) <= start or data.startswith((b"\n", b"\r"), start) or data.find(b"\x00", start) >= 0:
-            return None  # an empty first line or a NUL: the csv module decides
-        stats = _record_stats(data, start)
-        if stats is None:
-            return None
-        records, longest = stats
-        if longest > csv.field_size_limit():
-            return None  # a field could be over csv's limit: let csv report it
-        if records - 1 > MAX_ROWS:
-            return None
-        stream = io.BytesIO(data)  # shares the bytes; read from `start`
-        stream.seek(start)
-        frame = pd.read_csv(stream, header=None, dtype=object, keep_default_na=False, na_filter=False,
-                            skip_blank_lines=False, engine="c", encoding="utf-8", quotechar='"', doublequote=True,
-                            escapechar=None, comment=None, skipinitialspace=False)
-        del data, stream
-        # As many rows as csv's records: the parser skipped none (blank ones included), so row r is
-        # record r; and rows longer than the header make the C parser fail (so the width is the header's).
-        if len(frame) != records:
-            return None
-        arrays = [frame[c].to_numpy(dtype=object) for c in frame.columns]
-        del frame
-        if not all(isinstance(v, str) for a in arrays for v in a[:1]):
-            return None
-    except Exception:  # noqa: BLE001 - anything the parser refuses is read the slow way
-        return None
-    stage("reading", 0.9)
-    try:
-        return _tidy_columns(arrays)
-    except _Refused:
-        raise
-    except Exception:  # noqa: BLE001 - never a different answer from the csv module's: let it read the file
-        return None
-
-
-def _tidy_columns(arrays: list[np.ndarray]) -> tuple[list[str], _Table, list[Problem]]:
-    """_tidy for records held by column (arrays[j][r]: field j of record r, '' where a record is short)."""
-    header = [str(a[0]).replace("\ufeff", "").strip() for a in arrays]
-    raw = [a[1:] for a in arrays]
-    n = len(raw[0]) if raw else 0
-    # Blank records: every field empty once stripped (checked on the few rows whose first field is).
-    first = _stripped(raw[0]) if raw else _blanks(0)
-    blank = np.flatnonzero(first == "")
-    for col in raw[1:]:
-        if not len(blank):
-            break
-        blank = blank[_stripped(col[blank]) == ""]
-    keep_rows = None
-    if len(blank):
-        keep_rows = np.ones(n, dtype=bool)
-        keep_rows[blank] = False
-        first = first[keep_rows]
-    numbers = (np.flatnonzero(keep_rows) + 1).tolist() if keep_rows is not None else list(range(1, n + 1))
-    table = _Table(header, numbers, [first] + raw[1:], keep_rows, [True] + [False] * (len(raw) - 1))
-    # An unnamed column is kept only if some row has a value in it.
-    used = [bool(h) or bool((table.column(j) != "").any()) for j, h in enumerate(header)]
-    keep = [j for j in range(len(header)) if used[j]]
-    if len(keep) > MAX_COLUMNS:
-        raise _Refused(Problem(None, None, f"the file has more than {MAX_COLUMNS} columns ({len(keep)})"))
-    problems = []
-    for j in keep:
-        if not header[j]:
-            at = int(np.flatnonzero(table.column(j) != "")[0])
-            problems.append(Problem(numbers[at], f"(unnamed column {j + 1})", "has values but no name in the header row"))
-    names = [header[j] or f"(unnamed column {j + 1})" for j in keep]
-    kept = _Table(names, numbers, [table._columns[j] for j in keep], keep_rows, [table._tidy[j] for j in keep])
-    return names, kept, problems
-
-
-# ---- the pipeline -------------------------------------------------------------------------
-
-def _read(content, filename, catalogue, stage: _Stage, observations) -> tuple[str, ImportResult]:
+def _read(content, filename, catalogue, stage: _Stage, observations) -> ImportResult:
     if isinstance(content, str):
         content = content.encode("utf-8")
     content = bytes(content)
     name = _display_name(filename)
     stage("reading", 0.0)
     if not content.strip():
-        raise _Refused(Problem(None, None, "the file is empty"))
-    if content.startswith(b"\xd0\xcf\x11\xe0"):
-        raise _Refused(Problem(None, None, "this is an old Excel .xls workbook: save it as .xlsx or CSV (UTF-8) and upload that"))
-    is_xlsx = content.startswith(b"PK\x03\x04") or name.lower().endswith((".xlsx", ".xlsm"))
-    kind = "xlsx" if is_xlsx else "unknown"
-    tidied, records = None, None
+        raise Refused(Problem(None, None, "the file is empty"))
+    container = container_of(content, name)
     try:
-        if not is_xlsx:
-            tidied = _fast_csv(content, stage)
-        if tidied is None:
-            records = _xlsx_records(content, stage) if is_xlsx else _csv_records(content, stage)
-    except _Refused as exc:
-        return kind, ImportResult(kind, exc.problems)
+        table, problems = read_table(content, container, stage)
+    except Refused as exc:
+        return ImportResult("unknown", exc.problems, container=container)
     except Exception as exc:
-        what = "an .xlsx workbook" if is_xlsx else "the file"
-        return kind, ImportResult(kind, [Problem(None, None, f"could not read {what}: {type(exc).__name__}: {exc}")])
+        what = "an .xlsx workbook" if container == "xlsx" else "the file"
+        return ImportResult("unknown", [Problem(None, None, f"could not read {what}: {type(exc).__name__}: {exc}")],
+                            container=container)
     stage("reading", 1.0)
 
-    if tidied is None:
-        try:
-            header, data, problems = _tidy(records)
-        except _Refused as exc:
-            return kind, ImportResult(kind, exc.problems)
-        del records  # _tidy made its own rows: a million records' lists are ~300 MB
-        table = _table_of(header, data)
-        del data
-    else:
-        header, table, problems = tidied
-    del tidied
-    layout = _layout(header)
-    if not is_xlsx:
-        kind = layout
-    if layout == "unknown":
+    header = table.names
+    fmt = formats.format_of(header)
+    if fmt is None:
         shown = ", ".join(repr(h) for h in header[:8]) + (" ..." if len(header) > 8 else "")
-        return kind, ImportResult(kind, [Problem(None, None,
+        return ImportResult("unknown", [Problem(None, None,
             "this is neither the upload template nor a Fingertips download: the first row should be the "
             f"template's header (indicator_id, area_code, area_name, period, ...) or a Fingertips header "
-            f"(Indicator ID, Indicator Name, ..., Area Code, ...); it is {shown or 'empty'}")])
+            f"(Indicator ID, Indicator Name, ..., Area Code, ...); it is {shown or 'empty'}")], container=container)
     if not len(table):
         problems.append(Problem(None, None, "the file has a header but no data rows"))
-    if layout == "fingertips":
-        result = _fingertips(table, name, catalogue, stage, observations, problems)
-    else:
-        result = _template(table, name, catalogue, stage, problems)
-    result.kind = kind
-    return kind, result
-
-
-def _tidy(records) -> tuple[list[str], list[tuple[int, list[str]]], list[Problem]]:
-    """Header names stripped; data records padded to the header; blank records and empty unnamed columns dropped."""
-    if not records:
-        raise _Refused(Problem(None, None, "the file is empty"))
-    _, header = records[0]
-    header = [h.replace("\ufeff", "").strip() for h in header]
-    data = []
-    for n, fields in records[1:]:
-        fields = list(map(str.strip, fields))  # every field is text (csv, or _cell_text for .xlsx)
-        if any(fields):
-            data.append((n, fields))
-    width = max([len(header)] + [len(f) for _, f in data])
-    header = header + [""] * (width - len(header))
-    used = [bool(h) for h in header]
-    unnamed = [j for j in range(width) if not used[j]]
-    for _, fields in data:  # an unnamed column is kept only if some row has a value in it
-        for j in unnamed:
-            if not used[j] and j < len(fields) and fields[j]:
-                used[j] = True
-    keep = [j for j in range(width) if used[j]]
-    problems = []
-    if len(keep) > MAX_COLUMNS:
-        raise _Refused(Problem(None, None, f"the file has more than {MAX_COLUMNS} columns ({len(keep)})"))
-    for j in keep:
-        if not header[j]:
-            first = next(n for n, f in data if j < len(f) and f[j])
-            problems.append(Problem(first, f"(unnamed column {j + 1})", "has values but no name in the header row"))
-    names = [header[j] or f"(unnamed column {j + 1})" for j in keep]
-    if len(keep) == width:  # the usual case: only pad short rows (Fingertips leaves the last field off)
-        rows = [(n, f if len(f) == width else f + [""] * (width - len(f))) for n, f in data]
-    else:
-        rows = [(n, [f[j] if j < len(f) else "" for j in keep]) for n, f in data]
-    return names, rows, problems
-
-
-def _norm(name: str) -> str:
-    return " ".join(name.lower().split())
-
-
-def _layout(header: list[str]) -> str:
-    names = {_norm(h) for h in header}
-    # Names only one of the two layouts has ("Indicator ID" has a space, "indicator_id" an underscore).
-    if len(names & _FT_SIGNATURE) >= 2:
-        return "fingertips"
-    if names & _TEMPLATE_SIGNATURE:
-        return "template"
-    return "unknown"
-
-
-_FT_SIGNATURE = {_FT_ID, _FT_NAME, "area code", "area name", "time period", "lower ci 95.0 limit",
-                 "upper ci 95.0 limit", "value note", "time period sortable", "area type"}
-_TEMPLATE_SIGNATURE = {"indicator_id", "area_code", "area_name", "period", "period_type", "category_type",
-                       "lower_ci", "upper_ci", "indicator_name"}
-
-
-def _column_problems(header: list[str], known: dict[str, str], required) -> tuple[dict[str, int], list[Problem]]:
-    """Where each known column is (by normalised name), and the header's problems."""
-    where: dict[str, int] = {}
-    problems = []
-    for j, name in enumerate(header):
-        key = known.get(_norm(name))
-        if key is None:
-            continue
-        if key in where:
-            problems.append(Problem(None, name, "appears more than once in the header"))
-        else:
-            where[key] = j
-    problems += [Problem(None, c, "required column is missing") for c in required if c not in where]
-    return where, problems
-
-
-# ---- the template -------------------------------------------------------------------------
-
-def _template(table: _Table, name, catalogue, stage, problems) -> ImportResult:
-    header = table.names
-    known = {c: c for c in TEMPLATE_COLUMNS}
-    where, column_problems = _column_problems(header, known, OBSERVATION_REQUIRED)
-    column_problems += [Problem(None, h, "unknown column") for h in header
-                        if _norm(h) not in known and not h.startswith("(unnamed column ")]
-    problems = column_problems + problems
-    if column_problems:
-        return ImportResult("template", problems, row_count=len(table))
-
-    def column(col):
-        j = where.get(col)
-        return table.column(j) if j is not None else _blanks(len(table))
-
-    numbers = table.numbers
-    frame = pd.DataFrame({c: column(c) for c in OBSERVATION_COLUMNS}, columns=list(OBSERVATION_COLUMNS), dtype=object)
-    default_source = f"Upload: {name}"
-    sources = frame["source"].to_numpy(dtype=object)
-    frame["source"] = np.where(sources == "", default_source, sources) if len(sources) else sources
-    meta = {c: column(c) for c in METADATA_COLUMNS}
-    has_meta = all(c in where for c in METADATA_REQUIRED)
-
-    known_ids = set(_ids(catalogue))
-    candidates, meta_problems = _new_from_template(frame, meta, numbers, known_ids, name) if has_meta else ([], [])
-    problems += meta_problems
-    new = pd.DataFrame(candidates, columns=list(INDICATOR_COLUMNS), dtype=object) if candidates else _EMPTY_IND()
+    mapped = fmt.to_observations(table, catalogue, filename=name, observations=observations)
+    if mapped.header_problems or mapped.rows is None:
+        return ImportResult(fmt.name, mapped.header_problems + problems, row_count=len(table), container=container)
+    problems += mapped.problems
     floats_of: dict = {}
-    problems += _validate(frame, numbers, catalogue_with(catalogue, new), stage, {}, problems, floats_of)
-
-    hint = (": fill indicator_name, set, unit and polarity on one of its rows to create it" if has_meta
-            else ": add indicator_name, set, unit and polarity columns to create it")
-    problems = [Problem(p.row, p.column, p.message + hint)
-                if p.column == "indicator_id" and p.message.startswith("unknown indicator '") else p
-                for p in problems]
-    return _result("template", problems, frame, new, len(table), floats_of)
-
-
-def _ids(catalogue) -> list[str]:
-    if "id" in catalogue.columns:
-        return [str(i) for i in catalogue["id"]]
-    return [str(i) for i in catalogue.index]
-
-
-def _new_from_template(frame, meta, numbers, known_ids, name) -> tuple[list[dict], list[Problem]]:
-    """One indicator for each unknown indicator_id whose rows give its metadata."""
-    problems: list[Problem] = []
-    defined: dict[str, tuple[int, dict]] = {}  # id -> (row number, indicator)
-    ids = frame["indicator_id"].to_numpy(dtype=object)
-    unknown = (ids != "") & ~pd.Series(ids, dtype=object).isin(list(known_ids)).to_numpy(dtype=bool)
-    for k in np.flatnonzero(unknown).tolist():  # only rows of unknown indicators can describe one
-        ind_id = ids[k]
-        given = {c: meta[c][k] for c in METADATA_COLUMNS}
-        if not any(given[c] for c in METADATA_REQUIRED):
-            continue  # a further row of the indicator (or none of its rows describes it)
-        if ind_id not in defined:
-            defined[ind_id] = (numbers[k], {
-                "id": ind_id, "name": given["indicator_name"], "set": given["set"], "age_band": given["age_band"],
-                "unit": given["unit"], "polarity": given["polarity"], "definition": given["definition"],
-                "source": frame["source"].iat[k], "fingertips_id": "", "expected_update_for": "",
-                "expected_update": "", "note": f"Created from an upload ({name}, row {numbers[k]}).",
-            })
-            continue
-        first_row, first = defined[ind_id]
-        for col, key in (("indicator_name", "name"), ("set", "set"), ("unit", "unit"), ("polarity", "polarity"),
-                         ("definition", "definition"), ("age_band", "age_band")):
-            if given[col] and given[col] != first[key]:
-                problems.append(Problem(numbers[k], col, f"'{given[col]}' differs from row {first_row} for the new indicator '{ind_id}' ('{first[key]}')"))
-    candidates = [ind for _, ind in defined.values()]
-    rows = [row for row, _ in defined.values()]
-    columns = {"id": "indicator_id", "name": "indicator_name"}
-    if candidates:
-        for p in validate_indicators(pd.DataFrame(candidates, columns=list(INDICATOR_COLUMNS))):
-            problems.append(Problem(rows[p.row - 1] if p.row else None, columns.get(p.column, p.column), p.message))
-    return candidates, problems
-
-
-# ---- Fingertips -----------------------------------------------------------------------------
-
-def infer_unit(indicator_name: str) -> str:
-    """The unit a Fingertips indicator name implies: %, rate per 100,000, rate per 1,000 or count."""
-    text = indicator_name.lower()
-    if "%" in text or "percentage" in text or "proportion" in text:
-        return "%"
-    if re.search(r"(?<![\d,])100[, ]?000(?![\d,])", text):
-        return "rate per 100,000"
-    if re.search(r"(?<![\d,])1[, ]?000(?![\d,])", text):
-        return "rate per 1,000"
-    return "count"
-
-
-def _default_age(ages, category_types, indicator_name: str) -> str | None:
-    """The age of an indicator's headline figures when its rows have more than one age.
-
-    ages, category_types: the indicator's rows' cells, in file order (lists or object arrays)."""
-    codes, distinct = pd.factorize(np.asarray(ages, dtype=object))  # first-seen order, as dict.fromkeys
-    distinct = list(distinct)
-    if len(distinct) <= 1:
-        return None
-    if "All ages" in distinct:
-        return "All ages"
-    name = indicator_name.lower().replace(" ", "")
-    for age in distinct:  # the age the indicator's name states, e.g. "(10-24 yrs)"
-        span = re.match(r"^(\d+\+?(?:-\d+)?)", age.replace(" ", ""))
-        if span and re.search(rf"(?<!\d){re.escape(span.group(1))}(?!\d)", name):
-            return age
-    has_type = np.asarray(category_types, dtype=object) != ""
-    with_category = np.unique(codes[has_type])
-    if len(with_category) == 1:  # breakdowns (deprivation deciles) are published for the headline age
-        return distinct[with_category[0]]
-    plain = codes[~has_type]
-    if not len(plain):
-        return distinct[0]
-    # The most frequent age of the rows without a category; a tie goes to the one seen first (as Counter).
-    counts = np.bincount(plain, minlength=len(distinct))
-    seen, first = np.unique(plain, return_index=True)
-    tied = counts[seen] == counts.max()
-    return distinct[seen[tied][np.argmin(first[tied])]]
-
-
-def _group_ids(*arrays: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(group of each row, first row of each group): groups of equal tuples, numbered in order of first
-    appearance."""
-    return group_ids(*arrays)
-
-
-def _fingertips(table: _Table, name, catalogue, stage, observations, problems) -> ImportResult:
-    header = table.names
-    known = {k: k for k in (_FT_ID, _FT_NAME, *_FT_COLUMNS, *_FT_OPTIONAL)}
-    where, column_problems = _column_problems(header, known, ())
-    column_problems += [Problem(None, _display_ft(c), "required column is missing") for c in _FT_REQUIRED if c not in where]
-    problems = column_problems + problems
-    if column_problems:
-        return ImportResult("fingertips", problems, row_count=len(table))
-    label = {key: header[j] for key, j in where.items()}  # the file's own spelling, for problems
-    n = len(table)
-
-    def column(key):
-        j = where.get(key)
-        return table.column(j) if j is not None else _blanks(n)
-
-    numbers = table.numbers
-    ft_ids, ft_names = column(_FT_ID), column(_FT_NAME)
-    sexes, ages = column("sex"), column("age")
-    cat_types, cats = column("category type"), column("category")
-
-    by_fingertips_id: dict[str, str] = {}
-    if "fingertips_id" in catalogue.columns:
-        for ind_id, ft in zip(_ids(catalogue), catalogue["fingertips_id"]):
-            ft = _fingertips_number(str(ft) if ft is not None and ft == ft else "")
-            if ft:
-                by_fingertips_id.setdefault(ft, ind_id)
-    known_ids = set(_ids(catalogue))
-
-    # Each row's Fingertips number (each distinct cell read once); rows grouped by it, first seen first.
-    raw_codes, raw_uniques = pd.factorize(ft_ids)
-    ft_rows = np.array([_fingertips_number(r) for r in raw_uniques], dtype=object)[raw_codes] if n else _blanks(0)
-    own: list[Problem] = []
-    for k in np.flatnonzero((ft_rows == "") & (ft_ids != "")).tolist():
-        own.append(Problem(numbers[k], label[_FT_ID], f"'{ft_ids[k]}' is not a Fingertips indicator ID (a whole number)"))
-    ft_codes, fts = pd.factorize(ft_rows)
-    fts = list(fts)
-    order = np.argsort(ft_codes, kind="stable")
-    bounds = np.concatenate(([0], np.cumsum(np.bincount(ft_codes, minlength=len(fts)))))
-
-    # Per Fingertips indicator: the catalogue indicator, or a new one; the headline age.
-    new: list[dict] = []
-    target: dict[str, str] = {}
-    default_age: dict[str, str | None] = {}
-    for g, ft in enumerate(fts):
-        if not ft:
-            continue
-        ks = order[bounds[g]:bounds[g + 1]]  # the indicator's rows, in file order
-        names_of = ft_names[ks]
-        named = np.flatnonzero(names_of != "")
-        ind_name = " ".join(names_of[named[0]].split()) if len(named) else ""
-        default_age[ft] = _default_age(ages[ks], cat_types[ks], ind_name)
-        ind_id = by_fingertips_id.get(ft) or f"fingertips-{ft}"
-        target[ft] = ind_id
-        if ind_id not in known_ids:
-            new.append({
-                "id": ind_id, "name": ind_name, "set": FINGERTIPS_SET, "age_band": "", "unit": infer_unit(ind_name),
-                "polarity": "no judgement", "definition": "", "source": f"{FINGERTIPS_LICENCE} (indicator {ft})",
-                "fingertips_id": ft, "expected_update_for": "", "expected_update": "", "note": FINGERTIPS_NOTE,
-            })
-            first_row = numbers[int(ks[0])]
-            for p in validate_indicators(pd.DataFrame([new[-1]], columns=list(INDICATOR_COLUMNS))):
-                own.append(Problem(first_row, label[_FT_NAME] if p.column == "name" else label[_FT_ID], p.message))
-
-    blank = _blanks(n)  # one array for every column the file does not fill (the frame copies it)
-    obs = {c: blank for c in OBSERVATION_COLUMNS}
-    for key, col in _FT_COLUMNS.items():
-        if key in where:
-            obs[col] = column(key)
-    per_ft = lambda values: np.array(values, dtype=object)[ft_codes] if n else _blanks(0)  # noqa: E731
-    obs["indicator_id"] = per_ft([target.get(ft, "") for ft in fts])
-    obs["source"] = per_ft([f"{FINGERTIPS_LICENCE} (indicator {ft}, {name})" if ft else f"{FINGERTIPS_LICENCE} ({name})" for ft in fts])
-    obs["category_type"], obs["category"] = _ft_categories(cat_types, cats, sexes, ages, ft_codes, fts, default_age)
-    table.drop_unread()  # every column the mapping needs is read by now
-    frame = pd.DataFrame(obs, columns=list(OBSERVATION_COLUMNS), dtype=object)
-    if observations is not None:
-        frame["period_type"] = _known_period_types(frame, observations, known_ids)
-
-    names = {col: label.get(key, key) for key, col in _FT_COLUMNS.items()}
-    names.update({"indicator_id": label[_FT_ID], "source": label[_FT_ID]})
-    for col, key in (("category_type", "category type"), ("category", "category")):
-        names[col] = label.get(key, col)
-    new_frame = pd.DataFrame(new, columns=list(INDICATOR_COLUMNS), dtype=object) if new else _EMPTY_IND()
-    problems += own
-    floats_of: dict = {}
-    found = _validate(frame, numbers, catalogue_with(catalogue, new_frame), stage, names, problems, floats_of)
-    problems += found
-    return _result("fingertips", problems, frame, new_frame, len(table), floats_of)
-
-
-def _ft_categories(cat_types, cats, sexes, ages, ft_codes, fts, default_age) -> tuple[np.ndarray, np.ndarray]:
-    """(category_type, category) of each row: the file's category, then Sex unless Persons, then Age
-    unless the indicator's headline age; each distinct combination worked out once."""
-    n = len(cat_types)
-    if not n:
-        return _blanks(0), _blanks(0)
-    group, first = _group_ids(cat_types, cats, sexes, ages, ft_codes)
-    types, values = [], []
-    for k in first.tolist():
-        parts = []
-        if cat_types[k] or cats[k]:
-            parts.append((cat_types[k], cats[k]))
-        if sexes[k] and sexes[k].lower() != "persons":
-            parts.append(("Sex", sexes[k]))
-        headline = default_age.get(fts[ft_codes[k]])
-        if ages[k] and headline is not None and ages[k] != headline:
-            parts.append(("Age", ages[k]))
-        types.append(" / ".join(t for t, _ in parts))
-        values.append(" / ".join(c for _, c in parts))
-    return np.array(types, dtype=object)[group], np.array(values, dtype=object)[group]
-
-
-def _display_ft(key: str) -> str:
-    return {"indicator id": "Indicator ID", "indicator name": "Indicator Name", "area code": "Area Code",
-            "area name": "Area Name", "time period": "Time period", "value": "Value"}.get(key, key)
-
-
-def _fingertips_number(text: str) -> str:
-    text = text.strip()
-    if text.endswith(".0"):  # a spreadsheet may have turned 93356 into 93356.0
-        text = text[:-2]
-    return str(int(text)) if text.isascii() and text.isdigit() else ""
-
-
-def _known_period_types(frame: pd.DataFrame, observations: pd.DataFrame, known_ids: set[str]):
-    """For rows of an indicator already held, the period type the store uses for that label."""
-    need = {"indicator_id", "period", "period_type"}
-    if not need <= set(observations.columns) or observations.empty:
-        return frame["period_type"].to_numpy(dtype=object).copy()
-    held = observations[observations["indicator_id"].isin(known_ids & set(frame["indicator_id"]))]
-    by_label = {(i, str(p)): str(t) for i, p, t in zip(held["indicator_id"], held["period"], held["period_type"]) if t == t and t}
-    single = {}
-    for ind_id, types in held.groupby("indicator_id")["period_type"]:
-        distinct = {str(t) for t in types if t == t and t}
-        if len(distinct) == 1:
-            single[ind_id] = distinct.pop()
-    ids, periods, ptypes = (frame[c].to_numpy(dtype=object) for c in ("indicator_id", "period", "period_type"))
-    if not len(ids) or not (by_label or single):
-        return ptypes.copy()  # nothing held to take a type from: every row keeps its own
-    group, first = _group_ids(ids, periods, ptypes)
-    out = []
-    for k in first.tolist():  # each distinct (indicator, label, type) once
-        ind_id, period, ptype = ids[k], periods[k], ptypes[k]
-        guess = ptype or by_label.get((ind_id, period)) or single.get(ind_id, "")
-        if guess and not ptype:
-            try:
-                parse_period(period, guess)
-            except PeriodError:
-                guess = ""
-        out.append(ptype or guess)
-    return np.array(out, dtype=object)[group]
+    problems += _validate(mapped.rows, table.numbers, catalogue_with(catalogue, mapped.new_indicators), stage,
+                          mapped.column_labels, problems, floats_of)
+    if mapped.reword is not None:
+        problems = [mapped.reword(p) for p in problems]
+    result = _result(fmt.name, problems, mapped.rows, mapped.new_indicators, len(table), floats_of)
+    result.container = container
+    return result
 
 
 # ---- validation and the result ----------------------------------------------------------------
@@ -892,7 +214,7 @@ def _plain_number(text: str) -> str:
         cleaned = cleaned[1:-1]
     if _PLAIN.fullmatch(cleaned):
         return cleaned
-    return _cell_text(to_number(text))
+    return cell_text(to_number(text))
 
 
 # A line (one cell of a column joined with line feeds) that is neither empty nor a _PLAIN number.

@@ -351,7 +351,7 @@ def test_fast019_release_memory_is_harmless():
 def test_fast020_lines_split_as_stringio_newline_empty(text):
     import io
 
-    from data.ingest.importer import _Lines
+    from data.ingest.containers.csv_file import Lines as _Lines
 
     lines = _Lines(text)
     got, ends = [], []
@@ -372,10 +372,10 @@ def test_fast021_csv_records_as_with_stringio(text):
     import csv
     import io
 
-    from data.ingest import importer
+    from data.ingest.containers import csv_file
 
     def old(content):
-        reader = csv.reader(io.StringIO(importer._decode(content), newline=""))
+        reader = csv.reader(io.StringIO(csv_file.decode(content), newline=""))
         try:
             return [(n, f) for n, f in enumerate(reader)]
         except csv.Error as exc:
@@ -383,8 +383,8 @@ def test_fast021_csv_records_as_with_stringio(text):
 
     def new(content):
         try:
-            return importer._csv_records(content, importer._Stage(None))
-        except importer._Refused as exc:
+            return list(enumerate(csv_file.csv_records(csv_file.decode(content), lambda stage, done: None)))
+        except csv_file.Refused as exc:
             return ("error", exc.problems[0].message.replace("could not read the file: ", ""))
 
     content = text.encode("utf-8")

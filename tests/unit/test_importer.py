@@ -13,6 +13,7 @@ import pytest
 from openpyxl import Workbook
 
 from data.ingest import importer
+from data.ingest.containers import limits
 from data.domain.changes import summarise
 from data.domain.dataset import build_from_typed, prepare_observations
 from data.ingest.importer import (
@@ -341,9 +342,27 @@ def _xlsx(rows, columns=OBSERVATION_COLUMNS, tmp_path=None, numbers=True, extra=
 @pytest.mark.parametrize("numbers", [True, False], ids=["numbers", "text"])
 def test_imp018_xlsx_of_the_template_gives_the_same_rows(numbers, template_result, catalogue):
     result = read(_xlsx(TEMPLATE_ROWS, numbers=numbers), catalogue, "figures.xlsx")
-    assert result.problems == [] and result.kind == "xlsx"
+    assert result.problems == [] and (result.kind, result.container) == ("template", "xlsx")
     pd.testing.assert_frame_equal(typed_rows(result), typed_rows(template_result).assign(
         source=["Upload: figures.xlsx", "Annual Report 2023/24, Local Context", "Upload: figures.xlsx"]))
+
+
+def test_imp018b_xlsx_of_a_fingertips_download_is_kind_fingertips(raw_records, raw_result, catalogue):
+    """The kind is the format, whatever the container: a Fingertips download saved as .xlsx reads
+    as the CSV does (every cell as text, as a spreadsheet keeps what it cannot type)."""
+    header, data = raw_records
+    wb = Workbook()
+    ws = wb.active
+    ws.append(header)
+    for r in data:
+        ws.append([v if v != "" else None for v in r])
+    buf = io.BytesIO()
+    wb.save(buf)
+    result = read(buf.getvalue(), catalogue, "raw-download-example.xlsx")
+    assert result.problems == [] and (result.kind, result.container) == ("fingertips", "xlsx")
+    assert (raw_result.kind, raw_result.container) == ("fingertips", "csv")
+    pd.testing.assert_frame_equal(result.rows.drop(columns="source"), raw_result.rows.drop(columns="source"))
+    assert set(result.rows["source"].str.replace(".xlsx", ".csv", regex=False)) == set(raw_result.rows["source"])
 
 
 def test_imp019_xlsx_row_is_the_sheet_row_minus_one(catalogue):
@@ -358,7 +377,7 @@ def test_imp020_xlsx_guards_columns_and_rows(catalogue, monkeypatch):
     wide = _xlsx([], columns=[f"c{i}" for i in range(201)])
     result = read(wide, catalogue, "wide.xlsx")
     assert where(result) == [(None, None)] and "200 columns" in result.problems[0].message
-    monkeypatch.setattr(importer, "MAX_ROWS", 2)
+    monkeypatch.setattr(limits, "MAX_ROWS", 2)
     result = read(_xlsx(TEMPLATE_ROWS), catalogue, "long.xlsx")
     assert where(result) == [(None, None)] and "more than 2 rows" in result.problems[0].message
     result = read(template(), catalogue, "long.csv")

@@ -1,0 +1,203 @@
+"""A CSV file as one Table: the records Python's csv module reads (excel dialect), read by pandas' C parser.
+
+There is one way a CSV is read: pandas' C parser on UTF-8 bytes, then table.tidy_columns. The C
+parser is several times faster than the csv module at a million rows and shares repeated cells,
+but reads some files differently (a quote inside an unquoted field, a record longer than the
+header, an empty first line). When that cannot be ruled out from the bytes, the file is first
+rewritten as the csv module reads it (every field quoted, every record as wide as the widest),
+which the C parser reads exactly, and the table is made from that.
+
+Text may be UTF-8 (with or without BOM), UTF-16 with a BOM, or Windows-1252; line endings
+CRLF, LF, CR or mixed."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import numpy as np
+import pandas as pd
+
+from data.domain.schema import Problem
+from data.ingest.containers import limits
+from data.ingest.containers.table import Refused, Stage, Table, tidy_columns
+
+NAME = "csv"
+
+
+def read(content: bytes, stage: Stage) -> tuple[Table, list[Problem]]:
+    data, start = utf8(content)
+    arrays = None
+    stats = _same_records(data, start)
+    if stats is not None:
+        if stats[0] - 1 > limits.MAX_ROWS:
+            raise Refused(Problem(None, None, f"the file has more than {limits.MAX_ROWS:,} rows"))
+        arrays = _parse(data, start, stats[0])  # None: the C parser read other records after all
+    if arrays is None:
+        data, start = as_the_csv_module_reads(data, start, stage), 0  # refuses as the csv module does
+        stats = _record_stats(data)  # every quote where the csv module put it: parity tells
+        arrays = _parse(data, start, stats[0]) if stats is not None else None
+        if arrays is None:
+            raise ValueError("the file rewritten as the csv module reads it did not read back the same")
+    del data
+    stage("reading", 0.9)
+    return tidy_columns(arrays)
+
+
+# ---- text ------------------------------------------------------------------------------------
+
+def decode(content: bytes) -> str:
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return content.decode("utf-16")
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return content.decode("cp1252")
+    except UnicodeDecodeError:  # the five bytes cp1252 leaves undefined
+        return content.decode("latin-1")
+
+
+def utf8(content: bytes) -> tuple[bytes, int]:
+    """(data, start): the text decode reads is data[start:] as UTF-8. The file's own bytes when they
+    already are UTF-8, start 3 past a BOM (not a 281 MB copy without its first 3 bytes)."""
+    if not content.startswith((b"\xff\xfe", b"\xfe\xff")):
+        start = 3 if content.startswith(b"\xef\xbb\xbf") else 0
+        if not start and content.isascii():
+            return content, 0
+        try:
+            str(memoryview(content)[start:], "utf-8")  # only to check it: the text itself is not kept
+            return content, start
+        except UnicodeDecodeError:
+            pass
+    return decode(content).encode("utf-8"), 0
+
+
+# ---- when the C parser reads the csv module's records -----------------------------------------
+
+def _same_records(data: bytes, start: int) -> tuple[int, int] | None:
+    """(records, longest record in bytes) when the C parser will read the csv module's records, else None."""
+    if len(data) <= start or data.startswith((b"\n", b"\r"), start) or data.find(b"\x00", start) >= 0:
+        return None  # an empty first line (the C parser skips it) or a NUL outside quotes
+    stats = _record_stats(data, start)
+    if stats is None or stats[1] > csv.field_size_limit():
+        return None  # a field could be over csv's limit: the csv module says where
+    return stats
+
+
+def _positions(buf: np.ndarray, byte: int) -> np.ndarray:
+    """Where `byte` occurs, found slice by slice (a whole-file mask would be as big as the file)."""
+    step = 1 << 24
+    parts = [np.flatnonzero(buf[i:i + step] == byte) + i for i in range(0, len(buf), step)]
+    return np.concatenate(parts) if parts else np.empty(0, dtype=np.intp)
+
+
+def _record_stats(data: bytes, start: int = 0) -> tuple[int, int] | None:
+    """(records as the csv module reads them, an upper bound on a record's length in bytes), or None
+    when a quote stands where the csv module would take it literally (then parity does not tell).
+
+    When every opening quote starts a field and every closing one ends it (or doubles a quote), the
+    csv reader is inside a quoted field exactly where an odd number of quotes precede: a line end
+    (\\r\\n, \\r or \\n) there belongs to the field, any other line end ends a record."""
+    buf = np.frombuffer(data, dtype=np.uint8, offset=start)
+    n = len(buf)
+    has = lambda byte: data.find(byte, start) >= 0  # noqa: E731
+    quotes = _positions(buf, 34) if has(b'"') else np.empty(0, dtype=np.intp)
+    if len(quotes) % 2:
+        return None
+    opens, closes = quotes[0::2], quotes[1::2]
+    before = buf[np.maximum(opens - 1, 0)]
+    if not np.all((opens == 0) | (before == 44) | (before == 10) | (before == 13) | (before == 34)):
+        return None
+    after = buf[np.minimum(closes + 1, n - 1)]
+    if not np.all((closes == n - 1) | (after == 44) | (after == 10) | (after == 13) | (after == 34)):
+        return None
+    lf = _positions(buf, 10) if has(b"\n") else np.empty(0, dtype=np.intp)
+    cr = _positions(buf, 13) if has(b"\r") else np.empty(0, dtype=np.intp)
+    cr = cr[buf[np.minimum(cr + 1, n - 1)] != 10] if len(cr) else cr  # \r\n ends at its \n
+    ends = np.sort(np.concatenate((lf, cr))) if len(cr) and len(lf) else (lf if len(lf) else cr)
+    ends = ends[np.searchsorted(quotes, ends) % 2 == 0]  # outside quotes
+    records = len(ends) + (0 if len(ends) and ends[-1] == n - 1 else 1)
+    bounds = np.concatenate(([-1], ends, [n]))
+    return records, int(np.diff(bounds).max())
+
+
+def _parse(data: bytes, start: int, records: int) -> list[np.ndarray] | None:
+    """Each column (header first) as an object array, or None when the C parser's rows are not the
+    `records` records (it refuses a record longer than the first, or skipped one)."""
+    stream = io.BytesIO(data)  # shares the bytes; read from `start`
+    stream.seek(start)
+    try:
+        frame = pd.read_csv(stream, header=None, dtype=object, keep_default_na=False, na_filter=False,
+                            skip_blank_lines=False, engine="c", encoding="utf-8", quotechar='"', doublequote=True,
+                            escapechar=None, comment=None, skipinitialspace=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
+        return None
+    if len(frame) != records:
+        return None
+    arrays = [frame[c].to_numpy(dtype=object) for c in frame.columns]
+    del frame
+    if not all(isinstance(v, str) for a in arrays for v in a[:1]):
+        return None
+    return arrays
+
+
+# ---- the csv module's reading, for the files the C parser would read differently ---------------
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+
+
+class Lines:
+    """The lines of `text` with their endings (\\r\\n, \\r or \\n), as io.StringIO(text, newline="") hands
+    them to csv.reader, but read in place: StringIO keeps a 4-bytes-a-character copy of the text
+    (1.1 GB for a 281 MB file). `position` is where the last line handed out ends."""
+
+    def __init__(self, text: str):
+        self._lines = _LINE.finditer(text)
+        self.position = 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._lines)
+        self.position = line.end()
+        return line.group()
+
+
+def csv_records(text: str, stage: Stage) -> list[list[str]]:
+    """The csv module's records of `text`, header first, blank ones included. Refused past
+    limits.MAX_ROWS data rows, or where the csv module cannot read on (naming the record)."""
+    buffer = Lines(text)
+    records: list[list[str]] = []
+    total, next_report = max(1, len(text)), 0.1
+    try:
+        for number, fields in enumerate(csv.reader(buffer)):
+            if number > limits.MAX_ROWS:
+                raise Refused(Problem(None, None, f"the file has more than {limits.MAX_ROWS:,} rows"))
+            records.append(fields)
+            if number % 2000 == 0:
+                done = buffer.position / total
+                if done >= next_report:
+                    stage("reading", done)
+                    next_report = done + 0.1
+    except csv.Error as exc:
+        row = len(records) if records else None  # the record after the last one read
+        if "field limit" in str(exc):
+            raise Refused(Problem(row, None, f"a cell is longer than {csv.field_size_limit():,} characters")) from None
+        raise Refused(Problem(row, None, f"could not read the file: {exc}")) from None
+    return records
+
+
+def as_the_csv_module_reads(data: bytes, start: int, stage: Stage) -> bytes:
+    """data[start:] (UTF-8) rewritten as the csv module reads it: every field quoted, every record as
+    wide as the widest, lines ended by \\n. The C parser reads this back record for record."""
+    records = csv_records(str(memoryview(data)[start:], "utf-8"), stage)
+    if not records:
+        raise Refused(Problem(None, None, "the file is empty"))
+    width = max(1, max(map(len, records)))
+    out = io.StringIO()
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
+    writer.writerows(r if len(r) == width else r + [""] * (width - len(r)) for r in records)
+    return out.getvalue().encode("utf-8")
