@@ -131,7 +131,9 @@ def measure(database: str, upload_csv: Path | None, replays: int) -> dict:
                     r = client.post("/_dash-update-component", data=body, content_type="application/json", headers=headers)
                     assert r.status_code in (200, 204), (name, label, r.status_code, r.data[:300])
                 times.append(time.perf_counter() - t0)
-            timings[f"{name} ({label})"] = {"first_ms": round(times[0] * 1000, 1), "median_rest_ms": round(sorted(times[1:])[len(times[1:]) // 2] * 1000, 1) if len(times) > 1 else None}
+            rest = sorted(times[1:])
+            timings[f"{name} ({label})"] = {"first_ms": round(times[0] * 1000, 1),
+                                             "median_rest_ms": round(rest[len(rest) // 2] * 1000, 1) if rest else None}
         step(f"replayed 3 actions x{replays} ({label})")
     for k, v in timings.items():
         print(f"  {k:<44} first {v['first_ms']} ms, median of the rest {v['median_rest_ms']} ms", file=sys.stderr)

@@ -4,7 +4,6 @@ from __future__ import annotations
 from flask import current_app
 
 from data.domain.dataset import Dataset
-
 from data.settings import Settings
 
 EXTENSION_KEY = "cyscp_data_source"

@@ -6,10 +6,10 @@ from urllib.parse import urlencode
 from dash import Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
-from layouts import ids
 from callbacks.context import current_dataset
 from callbacks.routing import reporting_year_from
 from data.domain.status import reporting_years
+from layouts import ids
 from layouts.overview import sections_update, shown
 
 

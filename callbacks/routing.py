@@ -5,17 +5,17 @@ from urllib.parse import parse_qs
 
 from dash import Input, Output, State, html
 
-from layouts import ids
 from callbacks.auth import current_editor, login_csrf_token, safe_next
 from callbacks.context import current_dataset, current_store
-from layouts.explore_state import normalise, parse_query
 from callbacks.spotlight import spotlight_page
 from data.domain.dataset import DEFAULT_REPORTING_YEAR
-from layouts.explore import explore_page
-from layouts.login import login_page
-from layouts.upload import sign_in_prompt, upload_page, versions_page
 from data.domain.status import reporting_years
+from layouts import ids
+from layouts.explore import explore_page
+from layouts.explore_state import normalise, parse_query
+from layouts.login import login_page
 from layouts.overview import overview_page
+from layouts.upload import sign_in_prompt, upload_page, versions_page
 
 
 def reporting_year_from(search: str | None, years: list[str]) -> str:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dash import ALL, ClientsideFunction, Input, Output, State, html
 
-from layouts import ids
 from callbacks.auth import current_editor
 from callbacks.context import current_dataset, current_store
 from data.domain.topics import TopicError, deck
 from data.storage.topics import all_topics, find_topic, get_note, save_note, save_topic
+from layouts import ids
 from layouts.spotlight import deck_page, edit_panel, not_found, notes_panel, slide_figure, slide_number, topics_page
 
 

@@ -181,7 +181,7 @@ def export_html(slug: str):
     note = ""
     try:
         images = render_images([f for _, f in charted], "svg")
-        svgs = {i: _svg_inline(img, slides[i - 1].text) for (i, _), img in zip(charted, images)}
+        svgs = {i: _svg_inline(img, slides[i - 1].text) for (i, _), img in zip(charted, images, strict=True)}
     except ChartsUnavailable:
         svgs, note = {}, "Charts are shown as tables: this server could not draw chart images."
     resp = Response(deck_html(dataset, topic, slides, svgs, note), mimetype="text/html")
@@ -270,7 +270,7 @@ def export_pptx(slug: str):
         images = render_images([f for _, f in charted], "png", 1000, 506, scale=2)
     except ChartsUnavailable as exc:
         return jsonify({"error": str(exc), "status": 503}), 503
-    data = deck_pptx(dataset, topic, slides, {i: img for (i, _), img in zip(charted, images)})
+    data = deck_pptx(dataset, topic, slides, {i: img for (i, _), img in zip(charted, images, strict=True)})
     resp = Response(data, mimetype="application/vnd.openxmlformats-officedocument.presentationml.presentation")
     resp.headers["Content-Disposition"] = f'attachment; filename="spotlight-{_file_name(topic.slug)}.pptx"'
     return resp

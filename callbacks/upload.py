@@ -4,12 +4,12 @@ from __future__ import annotations
 from dash import ALL, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
-from layouts import ids
 from callbacks.auth import current_editor
 from callbacks.context import current_settings, current_store
-from data.storage.store import PublishConflict
 from data.ingest.upload_jobs import FINISHED, READY, get_job
 from data.ingest.upload_process import publish_upload
+from data.storage.store import PublishConflict
+from layouts import ids
 from layouts import upload as ui
 
 

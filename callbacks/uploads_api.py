@@ -16,10 +16,10 @@ from flask import Blueprint, Response, abort, jsonify, redirect, request
 
 from callbacks.auth import csrf_token_valid, current_editor, editor_required
 from callbacks.context import current_settings, current_store
-from data.storage.store import PublishConflict
 from data.ingest.template import template_csv
 from data.ingest.upload_jobs import create_job, get_job
 from data.ingest.upload_process import isolatable, process_spooled, process_upload, publish_upload, spool
+from data.storage.store import PublishConflict
 
 uploads_api = Blueprint("uploads_api", __name__)
 

@@ -62,7 +62,7 @@ def _with_gaps(rows: pd.DataFrame) -> tuple[list, list, list, list, list]:
     xs, ys, labels, plus, minus = [], [], [], [], []
     prev_end, prev_type = None, None
     columns = (rows[c].tolist() for c in ("period_start", "period_end", "period_type", "period", "value", "lower_ci", "upper_ci"))
-    for start, end, ptype, period, value, lower, upper in zip(*columns):
+    for start, end, ptype, period, value, lower, upper in zip(*columns, strict=True):
         if prev_end is not None and ptype in _REGULAR and ptype == prev_type and (start - prev_end).days > 1:
             xs.append(prev_end + (start - prev_end) / 2)
             ys.append(None), labels.append(None), plus.append(None), minus.append(None)
@@ -98,7 +98,7 @@ def trend_figure(rows: pd.DataFrame, unit: str, area_order: list[str]) -> dict:
         if any(p is not None for p in plus):
             trace["error_y"] = {"type": "data", "array": plus, "arrayminus": minus, "visible": True, "thickness": 1.5, "color": PALETTE[i]}
         data.append(trace)
-        ticks.update({x: label for x, label in zip(xs, labels) if label is not None})
+        ticks.update({x: label for x, label in zip(xs, labels, strict=True) if label is not None})
     ordered = sorted(ticks)
     step = max(1, len(ordered) // 8)  # keep tick labels legible on small screens
     layout = _base_layout(unit)

@@ -39,7 +39,7 @@ def data_table(frame: pd.DataFrame, caption: str, row_header: str | None = None)
     body = []
     for rec in frame.itertuples(index=False):
         cells = []
-        for col, val in zip(frame.columns, rec):
+        for col, val in zip(frame.columns, rec, strict=True):
             text = "" if val is None or (isinstance(val, float) and pd.isna(val)) else str(val)
             cells.append(html.Th(text, scope="row") if col == row_header else html.Td(text))
         body.append(html.Tr(cells))
@@ -64,7 +64,8 @@ def about_panel(indicator: pd.Series, rows: pd.DataFrame, status_row: pd.Series 
         ("Sources", sources),
     ]
     if indicator["fingertips_id"]:
-        items.append(("Fingertips indicator", f"{indicator['fingertips_id']}: its history is joined to the report's figure because the definitions are the same."))
+        items.append(("Fingertips indicator",
+                      f"{indicator['fingertips_id']}: its history is joined to the report's figure because the definitions are the same."))
     if status_row is not None:
         items.append((f"Status for {reporting_year}", status_row["status_reason"]))
     if notes:

@@ -68,7 +68,8 @@ def explore_page(dataset: Dataset, state: ExploreState) -> html.Div:
             html.Fieldset(
                 [
                     html.Legend("Choose indicators", className="h5"),
-                    _field("Indicator set", ids.EX_SET, dbc.Select(id=ids.EX_SET, options=_options(dataset.sets, blank="All sets"), value=control_value(state.set))),
+                    _field("Indicator set", ids.EX_SET,
+                           dbc.Select(id=ids.EX_SET, options=_options(dataset.sets, blank="All sets"), value=control_value(state.set))),
                     _field("Age band", ids.EX_AGE, dbc.Select(id=ids.EX_AGE, options=opts["age"], value=control_value(state.age))),
                     html.Fieldset(
                         [html.Legend("Indicators", className="form-label"),
@@ -113,12 +114,14 @@ def explore_page(dataset: Dataset, state: ExploreState) -> html.Div:
         [
             dcc.Location(id=ids.EX_URL, refresh=False),
             html.H1("Explore indicators"),
-            html.P("Filter by indicator set, age band, indicator, area and years. The address bar keeps your view: copy it to share exactly what you see.", className="lead"),
+            html.P("Filter by indicator set, age band, indicator, area and years. "
+                   "The address bar keeps your view: copy it to share exactly what you see.", className="lead"),
             dcc.Store(id=ids.EX_STATE, data=state.to_dict()),
             html.Div(
                 [
                     html.Div(filters, className="col-lg-4 col-xl-3"),
-                    html.Div([html.P(id=ids.EX_STATUS, className="visually-hidden", role="status"), html.Div(id=ids.EX_RESULTS)], className="col-lg-8 col-xl-9"),
+                    html.Div([html.P(id=ids.EX_STATUS, className="visually-hidden", role="status"), html.Div(id=ids.EX_RESULTS)],
+                             className="col-lg-8 col-xl-9"),
                 ],
                 className="row g-4",
             ),

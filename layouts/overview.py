@@ -7,15 +7,14 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Patch, dcc, html
 
-from layouts import ids
 from data.domain.dataset import HOME_AREA, Dataset
 from data.domain.formatting import ARROWS, format_change, format_value, is_missing, movement
 from data.domain.status import OUT_OF_DATE, PENDING, change_direction, indicator_status, reporting_years
 from data.domain.views import NOT_PUBLISHED
+from layouts import ids
 from layouts.charts import sparkline
 from layouts.components import display_name, pending_badge, slug
 from layouts.serialised import as_sent
-
 
 TILE_SLOT = "tile-slot"  # a tile's parts that change with the reporting year (sections_update patches them)
 

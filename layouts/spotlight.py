@@ -12,10 +12,10 @@ import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import dcc, html
 
-from layouts import ids
 from data.domain.dataset import ENGLAND, HOME_AREA, Dataset
 from data.domain.topics import Slide, Topic, slide_rows
 from data.domain.views import area_totals, values_unpublished
+from layouts import ids
 from layouts.charts import bar_figure, trend_figure
 from layouts.components import display_name, pending_badge
 
@@ -215,7 +215,7 @@ def deck_page(topic: Topic, slides: list[Slide], figures: list, current: int, ed
     )
     stage = html.Div(
         [
-            html.Div([deck_slide(s, i, total, current, f) for i, (s, f) in enumerate(zip(slides, figures), start=1)],
+            html.Div([deck_slide(s, i, total, current, f) for i, (s, f) in enumerate(zip(slides, figures, strict=True), start=1)],
                      className="spotlight-slides"),
             toolbar,
         ],
@@ -291,11 +291,13 @@ def edit_panel(topic: Topic, dataset: Dataset) -> html.Details:
             html.Div(
                 [
                     field("Title", ids.NOTES_TOPIC_TITLE, dcc.Input(id=ids.NOTES_TOPIC_TITLE, value=topic.title, maxLength=200, className="form-control")),
-                    field("Introduction", ids.NOTES_TOPIC_INTRO, dcc.Textarea(id=ids.NOTES_TOPIC_INTRO, value=topic.introduction, maxLength=2000, rows=4, className="form-control")),
+                    field("Introduction", ids.NOTES_TOPIC_INTRO,
+                          dcc.Textarea(id=ids.NOTES_TOPIC_INTRO, value=topic.introduction, maxLength=2000, rows=4, className="form-control")),
                     field("Headlines (one slide per line)", ids.NOTES_TOPIC_HEADLINES,
                           dcc.Textarea(id=ids.NOTES_TOPIC_HEADLINES, value="\n".join(topic.headlines), rows=4, className="form-control")),
                     field("Order in the topic list", ids.NOTES_TOPIC_ORDER,
-                          dcc.Input(id=ids.NOTES_TOPIC_ORDER, type="number", min=0, max=999, step=1, value=topic.position, className="form-control order-input")),
+                          dcc.Input(id=ids.NOTES_TOPIC_ORDER, type="number", min=0, max=999, step=1, value=topic.position,
+                                    className="form-control order-input")),
                     html.Fieldset(
                         [html.Legend("Indicators (one slide each, in the order ticked)", className="form-label"),
                          dbc.Checklist(id=ids.NOTES_TOPIC_INDICATORS, options=options, value=chosen, className="indicator-list")],

@@ -4,11 +4,9 @@ from __future__ import annotations
 import pandas as pd
 from dash import dcc, html
 
-from layouts import ids
-
 from data.ingest.upload_jobs import INVALID, READY, STAGE_LABELS
+from layouts import ids
 from layouts.components import data_table
-
 
 
 def sign_in_prompt(path: str) -> html.Div:

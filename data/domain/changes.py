@@ -64,7 +64,8 @@ def classify(current: pd.DataFrame, incoming: pd.DataFrame) -> pd.Series:
     return kind.reindex(incoming.index)
 
 
-def summarise(dataset: Dataset, incoming: pd.DataFrame, new_indicators: pd.DataFrame, reporting_year: str = "2023/24", max_examples: int = 50) -> tuple[ChangeSummary, pd.Series]:
+def summarise(dataset: Dataset, incoming: pd.DataFrame, new_indicators: pd.DataFrame, reporting_year: str = "2023/24",
+              max_examples: int = 50) -> tuple[ChangeSummary, pd.Series]:
     kinds = classify(dataset.observations, incoming)
     merged = kinds.attrs.get("merged")
     summary = ChangeSummary(

@@ -90,7 +90,7 @@ def _england_at_latest(dataset: Dataset, status: pd.DataFrame) -> pd.Series:
     eng = _totals_with_values(dataset.observations, ENGLAND)
     eng_by_key = eng.set_index(["indicator_id", "period"])["value"]
     eng_by_key = eng_by_key[~eng_by_key.index.duplicated()]
-    keys = list(zip(status.index, status["latest_period"]))
+    keys = list(zip(status.index, status["latest_period"], strict=True))
     return pd.Series([eng_by_key.get(k) for k in keys], index=status.index, dtype="float64")
 
 

@@ -130,7 +130,7 @@ def typed_rows(result: ImportResult) -> pd.DataFrame:
     rows = _text_frame(result.rows.reindex(columns=list(OBSERVATION_COLUMNS)))
     for col in NUMERIC_OBSERVATION_COLUMNS:
         rows[col] = pd.Series([to_number(v) for v in rows[col]], index=rows.index, dtype="float64")
-    rows["period_type"] = [parse_period(str(p), t or None).type for p, t in zip(rows["period"], rows["period_type"])]
+    rows["period_type"] = [parse_period(str(p), t or None).type for p, t in zip(rows["period"], rows["period_type"], strict=True)]
     return rows
 
 
@@ -272,7 +272,7 @@ def _result(kind, problems, frame, new, row_count, floats_of=None) -> ImportResu
 
 def _text_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Every column pandas' text dtype (str), blanks as '', index 0..n-1."""
-    if frame.columns.has_duplicates or not all(dtype == "str" or dtype == object for dtype in frame.dtypes):
+    if frame.columns.has_duplicates or not all(dtype == "str" or pd.api.types.is_object_dtype(dtype) for dtype in frame.dtypes):
         return frame.astype(object).fillna("").astype(str).reset_index(drop=True)
     # Text (or object) columns: only a column with a missing value needs filling; str ones are kept.
     out = {}

@@ -13,8 +13,8 @@ import io
 import pandas as pd
 
 from data.domain.dataset import Dataset, load_bundled
-from data.ingest.importer import METADATA_COLUMNS, TEMPLATE_COLUMNS
 from data.domain.schema import NUMERIC_OBSERVATION_COLUMNS, OBSERVATION_COLUMNS
+from data.ingest.importer import METADATA_COLUMNS, TEMPLATE_COLUMNS
 
 # (indicator_id, area_code, period) of each example row.
 EXAMPLES = (

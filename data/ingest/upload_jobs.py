@@ -20,8 +20,8 @@ from sqlalchemy import insert, select, update
 
 from data.domain.changes import summarise
 from data.domain.dataset import build_from_typed
-from data.ingest.importer import catalogue_with, read_upload
 from data.domain.schema import INDICATOR_COLUMNS, NUMERIC_OBSERVATION_COLUMNS, OBSERVATION_COLUMNS, floats, text_values, to_number
+from data.ingest.importer import catalogue_with, read_upload
 from data.storage.store import Store, release_memory
 from data.storage.tables import uploads
 

@@ -20,9 +20,9 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from data.ingest.upload_jobs import fail, get_job, process, publish_job
 from data.storage.store import PublishConflict, Store
 from data.storage.tables import uploads
-from data.ingest.upload_jobs import fail, get_job, process, publish_job
 
 _ERRORS = {"LookupError": LookupError, "ValueError": ValueError, "PublishConflict": PublishConflict}
 

@@ -30,7 +30,8 @@ def _figure(rows: pd.DataFrame, ind: pd.Series, state: ExploreState):
 def _table(rows: pd.DataFrame, ind: pd.Series, state: ExploreState):
     latest, unit = _latest(rows), ind["unit"]
     return data_table(
-        pd.DataFrame({"Category": latest["category"].replace("", "Total"), "Period": latest["period"], "Value": [value_text(v, unit) for v in latest["value"]]}),
+        pd.DataFrame({"Category": latest["category"].replace("", "Total"), "Period": latest["period"],
+                      "Value": [value_text(v, unit) for v in latest["value"]]}),
         f"{ind['name']}: {latest['area_name'].iloc[0]}, {latest['period'].iloc[0]}", row_header="Category",
     )
 

@@ -32,7 +32,8 @@ def _table(totals: pd.DataFrame, ind: pd.Series, state: ExploreState):
     return data_table(
         pd.DataFrame({
             "Period": shown["period"], "Area": shown["area_name"], "Value": [value_text(v, unit) for v in shown["value"]],
-            "95% CI": [f"{value_text(lo, unit)} to {value_text(hi, unit)}" if not pd.isna(lo) else "" for lo, hi in zip(shown["lower_ci"], shown["upper_ci"], strict=True)],
+            "95% CI": [f"{value_text(lo, unit)} to {value_text(hi, unit)}" if not pd.isna(lo) else ""
+                       for lo, hi in zip(shown["lower_ci"], shown["upper_ci"], strict=True)],
             "Source": shown["source"],
         }),
         f"{ind['name']}: values shown in the chart", row_header="Period",

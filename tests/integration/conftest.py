@@ -153,7 +153,7 @@ def card_table(dash_duo, indicator_id: str) -> dict:
 
 
 def table_records(table: dict) -> list[dict]:
-    return [dict(zip(table["headers"], row)) for row in table["rows"]]
+    return [dict(zip(table["headers"], row, strict=True)) for row in table["rows"]]
 
 
 def number(text: str) -> float:

@@ -6,8 +6,17 @@ from selenium.webdriver.common.keys import Keys
 
 from app import create_app
 from tests.integration.conftest import (
-    BLOCKING_IMPACTS, WAIT, axe_violations, checked_values, console_errors, describe_violations, explore_url, select_value,
-    served_dataset, settle, wait_for_traces,
+    BLOCKING_IMPACTS,
+    WAIT,
+    axe_violations,
+    checked_values,
+    console_errors,
+    describe_violations,
+    explore_url,
+    select_value,
+    served_dataset,
+    settle,
+    wait_for_traces,
 )
 
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21aa", "wcag22aa"]

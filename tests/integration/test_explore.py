@@ -11,9 +11,27 @@ from dash.testing.wait import until
 from app import create_app
 from data.domain.status import PENDING, indicator_status
 from tests.integration.conftest import (
-    ENGLAND, WAIT, YORK, card_table, card_traces, checked_values, choose, click, console_errors, count, explore_url,
-    non_null, normalise_space, number, option_input, select_value, served_dataset, settle, table_records,
-    wait_for_query, wait_for_traces,
+    ENGLAND,
+    WAIT,
+    YORK,
+    card_table,
+    card_traces,
+    checked_values,
+    choose,
+    click,
+    console_errors,
+    count,
+    explore_url,
+    non_null,
+    normalise_space,
+    number,
+    option_input,
+    select_value,
+    served_dataset,
+    settle,
+    table_records,
+    wait_for_query,
+    wait_for_traces,
 )
 
 HSB_SET = "Harmful Sexual Behaviour survey"
@@ -309,7 +327,7 @@ def test_exp008_charts_draw_with_the_vendored_basic_plotly_and_never_fetch_the_f
     dash_duo.wait_for_page(explore_url(dash_duo, set="Training"))
     dash_duo.wait_for_element("#explore-results section.indicator-card .js-plotly-plot", timeout=WAIT)
     dash_duo.wait_for_page(explore_url(dash_duo, indicator="year6-overweight"))
-    traces = wait_for_traces(dash_duo, "year6-overweight", lambda ts: bool(ts) and ts[0]["type"] == "scatter", what="the trend")
+    wait_for_traces(dash_duo, "year6-overweight", lambda ts: bool(ts) and ts[0]["type"] == "scatter", what="the trend")
     # The bundled rows carry no CIs, but uploaded Fingertips rows do: the bundle must draw error bars too.
     drawn = dash_duo.driver.execute_async_script("""
         const done = arguments[arguments.length - 1], div = document.createElement('div');

@@ -6,7 +6,15 @@ from dash.testing.wait import until
 from app import create_app
 from data.domain.status import PENDING, indicator_status
 from tests.integration.conftest import (
-    WAIT, choose, console_errors, count, normalise_space, query, select_value, served_dataset, settle,
+    WAIT,
+    choose,
+    console_errors,
+    count,
+    normalise_space,
+    query,
+    select_value,
+    served_dataset,
+    settle,
 )
 
 _SECTIONS_JS = """

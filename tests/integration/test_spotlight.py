@@ -17,13 +17,20 @@ from selenium.webdriver.common.keys import Keys
 
 from app import create_app
 from callbacks.context import EXTENSION_KEY
-from data.storage import users
 from data.domain.dataset import load_bundled
 from data.domain.source import FixedSource
 from data.domain.topics import EMERGING, deck
+from data.storage import users
 from data.storage.topics import find_topic
 from tests.integration.conftest import (
-    BLOCKING_IMPACTS, WAIT, axe_violations, click, console_errors, count, describe_violations, settle,
+    BLOCKING_IMPACTS,
+    WAIT,
+    axe_violations,
+    click,
+    console_errors,
+    count,
+    describe_violations,
+    settle,
 )
 from tests.unit.test_topics import largest_adverse_change
 
@@ -293,7 +300,7 @@ def test_spt107_exported_html_renders_with_the_network_cut_off(dash_duo, tmp_pat
             frameWidth: document.querySelector('.frame').getBoundingClientRect().width,
           };""")
         assert len(seen["sections"]) == len(slides)
-        for text, slide in zip(seen["sections"], slides):
+        for text, slide in zip(seen["sections"], slides, strict=True):
             assert slide.title in text and slide.source in text
         assert len(seen["charts"]) == sum(s.kind == "indicator" for s in slides) and min(seen["charts"]) > 300
         assert all(r.startswith(("file:", "data:")) for r in seen["resources"]), seen["resources"]

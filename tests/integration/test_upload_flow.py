@@ -13,8 +13,8 @@ from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 
 from callbacks.context import EXTENSION_KEY
-from data.storage import users
 from data.domain.status import PENDING, indicator_status
+from data.storage import users
 from tests.integration.conftest import WAIT, click, console_errors, normalise_space, select_value, served_dataset, settle
 from tests.upload_files import NEW_INDICATOR_HEADER, template_bytes, york_value
 

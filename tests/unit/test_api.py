@@ -92,7 +92,7 @@ def test_api005_json_gives_the_same_rows_as_csv(client, query):
     rows = csv_rows(client.get(f"/api/observations.csv?{query}"))
     json_rows = client.get(f"/api/observations.csv?{query}&format=json").get_json()
     assert rows and len(json_rows) == len(rows)
-    for csv_row, json_row in zip(rows, json_rows):
+    for csv_row, json_row in zip(rows, json_rows, strict=True):
         assert set(json_row) == set(csv_row)
         assert all(_same_cell(csv_row[k], json_row[k]) for k in csv_row), (csv_row, json_row)
 

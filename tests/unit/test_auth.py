@@ -21,8 +21,8 @@ from sqlalchemy import insert, select
 
 from callbacks import auth
 from callbacks.auth import callback_is_protected, current_editor, editor_required, login_csrf_token, safe_next
-from data.storage import users
 from data.domain.source import FixedSource
+from data.storage import users
 from data.storage.store import Store, StoreSource
 from data.storage.tables import api_tokens, login_failures
 from data.storage.tables import users as users_table
@@ -459,7 +459,6 @@ def test_auth025_development_key_is_made_once_with_mode_0600(env, seeded_db, tmp
 
     # create_app without SECRET_KEY in development: every app (worker) gets the persisted key
     from app import create_app
-
     from data.settings import Settings
 
     env.delenv("SECRET_KEY")

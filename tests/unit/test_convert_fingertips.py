@@ -37,7 +37,7 @@ def source_rows(file):
 def test_only_york_and_england(converted):
     _, _, obs = converted
     assert set(obs["area_code"]) == AREAS
-    assert set(zip(obs["area_code"], obs["area_name"])) == {("E06000014", "York"), ("E92000001", "England")}
+    assert set(zip(obs["area_code"], obs["area_name"], strict=True)) == {("E06000014", "York"), ("E92000001", "England")}
 
 
 @pytest.mark.parametrize("file", sorted(BY_FILE))

@@ -122,8 +122,9 @@ def _replies(app_source) -> dict:
     server = create_app(source=app_source).server
     client = server.test_client()
     out = {}
-    for path, search in (("/", ""), ("/", "?year=2021/22"), ("/explore", ""), ("/explore", "?set=Aged+5-11&indicator=year6-overweight&area=E06000014&area=E92000001"),
-                         ("/explore", "?set=Aged+5-11&indicator=year6-overweight&mode=compare"), ("/explore", "?set=Aged+5-11&indicator=year6-overweight&mode=england")):
+    year6 = "?set=Aged+5-11&indicator=year6-overweight"
+    for path, search in (("/", ""), ("/", "?year=2021/22"), ("/explore", ""), ("/explore", year6 + "&area=E06000014&area=E92000001"),
+                         ("/explore", year6 + "&mode=compare"), ("/explore", year6 + "&mode=england")):
         with server.test_request_context(path + search):
             out[path + search] = to_json(render_page(path, search))
     for name in payloads.ACTION_NAMES:

@@ -12,10 +12,12 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from data.ingest import importer
-from data.ingest.containers import limits
 from data.domain.changes import summarise
 from data.domain.dataset import build_from_typed, prepare_observations
+from data.domain.periods import parse_period
+from data.domain.schema import INDICATOR_COLUMNS, OBSERVATION_COLUMNS, OBSERVATION_KEY, Problem, to_number
+from data.ingest import importer
+from data.ingest.containers import limits
 from data.ingest.importer import (
     FINGERTIPS_NOTE,
     FINGERTIPS_SET,
@@ -25,8 +27,6 @@ from data.ingest.importer import (
     read_upload,
     typed_rows,
 )
-from data.domain.periods import parse_period
-from data.domain.schema import INDICATOR_COLUMNS, OBSERVATION_COLUMNS, OBSERVATION_KEY, Problem, to_number
 from data.ingest.template import EXAMPLES, template_csv
 
 HERE = Path(__file__).resolve().parent
@@ -74,7 +74,7 @@ def raw_records(raw_bytes):
 @pytest.fixture(scope="module")
 def raw_dicts(raw_records):
     header, data = raw_records
-    return [dict(zip(header, r + [""] * (len(header) - len(r)))) for r in data]
+    return [dict(zip(header, r + [""] * (len(header) - len(r)), strict=True)) for r in data]
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +116,7 @@ def test_imp003_real_download_decile_rows_stay_categories(raw_result, raw_dicts)
 def test_imp004_real_download_every_area_and_value_kept(raw_result, raw_dicts):
     rows = raw_result.rows
     assert set(rows["area_code"]) == {r["Area Code"] for r in raw_dicts}
-    assert dict(zip(rows["area_code"], rows["area_name"])) == {r["Area Code"]: r["Area Name"] for r in raw_dicts}
+    assert dict(zip(rows["area_code"], rows["area_name"], strict=True)) == {r["Area Code"]: r["Area Name"] for r in raw_dicts}
     assert sorted(rows["value"]) == sorted(r["Value"] for r in raw_dicts)  # text as published, not re-formatted
     empty = rows[rows["value"] == ""]
     assert len(empty) == sum(not r["Value"] for r in raw_dicts) > 0  # missing, never zero
@@ -617,7 +617,7 @@ def test_imp036_fingertips_headline_age_and_combined_breakdowns(catalogue):
     # 90813 is the catalogue's self-harm series (its fingertips_id): no new indicator.
     assert result.new_indicators.empty
     assert set(result.rows["indicator_id"]) == {"fingertips-self-harm-admissions-10-24-asr"}
-    got = list(zip(result.rows["category_type"], result.rows["category"], result.rows["value"]))
+    got = list(zip(result.rows["category_type"], result.rows["category"], result.rows["value"], strict=True))
     assert got == [
         ("", "", "500.1"),  # the age the indicator's name states is the area total
         ("Age", "10-14 yrs", "300.2"),

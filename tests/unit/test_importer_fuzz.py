@@ -65,7 +65,7 @@ def check(content: bytes, filename: str = "upload.csv") -> ImportResult:
         return result
     rows = result.rows
     assert len(rows) == result.row_count > 0
-    for period, ptype in zip(rows["period"], rows["period_type"]):
+    for period, ptype in zip(rows["period"], rows["period_type"], strict=True):
         parse_period(period, ptype or None)  # every period parses
     for col in ("value", "lower_ci", "upper_ci", "count", "denominator"):
         assert all(v == "" or float(v) == float(v) for v in rows[col])  # plain numbers
@@ -221,7 +221,7 @@ def test_fz007_thousands_of_empty_columns(empty, named, stray):
 # ---- random template rows -------------------------------------------------------------------
 
 IDS = list(CATALOGUE.index)
-UNIT = dict(zip(CATALOGUE.index, CATALOGUE["unit"]))
+UNIT = dict(zip(CATALOGUE.index, CATALOGUE["unit"], strict=True))
 GOOD_PERIODS = ["22/23", "2023/24", "2021", "Q2 23/24", "2019/20 Q3", "20-22", "2013 - 15", "20/21-22/23",
                 "Sept 2023", "June 2023", "Sept 2023 - March 2024", "not stated", "2021/2022"]
 BAD_PERIODS = ["23/25", "2023-2025", "Q5 23/24", "Smarch 2023", "22/21", "", " ", "2023/24/25", "yesterday"]

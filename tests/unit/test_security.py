@@ -1,7 +1,7 @@
 """Security headers and the Content-Security-Policy (callbacks/security.py).
 
-The last test loads the pages in headless Chromium (tests/system_deps.sh installs it) to show the charts render under the CSP, without 'unsafe-eval', and that the sign-in
-form works end to end.
+The last test loads the pages in headless Chromium (tests/system_deps.sh installs it) to show the charts render
+under the CSP, without 'unsafe-eval', and that the sign-in form works end to end.
 """
 from __future__ import annotations
 

@@ -10,14 +10,14 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, inspect, select
 
-from data.storage import users
 from data.domain.dataset import HOME_AREA, build_from_typed
 from data.domain.formatting import format_change
 from data.domain.schema import INDICATOR_COLUMNS, OBSERVATION_COLUMNS
 from data.domain.source import FixedSource
+from data.domain.topics import EMERGING, TOPICS_CSV, TopicError, deck, emerging_trends, read_bundled_topics
+from data.storage import users
 from data.storage.store import Store, StoreSource
 from data.storage.tables import topics as topics_table
-from data.domain.topics import EMERGING, TOPICS_CSV, TopicError, deck, emerging_trends, read_bundled_topics
 from data.storage.topics import all_topics, find_topic, get_note, get_topic, list_topics, save_note, save_topic, seed_topics
 
 PRIORITIES = {
@@ -222,7 +222,7 @@ def test_spt011_pptx_export_has_every_slide(client, bundled):
     slides = deck(bundled, find_topic(None, bundled, "child-exploitation"))
     assert len(prs.slides) == len(slides)
     texts = [" ".join(sh.text_frame.text for sh in page.shapes if sh.has_text_frame) for page in prs.slides]
-    for text, s in zip(texts, slides):
+    for text, s in zip(texts, slides, strict=True):
         assert s.title in text or s.title.upper() in text
     pictures = sum(1 for page in prs.slides for sh in page.shapes if sh.shape_type == 13)
     assert pictures == sum(1 for s in slides if s.kind == "indicator")
