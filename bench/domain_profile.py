@@ -5,7 +5,8 @@
 
 STEP is validate (validate_observations on the uploaded text rows, as the importer calls it),
 build (build_from_typed(compact=True) on those rows, what a preview types), build_plain
-(compact=False) or load (Store.load_dataset(compact=True) of the 1M-row version, what a worker serves).
+(compact=False) load (Store.load_dataset(compact=True) of the 1M-row version, what a worker serves) or load_plain
+(compact=False: what publish and restore read).
 Prints wall and CPU seconds and the process's peak RSS; with --trace, tracemalloc's peak of allocations
 (numpy's included) instead of honest times.
 """
@@ -45,17 +46,18 @@ def _prepare(out: Path, rows: int) -> None:
 
 
 def _step(name: str, out: Path, trace: bool) -> None:
-    rows, catalogue, _ = pickle.loads((out / "rows.pickle").read_bytes()) if name != "load" else ([], None, None)
+    rows, catalogue, _ = pickle.loads((out / "rows.pickle").read_bytes()) if not name.startswith("load") else ([], None, None)
     from data.domain.dataset import build_from_typed
     from data.domain.schema import validate_observations
     from data.storage.store import Store
 
-    store = Store(f"sqlite:///{out}/store.sqlite3") if name == "load" else None
+    store = Store(f"sqlite:///{out}/store.sqlite3") if name.startswith("load") else None
     steps = {
         "validate": lambda: validate_observations(rows, catalogue, stripped=True, numbers_out={}),
         "build": lambda: build_from_typed(catalogue.reset_index(drop=True), rows, compact=True),
         "build_plain": lambda: build_from_typed(catalogue.reset_index(drop=True), rows),
         "load": lambda: store.load_dataset(compact=True),
+        "load_plain": lambda: store.load_dataset(),
     }
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if trace:
@@ -73,7 +75,7 @@ def _step(name: str, out: Path, trace: bool) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("step", choices=["prepare", "validate", "build", "build_plain", "load"])
+    parser.add_argument("step", choices=["prepare", "validate", "build", "build_plain", "load", "load_plain"])
     parser.add_argument("--trace", action="store_true", help="tracemalloc's peak too (slower: time it without)")
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / ".work" / "domain")
