@@ -368,37 +368,53 @@ def _not_a_number(col: str) -> _Rule:
 
 
 def _negative(col: str) -> _Rule:
-    return _Rule(col, lambda r: r.number(col) < 0, lambda r, k: f"{r.number(col)[k]:g} is negative")
+    return _Rule(col, lambda r: r.number(col) < 0, lambda r, k: f"{_number_text(r, col, k)} is negative")
 
 
-def _ci_outside(r: _Rows, col: str) -> np.ndarray:
-    bound, value = r.number(col), r.number("value")
-    with np.errstate(invalid="ignore"):
-        return bound > value if col == "lower_ci" else bound < value
+def _unknown_indicator(r: _Rows) -> np.ndarray:
+    return ~r.blank("indicator_id") & ~r.known
 
 
-# Every check of an observation row, in the order a row's problems are reported.
+def _percentage_outside_0_100(r: _Rows) -> np.ndarray:
+    value = r.number("value")
+    return r.of_unit((PERCENT,)) & ~np.isnan(value) & ~((value >= 0) & (value <= 100))
+
+
+def _negative_value(r: _Rows) -> np.ndarray:
+    return r.of_unit(NEVER_NEGATIVE_UNITS) & (r.number("value") < 0)
+
+
+def _half_a_category(r: _Rows) -> np.ndarray:
+    return r.blank("category_type") != r.blank("category")
+
+
+def _repeated_key(r: _Rows) -> np.ndarray:
+    return r.first_of_key != np.arange(r.n)
+
+
+def _number_text(r: _Rows, col: str, k: int) -> str:
+    return f"{r.number(col)[k]:g}"
+
+
+# Every check of an observation row, in the order a row's problems are reported (NaN, a blank or
+# unreadable number, compares False, so a rule on numbers never flags a missing one).
 _RULES: tuple[_Rule, ...] = (
     *(_required(col) for col in OBSERVATION_REQUIRED),
-    _Rule("indicator_id", lambda r: ~r.blank("indicator_id") & ~r.known,
-          lambda r, k: f"unknown indicator '{r.value('indicator_id', k)}'"),
+    _Rule("indicator_id", _unknown_indicator, lambda r, k: f"unknown indicator '{r.value('indicator_id', k)}'"),
     _Rule("period_type", lambda r: r.refused_type,
           lambda r, k: f"'{r.value('period_type', k)}' is not one of: {', '.join(PERIOD_TYPES)}"),
     _Rule("period", _Rows.unreadable_period, _Rows.period_error),
     *(_not_a_number(col) for col in NUMERIC_OBSERVATION_COLUMNS),
-    _Rule("value", lambda r: r.of_unit((PERCENT,)) & ~((r.number("value") >= 0) & (r.number("value") <= 100)) & ~np.isnan(r.number("value")),
-          lambda r, k: f"{r.number('value')[k]:g} is outside 0-100 for a percentage"),
+    _Rule("value", _percentage_outside_0_100, lambda r, k: f"{_number_text(r, 'value', k)} is outside 0-100 for a percentage"),
     _negative("count"),
     _negative("denominator"),
-    _Rule("value", lambda r: r.of_unit(NEVER_NEGATIVE_UNITS) & (r.number("value") < 0),
-          lambda r, k: f"{r.number('value')[k]:g} is negative"),
-    _Rule("lower_ci", lambda r: _ci_outside(r, "lower_ci"),
-          lambda r, k: f"lower CI {r.number('lower_ci')[k]:g} is above the value {r.number('value')[k]:g}"),
-    _Rule("upper_ci", lambda r: _ci_outside(r, "upper_ci"),
-          lambda r, k: f"upper CI {r.number('upper_ci')[k]:g} is below the value {r.number('value')[k]:g}"),
-    _Rule("category", lambda r: r.blank("category_type") != r.blank("category"),
-          lambda r, k: "give both category_type and category, or neither"),
-    _Rule("period", lambda r: r.first_of_key != np.arange(r.n),
+    _Rule("value", _negative_value, lambda r, k: f"{_number_text(r, 'value', k)} is negative"),
+    _Rule("lower_ci", lambda r: r.number("lower_ci") > r.number("value"),
+          lambda r, k: f"lower CI {_number_text(r, 'lower_ci', k)} is above the value {_number_text(r, 'value', k)}"),
+    _Rule("upper_ci", lambda r: r.number("upper_ci") < r.number("value"),
+          lambda r, k: f"upper CI {_number_text(r, 'upper_ci', k)} is below the value {_number_text(r, 'value', k)}"),
+    _Rule("category", _half_a_category, lambda r, k: "give both category_type and category, or neither"),
+    _Rule("period", _repeated_key,
           lambda r, k: f"duplicate of row {r.row_number(r.first_of_key[k])} (same indicator, area, period and category)"),
 )
 
