@@ -37,9 +37,10 @@ CELLS = {
     "period_type": ["", "financial year", "academic year", "census", "calendar year", "weird", None, " "],
     "category_type": ["", "Sex", None, " "],
     "category": ["", "Male", None],
-    "value": ["", "5", "-3", "101", "99.5", "1,150", "8.1%", "£(49,520)", "nan", "inf", "abc", " 7 ", "1e3", None, np.nan, "1_000"],
-    "lower_ci": ["", "4", "200", "x", None],
-    "upper_ci": ["", "6", "-1", "1,000", None],
+    "value": ["", "5", "-3", "101", "99.5", "1,150", "8.1%", "£(49,520)", "nan", "inf", "abc", " 7 ", "1e3", None, np.nan, "1_000",
+              "100", "0", "-0", "100.0001"],  # the edges of 0-100 and of never negative
+    "lower_ci": ["", "4", "200", "x", None, "50", "120.5"],  # equal to a clean row's value: inside
+    "upper_ci": ["", "6", "-1", "1,000", None, "50", "120.5"],
     "count": ["", "10", "-2", "(5)", None],
     "denominator": ["", "100", "-1", "NaN"],
     "source": ["report", "", None],
