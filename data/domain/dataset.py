@@ -19,8 +19,7 @@ from data.domain.schema import (
     OBSERVATION_COLUMNS,
     SETS,
     Problem,
-    floats,
-    text_values,
+    read_numbers,
     to_number,
     validate_indicators,
     validate_observations,
@@ -151,17 +150,13 @@ def build_from_typed(indicators: pd.DataFrame, observations: pd.DataFrame, versi
 
 
 def _numbers(column: pd.Series) -> pd.Series:
-    """to_number of every cell, as float64 (NaN for blanks); raises as to_number does."""
-    if pd.api.types.is_numeric_dtype(column):
-        return column.astype("float64")
-    text = text_values(column)
-    if text is None:
-        return pd.Series([to_number(v) for v in column], index=column.index, dtype="float64")
-    values, blank = text
-    out, odd = floats(values, blank)  # plain numbers in one pass; the rest ('1,150', '8.1%') cell by cell
-    for k in np.flatnonzero(odd):
-        out[k] = to_number(values[k])
-    return pd.Series(out, index=column.index, dtype="float64")
+    """to_number of every cell, as float64 (NaN for blanks); raises as to_number does for the first cell it cannot read."""
+    numbers, unreadable = read_numbers(column)
+    if unreadable.any():
+        first = column.iloc[int(np.argmax(unreadable))]
+        to_number(first)  # raises its own error for the cell
+        raise ValueError(first)  # in case it read the cell after all: never a silent NaN
+    return pd.Series(numbers, index=column.index, dtype="float64")
 
 
 # -- typing: one pipeline, text columns as Categoricals ----------------------------------------------

@@ -214,15 +214,19 @@ class _Cells:
 
 
 def _read_cells(frame: pd.DataFrame, col: str, stripped: bool) -> _Cells:
-    n = len(frame)
     if col not in frame.columns:
-        return _Cells(np.full(n, None, dtype=object), np.ones(n, dtype=bool), True)
+        return _Cells(np.full(len(frame), None, dtype=object), np.ones(len(frame), dtype=bool), True)
     series = frame[col]
     if isinstance(series, pd.DataFrame):  # a repeated column name: the last one, as to_dict("records") reads it
         series = series.iloc[:, -1]
+    return _cells_of(series, stripped)
+
+
+def _cells_of(series: pd.Series, stripped: bool) -> _Cells:
     text = text_values(series, stripped)
     if text is not None:
         return _Cells(*text, True)
+    n = len(series)
     values = np.empty(n, dtype=object)
     values[:] = [_native(v) for v in series.tolist()]
     return _Cells(values, np.fromiter(map(_blank, values), dtype=bool, count=n), False)
@@ -255,6 +259,15 @@ def _read_numbers(cells: _Cells) -> tuple[np.ndarray, np.ndarray, tuple | None]:
             number, unreadable[k] = None, True
         numbers[k] = np.nan if number is None else number
     return numbers, unreadable, got
+
+
+def read_numbers(series: pd.Series, stripped: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(to_number of every cell as float64, NaN for a blank or unreadable one; the unreadable cells):
+    the numbers validate_observations checks, for a caller that types them."""
+    if pd.api.types.is_float_dtype(series.dtype) or pd.api.types.is_integer_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
+        return series.to_numpy(dtype="float64", na_value=np.nan), np.zeros(len(series), dtype=bool)  # to_number of each, at once
+    numbers, unreadable, _ = _read_numbers(_cells_of(series, stripped))
+    return numbers, unreadable
 
 
 class _Rows:
