@@ -174,7 +174,7 @@ def validate_observations(frame: pd.DataFrame, indicators: pd.DataFrame, *, row_
     whole = len(numbers_of) == len(frame)
     if len(numbers_of) < len(frame):
         frame = frame.iloc[:len(numbers_of)]
-    rows = _Rows(frame, dict(zip(indicators["id"], indicators["unit"])), numbers_of, stripped)
+    rows = _Rows(frame, dict(zip(indicators["id"], indicators["unit"], strict=True)), numbers_of, stripped)
     flagged: list[tuple[np.ndarray, int]] = []  # (positions, rule) for each rule that flags a row
     for r, rule in enumerate(_RULES):
         if progress is not None and len(frame):
@@ -195,7 +195,7 @@ def _problems_in_row_order(rows: _Rows, flagged: list[tuple[np.ndarray, int]]) -
     rules = np.concatenate([np.full(len(p), r) for p, r in flagged])
     order = np.lexsort((rules, positions))
     return [Problem(rows.row_number(k), _RULES[r].column, _RULES[r].message(rows, k))
-            for k, r in zip(positions[order].tolist(), rules[order].tolist())]
+            for k, r in zip(positions[order].tolist(), rules[order].tolist(), strict=True)]
 
 
 @dataclass(frozen=True)
@@ -210,7 +210,7 @@ class _Cells:
         """Each cell as the duplicate check compares it: '' when blank, else str(cell)."""
         if self.text:
             return np.where(self.blank, "", self.values)
-        return np.array(["" if b else str(v) for v, b in zip(self.values, self.blank)], dtype=object)
+        return np.array(["" if b else str(v) for v, b in zip(self.values, self.blank, strict=True)], dtype=object)
 
 
 def _read_cells(frame: pd.DataFrame, col: str, stripped: bool) -> _Cells:
