@@ -210,13 +210,14 @@ def _text_categorical(column: pd.Series) -> pd.Categorical:
 def _periods(labels: pd.Series, types: pd.Series) -> tuple[pd.Categorical | np.ndarray, pd.DatetimeIndex, pd.DatetimeIndex]:
     """(type, start, end) of every row's period: each distinct (label, type) pair parsed once, in order of
     first appearance, so a bad label raises as a row-by-row pass would."""
-    labels_of, types_of = labels.cat, types.cat
-    pair = labels_of.codes.to_numpy().astype(np.int64) * max(len(types_of.categories), 1) + types_of.codes.to_numpy()
+    label_codes, label_names = labels.cat.codes.to_numpy(), list(labels.cat.categories)
+    type_codes, type_names = types.cat.codes.to_numpy(), list(types.cat.categories)
+    pair = label_codes.astype(np.int64) * max(len(type_names), 1) + type_codes
     distinct, first, inverse = np.unique(pair, return_index=True, return_inverse=True)
     periods: list = [None] * len(distinct)
     for k in np.argsort(first, kind="stable"):
         at = first[k]
-        periods[k] = parse_period(labels_of.categories[labels_of.codes.iat[at]], types_of.categories[types_of.codes.iat[at]] or None)
+        periods[k] = parse_period(label_names[label_codes[at]], type_names[type_codes[at]] or None)
     starts = pd.to_datetime([p.start for p in periods])[inverse]
     ends = pd.to_datetime([p.end for p in periods])[inverse]
     if not len(pair):  # no rows: the float64 column that assigning [] has always given (test_fast009 pins it)

@@ -225,11 +225,12 @@ def _read_cells(frame: pd.DataFrame, col: str, stripped: bool) -> _Cells:
 def _cells_of(series: pd.Series, stripped: bool) -> _Cells:
     text = text_values(series, stripped)
     if text is not None:
-        return _Cells(*text, True)
+        values, blank = text
+        return _Cells(values, blank, True)
     n = len(series)
-    values = np.empty(n, dtype=object)
-    values[:] = [_native(v) for v in series.tolist()]
-    return _Cells(values, np.fromiter(map(_blank, values), dtype=bool, count=n), False)
+    cells = np.empty(n, dtype=object)
+    cells[:] = [_native(v) for v in series.tolist()]
+    return _Cells(cells, np.fromiter(map(_blank, cells), dtype=bool, count=n), False)
 
 
 def _native(value):
@@ -317,7 +318,9 @@ class _Rows:
 
     def period_types(self, rows: np.ndarray) -> np.ndarray:
         """The period_type cells of these rows, None where blank (the parser's default)."""
-        return np.where(self.blank("period_type")[rows], None, self.cells["period_type"].values[rows])
+        types = self.cells["period_type"].values[rows]  # a copy (fancy indexing)
+        types[self.blank("period_type")[rows]] = None
+        return types
 
     @cached_property
     def refused_type(self) -> np.ndarray:
