@@ -19,8 +19,7 @@ from data.domain.schema import (
     OBSERVATION_COLUMNS,
     SETS,
     Problem,
-    floats,
-    text_values,
+    read_numbers,
     to_number,
     validate_indicators,
     validate_observations,
@@ -151,77 +150,38 @@ def build_from_typed(indicators: pd.DataFrame, observations: pd.DataFrame, versi
 
 
 def _numbers(column: pd.Series) -> pd.Series:
-    """to_number of every cell, as float64 (NaN for blanks); raises as to_number does."""
-    if pd.api.types.is_numeric_dtype(column):
-        return column.astype("float64")
-    text = text_values(column)
-    if text is None:
-        return pd.Series([to_number(v) for v in column], index=column.index, dtype="float64")
-    values, blank = text
-    out, odd = floats(values, blank)  # plain numbers in one pass; the rest ('1,150', '8.1%') cell by cell
-    for k in np.flatnonzero(odd):
-        out[k] = to_number(values[k])
-    return pd.Series(out, index=column.index, dtype="float64")
+    """to_number of every cell, as float64 (NaN for blanks); raises as to_number does for the first cell it cannot read."""
+    numbers, unreadable = read_numbers(column)
+    if unreadable.any():
+        first = column.iloc[int(np.argmax(unreadable))]
+        to_number(first)  # raises its own error for the cell
+        raise ValueError(first)  # in case it read the cell after all: never a silent NaN
+    return pd.Series(numbers, index=column.index, dtype="float64")
 
 
-def _shared_strings(column: pd.Series) -> pd.Series:
-    """The same values with each distinct string held once: the database and files hand every cell its
-    own copy, and a million rows of a few hundred area names or indicator ids is most of a worker's memory."""
-    codes, uniques = pd.factorize(column)
-    if len(codes) and codes.min() < 0:  # a missing value: leave the column as it is
-        return column
-    return pd.Series(uniques.take(codes), index=column.index, name=column.name, dtype=column.dtype)
+# -- typing: one pipeline, text columns as Categoricals ----------------------------------------------
 
-
-def _parse_periods(labels: pd.Series, types: pd.Series) -> tuple[np.ndarray, pd.DatetimeIndex, pd.DatetimeIndex]:
-    """parse_period of every (label, type) row, each distinct pair parsed once: (types, starts, ends)."""
-    pairs = pd.DataFrame({"label": labels.to_numpy(dtype=object), "type": types.to_numpy(dtype=object)})
-    group = pairs.groupby(["label", "type"], sort=False).ngroup().to_numpy()
-    _, first = np.unique(group, return_index=True)
-    # Distinct pairs in order of first appearance, so a bad label raises as a row-by-row pass would.
-    periods = [parse_period(pairs.iat[k, 0], pairs.iat[k, 1] or None) for k in first]
-    kinds = np.array([p.type for p in periods], dtype=object)
-    starts = pd.to_datetime([p.start for p in periods])
-    ends = pd.to_datetime([p.end for p in periods])
-    return kinds[group], starts[group], ends[group]
+_FROM_CATALOGUE = (("unit", "unit"), ("indicator_name", "name"), ("set", "set"))
+_SORT_KEY = ["indicator_id", "area_code", "period_end", "period_start", "category_type", "category"]
 
 
 def prepare_observations(raw: pd.DataFrame, catalogue: pd.DataFrame, *, compact: bool = False) -> pd.DataFrame:
     """Valid rows -> typed rows with parsed periods, sorted by indicator, area, period.
 
-    compact: the same rows, with every text column held as a Categorical whose categories are sorted
-    (so sorting is still lexical), a 1-4 byte code per cell instead of an 8-byte pointer;
-    expanded(frame) gives back exactly what compact=False gives. `raw` may hold Categoricals then.
+    Built one way: every text column a Categorical whose categories are sorted (so sorting by it is
+    lexical), a 1-4 byte code per cell instead of an 8-byte pointer, and each step works on the codes.
+    compact=True returns that (what a worker serves); compact=False returns expanded(it): plain `str`
+    columns, each distinct string held once. `raw` may hold Categoricals.
     """
-    if compact and len(raw):
-        return _prepare_compact(raw, catalogue)
-    obs = raw.reindex(columns=list(OBSERVATION_COLUMNS)).copy()
-    for col in NUMERIC_OBSERVATION_COLUMNS:
-        obs[col] = _numbers(obs[col])
-    text_cols = [c for c in OBSERVATION_COLUMNS if c not in NUMERIC_OBSERVATION_COLUMNS]
-    obs[text_cols] = obs[text_cols].fillna("").astype(str)
-    for col in text_cols:
-        obs[col] = _shared_strings(obs[col])
-    if len(obs):
-        kinds, starts, ends = _parse_periods(obs["period"], obs["period_type"])
-        obs["period_type"] = kinds
-        obs["period_start"] = starts
-        obs["period_end"] = ends
-    else:
-        obs["period_type"] = []
-        obs["period_start"] = pd.to_datetime([])
-        obs["period_end"] = pd.to_datetime([])
-    obs["unit"] = obs["indicator_id"].map(catalogue["unit"])
-    obs["indicator_name"] = obs["indicator_id"].map(catalogue["name"])
-    obs["set"] = obs["indicator_id"].map(catalogue["set"])
-    obs = obs.sort_values(["indicator_id", "area_code", "period_end", "period_start", "category_type", "category"], na_position="first", kind="stable")
-    return obs.reset_index(drop=True)
-
-
-# -- compact frames: text columns as Categoricals ------------------------------------------------------
-
-_FROM_CATALOGUE = (("unit", "unit"), ("indicator_name", "name"), ("set", "set"))
-_SORT_KEY = ["indicator_id", "area_code", "period_end", "period_start", "category_type", "category"]
+    obs = pd.DataFrame(index=pd.RangeIndex(len(raw)))
+    for col in OBSERVATION_COLUMNS:
+        column = raw[col] if col in raw.columns else pd.Series(np.nan, index=raw.index)
+        obs[col] = _numbers(column).to_numpy() if col in NUMERIC_OBSERVATION_COLUMNS else _text_categorical(column)
+    obs["period_type"], obs["period_start"], obs["period_end"] = _periods(obs["period"], obs["period_type"])
+    for col, source in _FROM_CATALOGUE:
+        obs[col] = _from_catalogue(obs["indicator_id"], catalogue[source])
+    obs = obs.sort_values(_SORT_KEY, na_position="first", kind="stable").reset_index(drop=True)
+    return obs if compact else expanded(obs)
 
 
 def _sorted_categorical(codes: np.ndarray, values: list) -> pd.Categorical:
@@ -247,37 +207,32 @@ def _text_categorical(column: pd.Series) -> pd.Categorical:
     return _sorted_categorical(codes, text)
 
 
-def _prepare_compact(raw: pd.DataFrame, catalogue: pd.DataFrame) -> pd.DataFrame:
-    """prepare_observations(compact=True): the same steps on codes, never a column of a million pointers."""
-    obs = pd.DataFrame(index=pd.RangeIndex(len(raw)))
-    for col in OBSERVATION_COLUMNS:
-        column = raw[col] if col in raw.columns else pd.Series(np.nan, index=raw.index)
-        if col in NUMERIC_OBSERVATION_COLUMNS:
-            obs[col] = _numbers(column).to_numpy()
-        else:
-            obs[col] = _text_categorical(column)
-    # Each distinct (label, type) pair parsed once, in order of first appearance (so a bad label raises as
-    # prepare_observations would).
-    labels, types = obs["period"].cat, obs["period_type"].cat
-    pair = labels.codes.to_numpy().astype(np.int64) * max(len(types.categories), 1) + types.codes.to_numpy()
+def _periods(labels: pd.Series, types: pd.Series) -> tuple[pd.Categorical | np.ndarray, pd.DatetimeIndex, pd.DatetimeIndex]:
+    """(type, start, end) of every row's period: each distinct (label, type) pair parsed once, in order of
+    first appearance, so a bad label raises as a row-by-row pass would."""
+    label_codes, label_names = labels.cat.codes.to_numpy(), list(labels.cat.categories)
+    type_codes, type_names = types.cat.codes.to_numpy(), list(types.cat.categories)
+    pair = label_codes.astype(np.int64) * max(len(type_names), 1) + type_codes
     distinct, first, inverse = np.unique(pair, return_index=True, return_inverse=True)
     periods: list = [None] * len(distinct)
     for k in np.argsort(first, kind="stable"):
         at = first[k]
-        periods[k] = parse_period(labels.categories[labels.codes.iat[at]], types.categories[types.codes.iat[at]] or None)
-    obs["period_type"] = _sorted_categorical(inverse, [p.type for p in periods])
-    obs["period_start"] = pd.to_datetime([p.start for p in periods])[inverse]
-    obs["period_end"] = pd.to_datetime([p.end for p in periods])[inverse]
-    ids = obs["indicator_id"].cat
-    for col, source in _FROM_CATALOGUE:
-        mapped = pd.Series(ids.categories, dtype=str).map(catalogue[source])
-        if not isinstance(mapped.dtype, pd.StringDtype):  # not text: the plain way, as prepare_observations does
-            obs[col] = obs["indicator_id"].astype(str).map(catalogue[source])
-            continue
-        codes, values = pd.factorize(mapped)
-        obs[col] = _sorted_categorical(np.append(codes, -1)[ids.codes.to_numpy()], list(values))
-    obs = obs.sort_values(_SORT_KEY, na_position="first", kind="stable")
-    return obs.reset_index(drop=True)
+        periods[k] = parse_period(label_names[label_codes[at]], type_names[type_codes[at]] or None)
+    starts = pd.to_datetime([p.start for p in periods])[inverse]
+    ends = pd.to_datetime([p.end for p in periods])[inverse]
+    if not len(pair):  # no rows: the float64 column that assigning [] has always given (test_fast009 pins it)
+        return np.array([], dtype="float64"), starts, ends
+    return _sorted_categorical(inverse, [p.type for p in periods]), starts, ends
+
+
+def _from_catalogue(ids: pd.Series, column: pd.Series):
+    """column[id] of every row (NaN for an id the catalogue lacks), worked out once per distinct id; a
+    Categorical when the catalogue holds text, else (an object column, say) what Series.map gives."""
+    mapped = pd.Series(ids.cat.categories, dtype=str).map(column)
+    if not isinstance(mapped.dtype, pd.StringDtype):
+        return ids.astype(str).map(column)
+    codes, values = pd.factorize(mapped)
+    return _sorted_categorical(np.append(codes, -1)[ids.cat.codes.to_numpy()], list(values))
 
 
 def expanded(frame: pd.DataFrame) -> pd.DataFrame:

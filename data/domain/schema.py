@@ -7,7 +7,9 @@ row 0), the way a spreadsheet user counts them after the header.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -35,7 +37,10 @@ SETS = (
     "Fingertips indicators",  # created from a Fingertips download for an indicator the catalogue lacks
 )
 
-UNITS = ("%", "rate per 1,000", "rate per 100,000", "count", "£", "days", "hectares")
+PERCENT = "%"  # a value within 0-100
+MONEY = "£"  # may be negative (a deficit)
+UNITS = (PERCENT, "rate per 1,000", "rate per 100,000", "count", MONEY, "days", "hectares")
+NEVER_NEGATIVE_UNITS = tuple(u for u in UNITS if u not in (PERCENT, MONEY))
 
 POLARITIES = ("higher is better", "lower is better", "no judgement")
 
@@ -152,101 +157,285 @@ def validate_observations(frame: pd.DataFrame, indicators: pd.DataFrame, *, row_
     """Check observation rows against the schema and the indicator catalogue.
 
     row_numbers: the number to report for each row (default 1, 2, 3 ...), for a
-    file whose blank lines were skipped. progress(fraction) is called now and
-    then (at most ~50 times) while the rows are checked.
+    file whose blank lines were skipped; when it is shorter than the frame, only that many rows
+    are checked. progress(fraction) is called now and then (at most ~50 times) while the rows are checked.
 
-    Text frames (every column object or str, as files are read) are screened with
-    column operations first; only rows that may have a problem go through the
-    row-by-row checks, so the answer is the same as checking every row that way.
+    Every rule is a mask over the whole frame (_RULES); messages are made only for the rows it flags,
+    and each row's problems come in the order of _RULES.
     stripped=True: the caller promises no text cell starts or ends with whitespace (the importer
-    strips every cell), so a blank cell is an empty one and the screen need not strip each cell.
-    numbers_out: when given and the frame was screened, numbers_out[col] = (float(cell) or NaN,
-    cells float() could not read) for each number column, so a caller need not read them again.
+    strips every cell), so a blank cell is an empty one and need not be stripped.
+    numbers_out: when given and every cell is text, numbers_out[col] = (float(cell) or NaN, cells
+    float() could not read) for each number column, so a caller need not read them again.
     """
     problems = _missing_columns(frame, OBSERVATION_REQUIRED, OBSERVATION_COLUMNS)
     if problems:
         return problems
-    units = dict(zip(indicators["id"], indicators["unit"]))
-    numbers_of = range(1, len(frame) + 1) if row_numbers is None else list(row_numbers)
-    step = max(1, len(frame) // 50)
-    screened = _screen(frame, units, stripped) if len(numbers_of) == len(frame) else None
-    if screened is None:
-        return _check_rows(frame, units, numbers_of, range(min(len(frame), len(numbers_of))), None, progress, step)
-    suspect, first_of, numbers = screened
-    if numbers_out is not None:
-        numbers_out.update(numbers)
-    for n in range(0, len(frame), step):
-        if progress is not None:
-            progress(n / len(frame))
-    return _check_rows(frame, units, numbers_of, suspect, first_of, None, step)
+    numbers_of = list(range(1, len(frame) + 1) if row_numbers is None else row_numbers)
+    whole = len(numbers_of) == len(frame)
+    if len(numbers_of) < len(frame):
+        frame = frame.iloc[:len(numbers_of)]
+    rows = _Rows(frame, dict(zip(indicators["id"], indicators["unit"], strict=True)), numbers_of, stripped)
+    flagged: list[tuple[np.ndarray, int]] = []  # (positions, rule) for each rule that flags a row
+    for r, rule in enumerate(_RULES):
+        if progress is not None and len(frame):
+            progress(r / len(_RULES))
+        positions = np.flatnonzero(rule.flags(rows))
+        if len(positions):
+            flagged.append((positions, r))
+    if numbers_out is not None and whole and rows.all_text:
+        numbers_out.update({col: rows.floats_of(col) for col in NUMERIC_OBSERVATION_COLUMNS})
+    return _problems_in_row_order(rows, flagged)
 
 
-def _check_rows(frame, units, numbers_of, positions, first_of, progress, step) -> list[Problem]:
-    """The row-by-row checks for the rows at `positions` (ascending). first_of: the position of each
-    row's first row with the same key (from _screen), or None to find duplicates here."""
-    problems: list[Problem] = []
-    numbers_of = list(numbers_of)
-    positions = list(positions)
-    seen: dict[tuple, int] = {}
-    records = frame.iloc[positions].to_dict("records") if len(positions) != len(frame) else frame.to_dict("records")
-    for n, (pos, rec) in enumerate(zip(positions, records)):
-        if progress is not None and n % step == 0:
-            progress(n / len(frame))
-        i = numbers_of[pos]
-        problems += _row_problems(i, rec, units)
-        if first_of is not None:
-            if first_of[pos] != pos:
-                problems.append(Problem(i, "period", f"duplicate of row {numbers_of[first_of[pos]]} (same indicator, area, period and category)"))
-            continue
-        key = tuple("" if _blank(rec.get(c)) else str(rec.get(c)) for c in OBSERVATION_KEY)
-        if key in seen:
-            problems.append(Problem(i, "period", f"duplicate of row {seen[key]} (same indicator, area, period and category)"))
-        seen.setdefault(key, i)
-    return problems
+def _problems_in_row_order(rows: _Rows, flagged: list[tuple[np.ndarray, int]]) -> list[Problem]:
+    """A Problem for every flagged (row, rule), by row and then in the order of _RULES."""
+    if not flagged:
+        return []
+    positions = np.concatenate([p for p, _ in flagged])
+    rules = np.concatenate([np.full(len(p), r) for p, r in flagged])
+    order = np.lexsort((rules, positions))
+    return [Problem(rows.row_number(k), _RULES[r].column, _RULES[r].message(rows, k))
+            for k, r in zip(positions[order].tolist(), rules[order].tolist(), strict=True)]
 
 
-def _row_problems(i: int, rec: dict, units: dict) -> list[Problem]:
-    """Every check of one row but the duplicate check."""
-    problems = []
-    for col in OBSERVATION_REQUIRED:
-        if _blank(rec.get(col)):
-            problems.append(Problem(i, col, "is empty"))
-    ind_id = rec.get("indicator_id")
-    if not _blank(ind_id) and ind_id not in units:
-        problems.append(Problem(i, "indicator_id", f"unknown indicator '{ind_id}'"))
-    if not _blank(rec.get("period")):
-        ptype = None if _blank(rec.get("period_type")) else rec.get("period_type")
-        if ptype is not None and ptype not in PERIOD_TYPES:
-            problems.append(Problem(i, "period_type", f"'{ptype}' is not one of: {', '.join(PERIOD_TYPES)}"))
-        else:
-            try:
-                parse_period(str(rec["period"]), ptype)
-            except PeriodError as exc:
-                problems.append(Problem(i, "period", str(exc)))
-    numbers = {}
-    for col in NUMERIC_OBSERVATION_COLUMNS:
-        try:
-            numbers[col] = to_number(rec.get(col))
-        except (ValueError, TypeError):
-            problems.append(Problem(i, col, f"'{rec.get(col)}' is not a number"))
-    problems += _check_numbers(i, numbers, units.get(ind_id))
-    if _blank(rec.get("category_type")) != _blank(rec.get("category")):
-        problems.append(Problem(i, "category", "give both category_type and category, or neither"))
-    return problems
+@dataclass(frozen=True)
+class _Cells:
+    """One column read once: its cells and which are blank (as _blank reads them)."""
+
+    values: np.ndarray  # object
+    blank: np.ndarray  # bool
+    text: bool  # every cell text, None or NaN: read with column operations
+
+    def keys(self) -> np.ndarray:
+        """Each cell as the duplicate check compares it: '' when blank, else str(cell)."""
+        if self.text:
+            return np.where(self.blank, "", self.values)
+        return np.array(["" if b else str(v) for v, b in zip(self.values, self.blank, strict=True)], dtype=object)
 
 
-_NUMBER_UNITS = ("count", "days", "hectares", "rate per 1,000", "rate per 100,000")
-
-
-def _text_column(frame: pd.DataFrame, col: str, n: int, stripped: bool = False):
-    """(values as an object array, blank mask) of a text column, or None when a cell is not text/None/NaN."""
+def _read_cells(frame: pd.DataFrame, col: str, stripped: bool) -> _Cells:
     if col not in frame.columns:
-        return np.full(n, None, dtype=object), np.ones(n, dtype=bool)
+        return _Cells(np.full(len(frame), None, dtype=object), np.ones(len(frame), dtype=bool), True)
     series = frame[col]
-    if isinstance(series, pd.DataFrame):
-        return None
-    return text_values(series, stripped)
+    if isinstance(series, pd.DataFrame):  # a repeated column name: the last one, as to_dict("records") reads it
+        series = series.iloc[:, -1]
+    return _cells_of(series, stripped)
 
+
+def _cells_of(series: pd.Series, stripped: bool) -> _Cells:
+    text = text_values(series, stripped)
+    if text is not None:
+        values, blank = text
+        return _Cells(values, blank, True)
+    n = len(series)
+    cells = np.empty(n, dtype=object)
+    cells[:] = [_native(v) for v in series.tolist()]
+    return _Cells(cells, np.fromiter(map(_blank, cells), dtype=bool, count=n), False)
+
+
+def _native(value):
+    """A cell as DataFrame.to_dict("records") hands it over: pd.NA as None, NumPy scalars as Python's."""
+    if value is pd.NA:
+        return None
+    if isinstance(value, (np.datetime64, np.timedelta64)):
+        return pd.Timestamp(value) if isinstance(value, np.datetime64) else pd.Timedelta(value)
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _read_numbers(cells: _Cells) -> tuple[np.ndarray, np.ndarray, tuple | None]:
+    """(to_number of each cell, NaN when blank or unreadable; the unreadable ones; floats() of a text
+    column, or None). Text goes through float() in one pass and only the cells it refuses through
+    to_number; other cells through to_number one by one."""
+    unreadable = np.zeros(len(cells.values), dtype=bool)
+    if cells.text:
+        got = floats(cells.values, cells.blank)
+        candidates = np.flatnonzero(got[1])
+        numbers = got[0].copy() if len(candidates) else got[0]  # floats() stays as it was (numbers_out)
+    else:
+        got, numbers, candidates = None, np.full(len(cells.values), np.nan), np.flatnonzero(~cells.blank)
+    for k in candidates:
+        try:
+            number = to_number(cells.values[k])
+        except (ValueError, TypeError):
+            number, unreadable[k] = None, True
+        numbers[k] = np.nan if number is None else number
+    return numbers, unreadable, got
+
+
+def read_numbers(series: pd.Series, stripped: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(to_number of every cell as float64, NaN for a blank or unreadable one; the unreadable cells):
+    the numbers validate_observations checks, for a caller that types them."""
+    if pd.api.types.is_float_dtype(series.dtype) or pd.api.types.is_integer_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
+        return series.to_numpy(dtype="float64", na_value=np.nan), np.zeros(len(series), dtype=bool)  # to_number of each, at once
+    numbers, unreadable, _ = _read_numbers(_cells_of(series, stripped))
+    return numbers, unreadable
+
+
+class _Rows:
+    """The frame's cells, read once and each derived column worked out once, for every rule to use."""
+
+    def __init__(self, frame: pd.DataFrame, units: dict, numbers_of: list, stripped: bool):
+        self.n = len(frame)
+        self.units = units
+        self.numbers_of = numbers_of
+        self.cells = {col: _read_cells(frame, col, stripped) for col in OBSERVATION_COLUMNS}
+        self.all_text = all(c.text for c in self.cells.values())
+        self._numbers: dict[str, tuple] = {}
+
+    def row_number(self, position: int):
+        """The number a problem names for the row at this position."""
+        return self.numbers_of[position]
+
+    def blank(self, col: str) -> np.ndarray:
+        return self.cells[col].blank
+
+    def value(self, col: str, k: int):
+        return self.cells[col].values[k]
+
+    def _read(self, col: str) -> tuple:
+        if col not in self._numbers:
+            self._numbers[col] = _read_numbers(self.cells[col])
+        return self._numbers[col]
+
+    def number(self, col: str) -> np.ndarray:
+        """to_number of each cell; NaN when blank or unreadable."""
+        return self._read(col)[0]
+
+    def unreadable(self, col: str) -> np.ndarray:
+        return self._read(col)[1]
+
+    def floats_of(self, col: str) -> tuple:
+        return self._read(col)[2]
+
+    def of_unit(self, wanted: tuple[str, ...]) -> np.ndarray:
+        """Rows whose indicator's unit is one of these."""
+        ids = [i for i, unit in self.units.items() if unit in wanted]
+        return pd.Series(self.cells["indicator_id"].values, dtype=object).isin(ids).to_numpy(dtype=bool)
+
+    @cached_property
+    def known(self) -> np.ndarray:
+        return pd.Series(self.cells["indicator_id"].values, dtype=object).isin(list(self.units)).to_numpy(dtype=bool)
+
+    def period_types(self, rows: np.ndarray) -> np.ndarray:
+        """The period_type cells of these rows, None where blank (the parser's default)."""
+        types = self.cells["period_type"].values[rows]  # a copy (fancy indexing)
+        types[self.blank("period_type")[rows]] = None
+        return types
+
+    @cached_property
+    def refused_type(self) -> np.ndarray:
+        """Rows with a period whose period_type is not one of PERIOD_TYPES."""
+        given = ~self.blank("period_type") & ~self.blank("period")
+        given[given] = ~pd.Series(self.cells["period_type"].values[given], dtype=object).isin(PERIOD_TYPES).to_numpy(dtype=bool)
+        return given
+
+    @cached_property
+    def _periods(self) -> tuple[np.ndarray, list]:
+        """(group of each row's (label, type), -1 for the rows not parsed; the parser's message for each
+        group, None when it reads): each distinct (label, type) parsed once."""
+        group = np.full(self.n, -1, dtype=np.int64)
+        rows = np.flatnonzero(~self.blank("period") & ~self.refused_type)
+        if not len(rows):
+            return group, []
+        labels, types = self.cells["period"].keys()[rows], self.period_types(rows)
+        group[rows], first = group_ids(labels, types)
+        return group, [_period_error(labels[k], types[k]) for k in first]
+
+    def unreadable_period(self) -> np.ndarray:
+        group, errors = self._periods
+        bad = np.array([e is not None for e in errors] + [False])  # group -1 takes the last: False
+        return bad[group]
+
+    def period_error(self, k: int) -> str:
+        group, errors = self._periods
+        return errors[group[k]]
+
+    @cached_property
+    def first_of_key(self) -> np.ndarray:
+        """The position of each row's first row with the same key."""
+        group, first = group_ids(*(self.cells[c].keys() for c in OBSERVATION_KEY))
+        return first[group]
+
+
+def _period_error(label: str, period_type) -> str | None:
+    try:
+        parse_period(label, period_type)
+    except PeriodError as exc:
+        return str(exc)
+    return None
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """One check of observation rows: the column it names, which rows break it (a mask over every row),
+    and the message for a row it flags (made only for those)."""
+
+    column: str
+    flags: Callable[[_Rows], np.ndarray]
+    message: Callable[[_Rows, int], str]
+
+
+def _required(col: str) -> _Rule:
+    return _Rule(col, lambda r: r.blank(col), lambda r, k: "is empty")
+
+
+def _not_a_number(col: str) -> _Rule:
+    return _Rule(col, lambda r: r.unreadable(col), lambda r, k: f"'{r.value(col, k)}' is not a number")
+
+
+def _negative(col: str) -> _Rule:
+    return _Rule(col, lambda r: r.number(col) < 0, lambda r, k: f"{_number_text(r, col, k)} is negative")
+
+
+def _unknown_indicator(r: _Rows) -> np.ndarray:
+    return ~r.blank("indicator_id") & ~r.known
+
+
+def _percentage_outside_0_100(r: _Rows) -> np.ndarray:
+    value = r.number("value")
+    return r.of_unit((PERCENT,)) & ~np.isnan(value) & ~((value >= 0) & (value <= 100))
+
+
+def _negative_value(r: _Rows) -> np.ndarray:
+    return r.of_unit(NEVER_NEGATIVE_UNITS) & (r.number("value") < 0)
+
+
+def _half_a_category(r: _Rows) -> np.ndarray:
+    return r.blank("category_type") != r.blank("category")
+
+
+def _repeated_key(r: _Rows) -> np.ndarray:
+    return r.first_of_key != np.arange(r.n)
+
+
+def _number_text(r: _Rows, col: str, k: int) -> str:
+    return f"{r.number(col)[k]:g}"
+
+
+# Every check of an observation row, in the order a row's problems are reported (NaN, a blank or
+# unreadable number, compares False, so a rule on numbers never flags a missing one).
+_RULES: tuple[_Rule, ...] = (
+    *(_required(col) for col in OBSERVATION_REQUIRED),
+    _Rule("indicator_id", _unknown_indicator, lambda r, k: f"unknown indicator '{r.value('indicator_id', k)}'"),
+    _Rule("period_type", lambda r: r.refused_type,
+          lambda r, k: f"'{r.value('period_type', k)}' is not one of: {', '.join(PERIOD_TYPES)}"),
+    _Rule("period", _Rows.unreadable_period, _Rows.period_error),
+    *(_not_a_number(col) for col in NUMERIC_OBSERVATION_COLUMNS),
+    _Rule("value", _percentage_outside_0_100, lambda r, k: f"{_number_text(r, 'value', k)} is outside 0-100 for a percentage"),
+    _negative("count"),
+    _negative("denominator"),
+    _Rule("value", _negative_value, lambda r, k: f"{_number_text(r, 'value', k)} is negative"),
+    _Rule("lower_ci", lambda r: r.number("lower_ci") > r.number("value"),
+          lambda r, k: f"lower CI {_number_text(r, 'lower_ci', k)} is above the value {_number_text(r, 'value', k)}"),
+    _Rule("upper_ci", lambda r: r.number("upper_ci") < r.number("value"),
+          lambda r, k: f"upper CI {_number_text(r, 'upper_ci', k)} is below the value {_number_text(r, 'value', k)}"),
+    _Rule("category", _half_a_category, lambda r, k: "give both category_type and category, or neither"),
+    _Rule("period", _repeated_key,
+          lambda r, k: f"duplicate of row {r.row_number(r.first_of_key[k])} (same indicator, area, period and category)"),
+)
+
+
+# ---- reading columns: shared with the dataset and the importer ---------------------------------
 
 def text_values(series: pd.Series, stripped: bool = False):
     """(cells as an object array, mask of the blank ones, as _blank reads them) when every cell is
@@ -292,60 +481,6 @@ def floats(values: np.ndarray, blank: np.ndarray):
     return out, bad
 
 
-def _screen(frame: pd.DataFrame, units: dict, stripped: bool = False):
-    """(positions of rows that may have a problem, position of each row's first row with its key,
-    {number column: floats(...)}), or None when the frame is not plain text (then every row is
-    checked one by one)."""
-    n = len(frame)
-    cols = {}
-    for col in set(OBSERVATION_COLUMNS):
-        got = _text_column(frame, col, n, stripped)
-        if got is None:
-            return None
-        cols[col] = got
-    blank = {c: b for c, (_, b) in cols.items()}
-    value_of = {c: v for c, (v, _) in cols.items()}
-    suspect = np.zeros(n, dtype=bool)
-    for col in OBSERVATION_REQUIRED:
-        suspect |= blank[col]
-    ids = pd.Series(value_of["indicator_id"], dtype=object)
-    known = ids.isin(list(units)).to_numpy(dtype=bool)
-    suspect |= ~blank["indicator_id"] & ~known
-    # Periods: each distinct (label, type) is parsed once.
-    has_period = ~blank["period"]
-    ptypes = np.where(blank["period_type"], None, value_of["period_type"])
-    if has_period.any():
-        pairs = pd.DataFrame({"p": value_of["period"][has_period], "t": ptypes[has_period]}, dtype=object)
-        group = pairs.groupby(["p", "t"], sort=False, dropna=False).ngroup().to_numpy()
-        _, first = np.unique(group, return_index=True)
-        ok = np.ones(len(first), dtype=bool)
-        for g, k in enumerate(first):
-            label, ptype = pairs.iat[k, 0], pairs.iat[k, 1]
-            if ptype is not None and ptype not in PERIOD_TYPES:
-                ok[g] = False
-                continue
-            try:
-                parse_period(str(label), ptype)
-            except PeriodError:
-                ok[g] = False
-        suspect[np.flatnonzero(has_period)[~ok[group]]] = True
-    numbers, unread = {}, {}
-    for col in NUMERIC_OBSERVATION_COLUMNS:
-        numbers[col], unread[col] = floats(value_of[col], blank[col])
-        suspect |= unread[col]
-    unit = ids.map(units).to_numpy(dtype=object)
-    value, low, high = numbers["value"], numbers["lower_ci"], numbers["upper_ci"]
-    with np.errstate(invalid="ignore"):
-        suspect |= (unit == "%") & ~np.isnan(value) & ~((value >= 0) & (value <= 100))
-        suspect |= (numbers["count"] < 0) | (numbers["denominator"] < 0)
-        suspect |= pd.Series(unit, dtype=object).isin(_NUMBER_UNITS).to_numpy(dtype=bool) & (value < 0)
-        suspect |= (low > value) | (high < value)
-    suspect |= blank["category_type"] != blank["category"]
-    group, first_index = group_ids(*(np.where(blank[c], "", value_of[c]) for c in OBSERVATION_KEY))
-    first_of = first_index[group]
-    suspect |= first_of != np.arange(n)
-    return np.flatnonzero(suspect), first_of, {c: (numbers[c], unread[c]) for c in NUMERIC_OBSERVATION_COLUMNS}
-
 
 def group_ids(*arrays) -> tuple[np.ndarray, np.ndarray]:
     """(group of each row, first row of each group) for the rows' tuples of values: groups numbered in
@@ -364,18 +499,3 @@ def group_ids(*arrays) -> tuple[np.ndarray, np.ndarray]:
     return group, first
 
 
-def _check_numbers(row: int, numbers: dict, unit: str | None) -> list[Problem]:
-    problems = []
-    value, low, high = numbers.get("value"), numbers.get("lower_ci"), numbers.get("upper_ci")
-    if unit == "%" and value is not None and not 0 <= value <= 100:
-        problems.append(Problem(row, "value", f"{value:g} is outside 0-100 for a percentage"))
-    for col in ("count", "denominator"):
-        if numbers.get(col) is not None and numbers[col] < 0:
-            problems.append(Problem(row, col, f"{numbers[col]:g} is negative"))
-    if unit in ("count", "days", "hectares", "rate per 1,000", "rate per 100,000") and value is not None and value < 0:
-        problems.append(Problem(row, "value", f"{value:g} is negative"))
-    if value is not None and low is not None and low > value:
-        problems.append(Problem(row, "lower_ci", f"lower CI {low:g} is above the value {value:g}"))
-    if value is not None and high is not None and high < value:
-        problems.append(Problem(row, "upper_ci", f"upper CI {high:g} is below the value {value:g}"))
-    return problems

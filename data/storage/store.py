@@ -91,19 +91,6 @@ def _wal(cur, wait: float = 30.0) -> None:
             time.sleep(0.05)
 
 
-def _pooled(chunk: pd.DataFrame, pool: dict) -> pd.DataFrame:
-    """The chunk with each text value replaced by the one object `pool` holds for it."""
-    for col in chunk.columns:
-        if col in NUMERIC_OBSERVATION_COLUMNS:
-            continue
-        codes, uniques = pd.factorize(chunk[col])
-        if not len(codes) or codes.min() < 0:  # empty, or has NULLs: leave it
-            continue
-        canonical = np.array([pool.setdefault(u, u) for u in uniques], dtype=object)
-        chunk[col] = pd.Series(canonical.take(codes), index=chunk.index, dtype=chunk[col].dtype)
-    return chunk
-
-
 class _CompactColumns:
     """Observation chunks gathered column by column: text as int32 codes into one list of distinct values
     per column (NULL: -1), numbers as float64; the text of a million rows is never held as pointers."""
@@ -289,8 +276,8 @@ class Store:
         return self._head.version()
 
     def load_dataset(self, version: int | None = None, *, compact: bool = False) -> Dataset:
-        """One version (default: head). compact: text columns as Categoricals, streamed from the store
-        chunk by chunk (what a worker serves: dataset.prepare_observations(compact=True))."""
+        """One version (default: head), streamed from the store chunk by chunk. compact: text columns as
+        Categoricals (what a worker serves: dataset.prepare_observations(compact=True)); else plain `str`."""
         _malloc_settings()
         # The reader: versions are immutable, so a load needs no lock and never waits for a publish.
         with self.reader.connect() as conn:
@@ -383,23 +370,15 @@ class Store:
     def load_dataset_in(self, conn, version: int, *, compact: bool = False) -> Dataset:
         cat = pd.read_sql(select(*[indicators.c[c] for c in INDICATOR_COLUMNS]).where(_current(indicators, version)).order_by(indicators.c.row_id), conn)
         query = select(*[observations.c[c] for c in OBSERVATION_COLUMNS]).where(_current(observations, version))
-        if compact:  # chunk by chunk straight into codes: no frame of a million pointers per column, ever
-            columns, chunk = _CompactColumns(), None
-            for chunk in pd.read_sql(query, conn, chunksize=_READ_CHUNK):
-                columns.add(chunk)
-            del chunk  # every chunk gone before the distinct values are copied (see _fresh)
-            raw = columns.frame()
-            del columns
-            return build_from_typed(cat, raw, version, compact=True)
-        # In chunks, each distinct string kept once: a million rows read at once take ~1.4 GB for a moment
-        # (every cell its own str, every row a tuple) to end as ~250 MB.
-        pool: dict = {}
-        parts = [_pooled(chunk, pool) for chunk in pd.read_sql(query, conn, chunksize=_READ_CHUNK)]
-        obs = pd.concat(parts, ignore_index=True) if len(parts) > 1 else (parts[0] if parts else pd.DataFrame(columns=list(OBSERVATION_COLUMNS)))
-        del parts
-        for col in NUMERIC_OBSERVATION_COLUMNS:
-            obs[col] = pd.to_numeric(obs[col], errors="coerce").astype("float64")
-        return build_from_typed(cat, obs, version)
+        # Chunk by chunk straight into codes: no frame of a million pointers per column, ever (a million rows
+        # read at once take ~1.4 GB for a moment, every cell its own str, every row a tuple).
+        columns, chunk = _CompactColumns(), None
+        for chunk in pd.read_sql(query, conn, chunksize=_READ_CHUNK):
+            columns.add(chunk)
+        del chunk  # every chunk gone before the distinct values are copied (see _fresh)
+        raw = columns.frame()
+        del columns
+        return build_from_typed(cat, raw, version, compact=compact)
 
     def count_rows(self) -> int:
         with self.engine.connect() as conn:
