@@ -50,7 +50,9 @@ class Dataset:
     cache: VersionCache = field(default_factory=VersionCache, repr=False, compare=False)  # data/domain/cache.py
 
     def indicator(self, indicator_id: str) -> pd.Series:
-        return self.indicators.loc[indicator_id]
+        row = self.indicators.loc[indicator_id]
+        assert isinstance(row, pd.Series)  # ids are unique (validate_indicators)
+        return row
 
     def has_indicator(self, indicator_id: str) -> bool:
         return indicator_id in self.indicators.index
@@ -113,7 +115,7 @@ def _positions_by_indicator(obs: pd.DataFrame) -> dict:
             starts = np.searchsorted(codes, present, side="left")
             stops = np.searchsorted(codes, present, side="right")
             names = column.cat.categories
-            return {names[c]: slice(int(a), int(b)) for c, a, b in zip(present, starts, stops)}
+            return {names[c]: slice(int(a), int(b)) for c, a, b in zip(present, starts, stops, strict=True)}
     return column.groupby(column, sort=False, observed=True).indices
 
 

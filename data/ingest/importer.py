@@ -66,6 +66,8 @@ class ImportResult:
     # cells float() could not read)}; None when not worked out. Saves typing the rows reading them again.
     numbers: dict | None = field(default=None, repr=False, compare=False)
     container: str = ""  # the file: "csv" | "xlsx" ("" when not even that could be told)
+    # rows are already a text frame of OBSERVATION_COLUMNS (set by _result): _finish keeps them as they are
+    text_rows: bool = field(default=False, repr=False, compare=False)
 
     @property
     def valid(self) -> bool:
@@ -196,7 +198,7 @@ def _validate(frame, numbers, catalogue, stage, names: dict[str, str], already: 
     taken = {(p.row, p.column) for p in already}
     out = []
     for p in found:
-        column = names.get(p.column, p.column)
+        column = names.get(p.column, p.column) if p.column is not None else None
         if (p.row, column) not in taken:
             out.append(Problem(p.row, column, p.message))
     return out
@@ -265,7 +267,7 @@ def _result(kind, problems, frame, new, row_count, floats_of=None) -> ImportResu
     rows = pd.DataFrame({c: _plain_numbers(frame[c].to_numpy(dtype=object)) if c in numeric else frame[c]
                          for c in frame.columns}, columns=frame.columns, index=frame.index)
     result = ImportResult(kind, [], _text_frame(rows), _text_frame(new), row_count)
-    result._text_rows = True  # rows are a text frame of OBSERVATION_COLUMNS already: _finish keeps them
+    result.text_rows = True
     result.numbers = floats_of or None
     return result
 
@@ -298,7 +300,7 @@ def _finish(result: ImportResult, max_problems: int) -> ImportResult:
     result.problems = problems
     if problems:
         result.rows, result.new_indicators, result.numbers = _EMPTY_OBS(), _EMPTY_IND(), None
-    if problems or not (getattr(result, "_text_rows", False) and list(result.rows.columns) == list(OBSERVATION_COLUMNS)):
+    if problems or not (result.text_rows and list(result.rows.columns) == list(OBSERVATION_COLUMNS)):
         result.rows = _text_frame(result.rows.reindex(columns=list(OBSERVATION_COLUMNS)))
     result.new_indicators = _text_frame(result.new_indicators.reindex(columns=list(INDICATOR_COLUMNS)))
     return result

@@ -15,6 +15,7 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from itertools import chain
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,9 +24,9 @@ from sqlalchemy.engine import Engine
 
 from data.domain.changes import classify
 from data.domain.dataset import BUNDLED, Dataset, build_from_typed, load_bundled
+from data.domain.schema import INDICATOR_COLUMNS, NUMERIC_OBSERVATION_COLUMNS, OBSERVATION_COLUMNS, OBSERVATION_KEY
 from data.storage.head_reader import HeadReader
 from data.storage.migrate import upgrade
-from data.domain.schema import INDICATOR_COLUMNS, NUMERIC_OBSERVATION_COLUMNS, OBSERVATION_COLUMNS, OBSERVATION_KEY
 from data.storage.tables import data_versions, head, indicators, observations
 
 INSTANCE = Path(__file__).resolve().parents[2] / "instance"
@@ -110,7 +111,7 @@ class _CompactColumns:
             parts.append(pd.to_numeric(chunk[col], errors="coerce").astype("float64").to_numpy())
 
     def frame(self) -> pd.DataFrame:
-        out = {}
+        out: dict[str, Any] = {}
         for col in OBSERVATION_COLUMNS:
             if col in self.numbers:
                 out[col] = np.concatenate(self.numbers[col]) if self.numbers[col] else np.array([], dtype="float64")
@@ -158,7 +159,7 @@ def release_memory() -> None:
         _MALLOC_TRIM(0)
 
 
-_MALLOC_TRIM = None
+_MALLOC_TRIM: Any = None  # glibc's malloc_trim once looked up; False where there is none
 _MALLOPT_DONE = False
 _MMAP_THRESHOLD = 128 << 10  # 128 KB: glibc's own starting value
 _malloc_settings()
@@ -177,14 +178,14 @@ def _records(frame: pd.DataFrame, columns) -> list[dict]:
     columns = list(columns)
     out = frame.reindex(columns=columns).astype(object)  # Python scalars, as to_dict("records") gives
     out = out.where(out.notna(), None)
-    return [dict(zip(columns, row)) for row in out.itertuples(index=False, name=None)]
+    return [dict(zip(columns, row, strict=True)) for row in out.itertuples(index=False, name=None)]
 
 
 def _row_tuples(frame: pd.DataFrame, columns, version: int, start: int, stop: int, gaps: dict | None = None) -> list[tuple]:
     """Rows start..stop as tuples of Python scalars, missing values as None (the values _records gives).
     gaps: column -> may it have a missing value (worked out once per frame by _insert_frame)."""
     part = frame.iloc[start:stop]
-    cols = []
+    cols: list[list[Any]] = []
     for col in columns:
         if col not in part.columns:
             cols.append([None] * len(part))
@@ -198,7 +199,7 @@ def _row_tuples(frame: pd.DataFrame, columns, version: int, start: int, stop: in
                 values[missing] = None
         cols.append(values.tolist())
     cols.append([version] * len(part))
-    return list(zip(*cols))
+    return list(zip(*cols, strict=True))
 
 
 def _insert_frame(conn, table, frame: pd.DataFrame, columns, version: int) -> None:
@@ -281,7 +282,7 @@ class Store:
         _malloc_settings()
         # The reader: versions are immutable, so a load needs no lock and never waits for a publish.
         with self.reader.connect() as conn:
-            version = version or conn.execute(select(head.c.version)).scalar()
+            version = version or conn.execute(select(head.c.version)).scalar_one()
             meta = conn.execute(select(data_versions).where(data_versions.c.version == version)).mappings().one()
             dataset = self.load_dataset_in(conn, version, compact=compact)
         updated = f"{meta['created_at']:%d %B %Y %H:%M} UTC (version {version}, {meta['action']})"
@@ -382,7 +383,7 @@ class Store:
 
     def count_rows(self) -> int:
         with self.engine.connect() as conn:
-            return conn.execute(select(func.count()).select_from(observations)).scalar()
+            return conn.execute(select(func.count()).select_from(observations)).scalar_one()
 
 
 class StoreSource:

@@ -53,7 +53,7 @@ def _frame(rows: list[dict], columns=OBSERVATION_COLUMNS, dtype=object) -> pd.Da
 
 
 def _row_by_row(frame: pd.DataFrame, row_numbers=None) -> list:
-    units = dict(zip(CATALOGUE["id"], CATALOGUE["unit"]))
+    units = dict(zip(CATALOGUE["id"], CATALOGUE["unit"], strict=True))
     numbers = range(1, len(frame) + 1) if row_numbers is None else list(row_numbers)
     return legacy._check_rows(frame, units, numbers, range(len(frame)), None, None, max(1, len(frame) // 50))
 
@@ -146,7 +146,7 @@ def _prepare_row_by_row(raw: pd.DataFrame, catalogue: pd.DataFrame) -> pd.DataFr
         obs[col] = c.astype("float64") if pd.api.types.is_numeric_dtype(c) else pd.Series([to_number(v) for v in c], index=c.index, dtype="float64")
     text_cols = [c for c in OBSERVATION_COLUMNS if c not in NUMERIC_OBSERVATION_COLUMNS]
     obs[text_cols] = obs[text_cols].fillna("").astype(str)
-    periods = [parse_period(label, ptype or None) for label, ptype in zip(obs["period"], obs["period_type"])]
+    periods = [parse_period(label, ptype or None) for label, ptype in zip(obs["period"], obs["period_type"], strict=True)]
     obs["period_type"] = [p.type for p in periods]
     obs["period_start"] = pd.to_datetime([p.start for p in periods])
     obs["period_end"] = pd.to_datetime([p.end for p in periods])
@@ -403,8 +403,8 @@ def test_fast021_csv_records_as_with_stringio(text):
 def test_fast022_explore_cards_cached_per_view_send_the_same_json(bundled):
     from dash._utils import to_json
 
-    from layouts.explore_state import ExploreState, normalise
     from layouts.explore import cached_results, explore_results
+    from layouts.explore_state import ExploreState, normalise
 
     views = [
         ExploreState(set="Aged 5-11"),
@@ -418,14 +418,14 @@ def test_fast022_explore_cards_cached_per_view_send_the_same_json(bundled):
         assert to_json(cached) == to_json(explore_results(bundled, state)), raw
         assert not list(_walk(cached))
         again = cached_results(bundled, state)
-        assert all(a is b for a, b in zip(again, cached))  # built once per view
+        assert all(a is b for a, b in zip(again, cached, strict=True))  # built once per view
 
 
 def test_fast023_a_changed_view_is_not_served_a_stale_card(bundled):
     from dash._utils import to_json
 
-    from layouts.explore_state import ExploreState, normalise
     from layouts.explore import cached_results, explore_results
+    from layouts.explore_state import ExploreState, normalise
 
     trend = normalise(bundled, ExploreState(indicators=("year6-overweight",)))
     cached_results(bundled, trend)

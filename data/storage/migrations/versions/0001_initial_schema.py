@@ -1,7 +1,7 @@
 """initial schema: versions, head, indicators, observations, users, tokens, login failures, uploads
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-28 08:10:52.408129
 """
 import sqlalchemy as sa
