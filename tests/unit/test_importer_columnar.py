@@ -28,7 +28,7 @@ legacy = importlib.util.module_from_spec(_spec)
 sys.modules["importer_legacy"] = legacy  # its dataclasses look their module up
 _spec.loader.exec_module(legacy)
 
-RAW = HERE.parents[2] / "shared" / "fingertips" / "raw-download-example.csv"
+RAW = HERE.parent / "data" / "fingertips" / "raw-download-example.csv"  # a copy in tests/data (see its README)
 BUNDLED = load_bundled()
 CATALOGUE = BUNDLED.indicators
 HELD = BUNDLED.observations

@@ -21,8 +21,8 @@ from data.ingest.importer import ImportResult, catalogue_with, read_upload, type
 from data.domain.periods import parse_period
 from data.domain.schema import INDICATOR_COLUMNS, OBSERVATION_COLUMNS, OBSERVATION_KEY, Problem, to_number
 
-RAW = Path(__file__).resolve().parents[3] / "shared" / "fingertips" / "raw-download-example.csv"
-RAW_BYTES = RAW.read_bytes()  # ../shared sits beside the repo, in CI too: missing is a failure
+RAW = Path(__file__).resolve().parents[1] / "data" / "fingertips" / "raw-download-example.csv"
+RAW_BYTES = RAW.read_bytes()  # a copy in tests/data (see its README): missing is a failure
 
 
 def needs_raw(test):

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from data.storage.users import create_token, create_user
 
-RAW = (Path(__file__).resolve().parents[3] / "shared" / "fingertips" / "raw-download-example.csv").read_bytes()
+RAW = (Path(__file__).resolve().parents[1] / "data" / "fingertips" / "raw-download-example.csv").read_bytes()
 TEMPLATE_HEAD = b"indicator_id,area_code,area_name,period,period_type,value,source\r\n"
 
 
