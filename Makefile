@@ -12,7 +12,7 @@ run: $(VENV)/.stamp-run
 
 test: $(VENV)/.stamp-dev
 	bash tests/system_deps.sh
-	.venv/bin/python -m pytest tests -p no:warnings --headless -q
+	.venv/bin/python -m pytest tests -n 2 --headless -q
 
 # pyarrow (the parse floor) goes into bench/.work/floor-site, never into .venv: see bench/requirements-floor.txt.
 bench: $(VENV)/.stamp-dev bench/.work/floor-site/.stamp

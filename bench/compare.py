@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 from bench.report import _fmt
 
 
 def main(before_path: str, after_path: str) -> None:
-    before, after = (json.load(open(p)) for p in (before_path, after_path))
+    before, after = (json.loads(Path(p).read_text(encoding="utf-8")) for p in (before_path, after_path))
     print(f"before: load {before['meta']['loadavg_start']} → {before['meta'].get('loadavg_end')}; "
           f"after: load {after['meta']['loadavg_start']} → {after['meta'].get('loadavg_end')}\n")
     print("| measure | scale | before | after | after / before | target | after passes |")

@@ -280,10 +280,13 @@ print(json.dumps({"seconds": best, "rows": len(frame), "columns": frame.shape[1]
 """
 
 
-def ensure_floor_site() -> bool:
-    """pyarrow in bench/.work/floor-site (pip --target, --no-deps), kept out of the app's venv."""
+def ensure_floor_site(install: bool = True) -> bool:
+    """pyarrow in bench/.work/floor-site (pip --target, --no-deps), kept out of the app's venv.
+    install=False (the smoke run, which the tests start) only looks: the tests never reach the network."""
     if (FLOOR_SITE / "pyarrow" / "__init__.py").exists():
         return True
+    if not install:
+        return False
     try:
         subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(FLOOR_SITE),
                         "-r", str(FLOOR_REQUIREMENTS)], check=True, timeout=600)
@@ -292,9 +295,10 @@ def ensure_floor_site() -> bool:
     return (FLOOR_SITE / "pyarrow" / "__init__.py").exists()
 
 
-def parse_floor(path: Path, repeat: int = 1) -> dict:
-    """pyarrow.csv.read_csv of the same file (in a subprocess that alone sees pyarrow): the least a CSV parse costs here."""
-    if ensure_floor_site():
+def parse_floor(path: Path, repeat: int = 1, install: bool = True) -> dict:
+    """pyarrow.csv.read_csv of the same file (in a subprocess that alone sees pyarrow): the least a CSV parse costs here.
+    Without pyarrow (not installed, and install=False or pip failed) pandas' C parser stands in."""
+    if ensure_floor_site(install):
         env = dict(os.environ, PYTHONPATH=str(FLOOR_SITE))
         script = _FLOOR_SCRIPT
     else:

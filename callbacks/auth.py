@@ -22,6 +22,7 @@ import hmac
 import json
 import os
 import secrets
+import sys
 import tempfile
 import threading
 import time
@@ -319,14 +320,15 @@ def _guard_callbacks(update_path: str):
 # -- command line --------------------------------------------------------------------
 
 def _stdin_is_tty() -> bool:
-    return click.get_text_stream("stdin").isatty()
+    # sys.stdin, not click.get_text_stream (deprecated in Click 8.5); CliRunner swaps sys.stdin in tests.
+    return sys.stdin.isatty()
 
 
 def _read_password() -> str:
     """Prompted twice (hidden) on a terminal; otherwise the first line of stdin (scripts, pipes)."""
     if _stdin_is_tty():
         return click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    return click.get_text_stream("stdin").readline().rstrip("\r\n")
+    return sys.stdin.readline().rstrip("\r\n")
 
 
 def _cli_groups() -> list[AppGroup]:

@@ -12,15 +12,20 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import itertools  # noqa: E402
+import os  # noqa: E402
+import shutil  # noqa: E402
 import socket  # noqa: E402
+import tempfile  # noqa: E402
 
 import pytest  # noqa: E402
 from dash.testing.application_runners import BaseDashRunner  # noqa: E402
 
+import data.storage.store  # noqa: E402
 from data.storage.store import Store  # noqa: E402
 from tests.postgres import PostgresServer  # noqa: E402
 
 _db_names = itertools.count(1)
+_INSTANCE = pytest.StashKey[Path]()
 
 
 @pytest.fixture(scope="session")
@@ -50,9 +55,29 @@ def store(store_url):
 
 
 def pytest_configure(config):
-    """dash_duo numbers its servers' ports from 58050 in every process: under pytest-xdist (and with two
-    test runs at once) the workers would fight over them, so each process starts from a port the OS
-    has just handed out (free now; the next ones are tried in turn)."""
+    """Give every test process (each pytest-xdist worker, and each of two runs at once) its own ports and
+    its own instance folder.
+
+    dash_duo numbers its servers' ports from 58050 in every process, so the workers would fight over
+    them: each process starts from a port the OS has just handed out (free now; the next ones are
+    tried in turn).
+
+    Importing app.py, and every create_app() without a source, opens the default store (SQLite under
+    instance/, and instance/secret_key): the workers would migrate, seed and write one file at once,
+    and the tests would write into the developer's own instance/ (or whatever DATABASE_URL the shell
+    has). Each process gets a fresh temporary folder instead, with DATABASE_URL pointing into it; a
+    test that needs other settings sets them with monkeypatch as before."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         BaseDashRunner._next_port = probe.getsockname()[1]
+
+    folder = Path(tempfile.mkdtemp(prefix="cyscp-test-instance-"))
+    config.stash[_INSTANCE] = folder
+    data.storage.store.INSTANCE = folder
+    os.environ["DATABASE_URL"] = f"sqlite:///{folder / 'cyscp.sqlite3'}"
+
+
+def pytest_unconfigure(config):
+    folder = config.stash.get(_INSTANCE, None)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
