@@ -1,18 +1,23 @@
 # make run  - install runtime deps into .venv (when requirements.txt changed) and start the app
-# make test - install test deps into .venv, check system packages, run every test
+# make test - install test deps into .venv, check system packages, lint (ruff, mypy), run every test
+# make lint - ruff on the repository, mypy on data/ (pyproject.toml)
 # make bench - the benchmark suite (issue 6): bench/results.json and a markdown table (~15-20 min)
 PYTHON ?= python3
 VENV   := .venv
 VPY    := $(VENV)/bin/python
 
-.PHONY: run test bench
+.PHONY: run test lint bench
 
 run: $(VENV)/.stamp-run
 	$(VPY) app.py
 
-test: $(VENV)/.stamp-dev
+test: $(VENV)/.stamp-dev lint
 	bash tests/system_deps.sh
 	.venv/bin/python -m pytest tests -n 2 --headless -q
+
+lint: $(VENV)/.stamp-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 # pyarrow (the parse floor) goes into bench/.work/floor-site, never into .venv: see bench/requirements-floor.txt.
 bench: $(VENV)/.stamp-dev bench/.work/floor-site/.stamp

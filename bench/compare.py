@@ -20,7 +20,8 @@ def main(before_path: str, after_path: str) -> None:
             continue
         change = f"{a['value'] / b['value']:.2f}×" if b["value"] else "—"
         verdict = {True: "pass", False: "**FAIL**", None: ""}[a["pass"]]
-        print(f"| {key.split('@')[0]} | {a['scale']} | {_fmt(b['value'], b['unit'])} | {_fmt(a['value'], a['unit'])} | {change} | {a['target_text'] or '—'} | {verdict} |")
+        cells = [key.split("@")[0], a["scale"], _fmt(b["value"], b["unit"]), _fmt(a["value"], a["unit"]), change, a["target_text"] or "—", verdict]
+        print("| " + " | ".join(str(c) for c in cells) + " |")
 
 
 if __name__ == "__main__":

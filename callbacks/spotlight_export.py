@@ -56,7 +56,7 @@ def render_images(figures: list, fmt: str, width: int = EXPORT_SIZE[0], height: 
     with _RENDER_LOCK:
         try:
             return asyncio.run(draw())
-        except Exception as exc:  # noqa: BLE001 - no Chromium, a crash, a timeout: all mean "no images"
+        except Exception as exc:
             log.warning("spotlight: chart images unavailable: %s", exc)
             raise ChartsUnavailable(f"the charts could not be drawn on this server ({type(exc).__name__}: {exc})") from exc
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_INSTANCE = ROOT / "instance"
 DEFAULT_PARTNERSHIP = "City of York Safeguarding Children Partnership"
 
 
@@ -28,7 +29,7 @@ class Settings:
     port: int = 8050  # PORT: `python app.py` / `make run`, and the Procfile's bind port
     partnership_name: str = DEFAULT_PARTNERSHIP  # PARTNERSHIP_NAME: the page title and header
     database_url: str = ""  # DATABASE_URL: empty is SQLite at instance/cyscp.sqlite3 (WAL)
-    instance: Path = field(default=ROOT / "instance")  # where the SQLite store and the development key live
+    instance: Path = field(default=DEFAULT_INSTANCE)  # INSTANCE_PATH: where the SQLite store and the development key live
     secret_key: str = ""  # SECRET_KEY: empty is a key made once into instance/secret_key (development only)
     production: bool = False  # APP_ENV=production: refuse to start without SECRET_KEY; Secure cookies
     force_https: bool = False  # FORCE_HTTPS: redirect to HTTPS
@@ -49,6 +50,7 @@ class Settings:
             port=_number(env, "PORT", cls.port, int, "a port number (e.g. 8050)"),
             partnership_name=text("PARTNERSHIP_NAME", DEFAULT_PARTNERSHIP),
             database_url=text("DATABASE_URL"),
+            instance=Path(text("INSTANCE_PATH", str(DEFAULT_INSTANCE))),
             secret_key=text("SECRET_KEY"),
             production=text("APP_ENV").lower() == "production",
             force_https=_flag(text("FORCE_HTTPS")),

@@ -20,7 +20,6 @@ import tempfile  # noqa: E402
 import pytest  # noqa: E402
 from dash.testing.application_runners import BaseDashRunner  # noqa: E402
 
-import data.storage.store  # noqa: E402
 from data.storage.store import Store  # noqa: E402
 from tests.postgres import PostgresServer  # noqa: E402
 
@@ -65,7 +64,7 @@ def pytest_configure(config):
     Importing app.py, and every create_app() without a source, opens the default store (SQLite under
     instance/, and instance/secret_key): the workers would migrate, seed and write one file at once,
     and the tests would write into the developer's own instance/ (or whatever DATABASE_URL the shell
-    has). Each process gets a fresh temporary folder instead, with DATABASE_URL pointing into it; a
+    has). Each process gets a fresh temporary folder instead (INSTANCE_PATH), with DATABASE_URL pointing into it; a
     test that needs other settings sets them with monkeypatch as before."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -73,7 +72,7 @@ def pytest_configure(config):
 
     folder = Path(tempfile.mkdtemp(prefix="cyscp-test-instance-"))
     config.stash[_INSTANCE] = folder
-    data.storage.store.INSTANCE = folder
+    os.environ["INSTANCE_PATH"] = str(folder)
     os.environ["DATABASE_URL"] = f"sqlite:///{folder / 'cyscp.sqlite3'}"
 
 

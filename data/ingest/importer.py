@@ -85,7 +85,7 @@ class _Stage:
             return
         try:
             self.callback(stage, max(0.0, min(1.0, float(fraction))))
-        except Exception:  # a progress display must not break an import
+        except Exception:  # noqa: BLE001 - a progress display must not break an import
             self.callback = None
 
 
@@ -105,11 +105,11 @@ def read_upload(content: bytes, filename: str, catalogue: pd.DataFrame, on_stage
         result = _read(content, filename, catalogue, stage, observations)
     except Refused as exc:
         result = ImportResult("unknown", exc.problems)
-    except Exception as exc:  # anything unexpected is reported, never raised
+    except Exception as exc:  # noqa: BLE001 - anything unexpected is reported, never raised
         result = ImportResult("unknown", [Problem(None, None, f"could not read the file: {type(exc).__name__}: {exc}")])
     try:
         return _finish(result, max_problems)
-    except Exception as exc:  # pragma: no cover - belt and braces
+    except Exception as exc:  # noqa: BLE001  # pragma: no cover - belt and braces
         return ImportResult(result.kind, [Problem(None, None, f"could not read the file: {type(exc).__name__}")],
                             container=result.container)
 
@@ -156,7 +156,7 @@ def _read(content, filename, catalogue, stage: _Stage, observations) -> ImportRe
         table, problems = read_table(content, container, stage)
     except Refused as exc:
         return ImportResult("unknown", exc.problems, container=container)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - a file the container cannot read is a problem to report, not a 500
         what = "an .xlsx workbook" if container == "xlsx" else "the file"
         return ImportResult("unknown", [Problem(None, None, f"could not read {what}: {type(exc).__name__}: {exc}")],
                             container=container)

@@ -25,11 +25,12 @@ from sqlalchemy.engine import Engine
 from data.domain.changes import classify
 from data.domain.dataset import BUNDLED, Dataset, build_from_typed, load_bundled
 from data.domain.schema import INDICATOR_COLUMNS, NUMERIC_OBSERVATION_COLUMNS, OBSERVATION_COLUMNS, OBSERVATION_KEY
+from data.settings import DEFAULT_INSTANCE
 from data.storage.head_reader import HeadReader
 from data.storage.migrate import upgrade
 from data.storage.tables import data_versions, head, indicators, observations
 
-INSTANCE = Path(__file__).resolve().parents[2] / "instance"
+INSTANCE = DEFAULT_INSTANCE  # the default store's folder when a caller names none (Settings.instance)
 _CHUNK = 5000
 
 

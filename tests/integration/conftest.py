@@ -124,7 +124,7 @@ def wait_for_traces(dash_duo, indicator_id: str, check, timeout: float = WAIT, w
     settle(dash_duo, timeout)
     try:
         until(ready, timeout)
-    except Exception as exc:  # noqa: BLE001 - re-raise with what the graph showed
+    except Exception as exc:
         raise AssertionError(f"card {indicator_id}: never showed {what}; last traces: {seen.get('traces')}") from exc
     return seen["traces"]
 

@@ -78,7 +78,7 @@ def wait_for_slide(dash_duo, n: int, total: int) -> dict:
 
     try:
         until(shown, WAIT)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise AssertionError(f"slide {n} / {total} never shown; last state {seen.get('state')}") from exc
     return seen["state"]
 

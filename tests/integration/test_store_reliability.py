@@ -95,7 +95,8 @@ def _publish_together(store_url: str, base_versions: tuple) -> list:
         store = Store(store_url)
         gate.wait()
         try:
-            results[i] = store.publish(_row(f"E0000000{i}", 10.0 + i), NO_NEW, user=f"editor{i}", file_name=f"f{i}.csv", sha256=str(i), base_version=base_versions[i])
+            results[i] = store.publish(_row(f"E0000000{i}", 10.0 + i), NO_NEW, user=f"editor{i}", file_name=f"f{i}.csv", sha256=str(i),
+                                       base_version=base_versions[i])
         except PublishConflict as exc:
             results[i] = exc
         finally:

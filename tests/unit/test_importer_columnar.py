@@ -18,11 +18,11 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from data.domain.dataset import load_bundled
+from data.domain.schema import INDICATOR_COLUMNS, OBSERVATION_COLUMNS
 from data.ingest import importer, upload_jobs
 from data.ingest.containers import csv_file
 from data.ingest.formats import fingertips
-from data.domain.dataset import load_bundled
-from data.domain.schema import INDICATOR_COLUMNS, OBSERVATION_COLUMNS
 
 HERE = Path(__file__).resolve().parent
 _spec = importlib.util.spec_from_file_location("importer_legacy", HERE / "importer_legacy.py")
@@ -165,7 +165,7 @@ CLEAN = {"id": st.sampled_from(["93356", "99001", " 99002 ", "93356.0", "0099003
 
 @st.composite
 def fingertips_row(draw, clean=False):
-    pick = (lambda key, messy: draw(CLEAN[key])) if clean else (lambda key, messy: draw(messy))  # noqa: E731
+    pick = (lambda key, messy: draw(CLEAN[key])) if clean else (lambda key, messy: draw(messy))
     code, area = pick("area", AREA)
     cat_type, cat = pick("category", CATEGORY)
     cells = {"Indicator ID": pick("id", ID), "Indicator Name": pick("name", NAME), "Area Code": code, "Area Name": area,

@@ -17,9 +17,9 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from data.domain.dataset import load_bundled, prepare_observations
-from data.ingest.importer import ImportResult, catalogue_with, read_upload, typed_rows
 from data.domain.periods import parse_period
 from data.domain.schema import INDICATOR_COLUMNS, OBSERVATION_COLUMNS, OBSERVATION_KEY, Problem, to_number
+from data.ingest.importer import ImportResult, catalogue_with, read_upload, typed_rows
 
 RAW = Path(__file__).resolve().parents[1] / "data" / "fingertips" / "raw-download-example.csv"
 RAW_BYTES = RAW.read_bytes()  # a copy in tests/data (see its README): missing is a failure

@@ -24,12 +24,13 @@ def test_set001_defaults_from_an_empty_environment():
 def test_set002_every_variable_is_read():
     s = Settings.from_env({
         "HOST": "0.0.0.0", "PORT": "8080", "PARTNERSHIP_NAME": "Elsewhere Partnership",
-        "DATABASE_URL": "postgresql://u@h/db", "SECRET_KEY": " k ", "APP_ENV": "Production",
+        "DATABASE_URL": "postgresql://u@h/db", "INSTANCE_PATH": "/srv/cyscp", "SECRET_KEY": " k ", "APP_ENV": "Production",
         "FORCE_HTTPS": "yes", "TRUST_PROXY": "2", "MAX_UPLOAD_MB": "1.5", "UPLOAD_ISOLATE_MB": "0",
         "SESSION_HOURS": "0.5",
     })
     assert (s.host, s.port, s.partnership_name, s.database_url, s.secret_key) == (
         "0.0.0.0", 8080, "Elsewhere Partnership", "postgresql://u@h/db", "k")
+    assert str(s.instance) == "/srv/cyscp"
     assert (s.production, s.force_https, s.cookie_secure, s.trust_proxy) == (True, True, True, 2)
     assert (s.max_upload_bytes, s.isolate_bytes, s.session_hours) == (int(1.5 * 2**20), 0, 0.5)
 

@@ -23,8 +23,16 @@ from callbacks.context import EXTENSION_KEY
 from data.storage import users
 from data.storage.tables import uploads
 from tests.upload_files import (
-    ENGLAND, RAW_FINGERTIPS, TEMPLATE_HEADER, csv_data_rows, page_form_value, render_page, sha256, sign_in,
-    template_bytes, york_value,
+    ENGLAND,
+    RAW_FINGERTIPS,
+    TEMPLATE_HEADER,
+    csv_data_rows,
+    page_form_value,
+    render_page,
+    sha256,
+    sign_in,
+    template_bytes,
+    york_value,
 )
 
 PASSWORD = "correct horse battery"
