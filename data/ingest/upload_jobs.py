@@ -20,7 +20,7 @@ from sqlalchemy import insert, select, update
 
 from data.domain.changes import summarise
 from data.domain.dataset import build_from_typed
-from data.domain.schema import INDICATOR_COLUMNS, NUMERIC_OBSERVATION_COLUMNS, OBSERVATION_COLUMNS, floats, text_values, to_number
+from data.domain.schema import INDICATOR_COLUMNS, NUMERIC_OBSERVATION_COLUMNS, OBSERVATION_COLUMNS, read_numbers, to_number
 from data.ingest.importer import catalogue_with, read_upload
 from data.storage.store import Store, release_memory
 from data.storage.tables import uploads
@@ -169,13 +169,7 @@ def _with_numbers(rows: pd.DataFrame, numbers: dict | None = None) -> pd.DataFra
                 got[k] = to_number(text[k])
             out[col] = got
             continue
-        values = text_values(out[col], stripped=True)
-        if values is None:
-            return rows  # not plain text: build_from_typed reads it cell by cell
-        got, odd = floats(*values)
-        for k in np.flatnonzero(odd):
-            got[k] = to_number(values[0][k])
-        out[col] = got
+        out[col] = read_numbers(out[col], stripped=True)[0]  # the rows are valid: every cell reads
     return out
 
 
