@@ -32,13 +32,6 @@ class ChangeSummary:
         }
 
 
-def _same(a, b) -> bool:
-    if isinstance(a, float) or isinstance(b, float):
-        if pd.isna(a) and pd.isna(b):
-            return True
-    return a == b
-
-
 def classify(current: pd.DataFrame, incoming: pd.DataFrame) -> pd.Series:
     """'added' | 'changed' | 'unchanged' for each incoming row (index aligned with incoming)."""
     key = list(OBSERVATION_KEY)

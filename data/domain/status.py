@@ -11,7 +11,6 @@ from data.domain.dataset import DEFAULT_REPORTING_YEAR, ENGLAND, HOME_AREA, Data
 from data.domain.periods import canonical_year, financial_year
 
 CURRENT, PENDING, OUT_OF_DATE = "current", "pending", "out_of_date"
-STATUS_LABELS = {CURRENT: "Current", PENDING: "Pending", OUT_OF_DATE: "Out of date"}
 
 
 def _with_values(obs: pd.DataFrame, area: str) -> pd.DataFrame:
