@@ -13,12 +13,14 @@ but an editor, before Dash runs them.
 
 Environment: SECRET_KEY (required when APP_ENV=production; otherwise kept in instance/secret_key),
 FORCE_HTTPS=1 (Secure cookies, https redirects), TRUST_PROXY=N (N proxies in front: honour
-X-Forwarded-*), MAX_UPLOAD_MB (largest request body, default 50), SESSION_HOURS (default 8).
+X-Forwarded-*), MAX_UPLOAD_MB (largest upload body, default 50), MAX_BODY_MB (largest body on any other
+route, default 1), SESSION_HOURS (default 8).
 """
 from __future__ import annotations
 
 import functools
 import hmac
+import io
 import json
 import os
 import secrets
@@ -51,6 +53,10 @@ FAILURE_WINDOW = 60  # ... within this many seconds, then 429 until they age out
 MAX_PASSWORD = 1024  # longer passwords are refused before hashing
 MIN_CLI_PASSWORD = 8
 NOT_EDITOR = {"error": "sign in as an editor"}
+# The only routes whose bodies may be as large as MAX_UPLOAD_MB; every other body is capped at MAX_BODY_MB.
+UPLOAD_ROUTES = frozenset({("POST", "/api/uploads"), ("POST", "/upload/start")})
+# Paths whose 413 answers as JSON {"error", "status"} (the JSON API and Dash's callback routes).
+JSON_413_PREFIXES = ("/api/", "/_dash-")
 
 # Dash callbacks writing to components whose id starts with one of these need an editor.
 # A pattern-matching (dict) id counts when any of its string values other than "index" does.
@@ -115,19 +121,50 @@ def configure_server(server, settings: Settings) -> None:
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SECURE=secure,
-        MAX_CONTENT_LENGTH=settings.max_upload_bytes,
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes,  # the largest any route allows; _limit_body narrows it
     )
     server.session_interface = _SessionInterface()
     proxies = settings.trust_proxy
     if proxies:
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies)
 
+    def _limit_body():
+        """Each route's body limit, before anything reads the body: MAX_UPLOAD_MB for the upload routes,
+        MAX_BODY_MB for every other one. A declared Content-Length over it is refused here; a chunked body
+        (no length) is read here, at most limit + 1 bytes, and refused past the limit (on the upload routes
+        werkzeug's stream stops reading at MAX_UPLOAD_MB)."""
+        limit = settings.max_upload_bytes if (request.method, request.path) in UPLOAD_ROUTES else settings.max_body_bytes
+        request.max_content_length = limit
+        length = request.content_length
+        if length is not None and length > limit:
+            raise RequestEntityTooLarge()
+        if length is None and limit < settings.max_upload_bytes and "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+            # werkzeug would stop reading at the limit and hand over the cut body (a 400 later, not a 413):
+            # read at most limit + 1 bytes here, refuse more, and give the rest of the app a sized body.
+            environ = request.environ
+            stream, data = environ["wsgi.input"], bytearray()
+            while len(data) <= limit:
+                chunk = stream.read(min(64 * 1024, limit + 1 - len(data)))
+                if not chunk:
+                    break
+                data += chunk
+            if len(data) > limit:
+                raise RequestEntityTooLarge()
+            environ["wsgi.input"] = io.BytesIO(bytes(data))
+            environ["CONTENT_LENGTH"] = str(len(data))
+            environ.pop("wsgi.input_terminated", None)
+            environ.pop("HTTP_TRANSFER_ENCODING", None)  # a sized body now (werkzeug ignores a length beside "chunked")
+            request.__dict__.pop("content_length", None)  # read again from the new header
+
+    # First of all before-request hooks (Dash's, the callback guard, Flask-Login's loaders come later).
+    server.before_request_funcs.setdefault(None, []).insert(0, _limit_body)
+
     @server.errorhandler(RequestEntityTooLarge)
     def _too_large(exc):
-        if request.path.startswith("/api/"):
-            limit = current_app.config["MAX_CONTENT_LENGTH"] / (1024 * 1024)
+        limit = (request.max_content_length or current_app.config["MAX_CONTENT_LENGTH"]) / (1024 * 1024)
+        if request.path.startswith(JSON_413_PREFIXES):
             return jsonify({"error": f"the request is larger than the {limit:g} MB limit", "status": 413}), 413
-        return exc
+        return _plain(f"The request is larger than the {limit:g} MB limit.", 413)
 
 
 # -- the store -----------------------------------------------------------------------

@@ -8,23 +8,38 @@
 The PDF is the deck printed from the browser (assets/zz-app/spotlight.css: one slide a page).
 
 Chart images are drawn by kaleido with the system Chromium (mathjax off, plotly.js from the
-plotly package: nothing is fetched). One Chromium per request, one request at a time per
-worker. Without a working Chromium the HTML file shows each chart's numbers as a table,
-and the PNG and .pptx answer 503 with the reason.
+plotly package: nothing is fetched). Without a working Chromium the HTML file shows each chart's
+numbers as a table, and the PNG and .pptx answer 503 with the reason.
+
+Each export is built once per topic and data version and kept on disk (INSTANCE_PATH/exports/,
+named by a hash of the kind, the slide, the data version and the deck's content; the newest
+MAX_KEPT files stay). At most one export renders at a time on a host: a file lock
+(INSTANCE_PATH/exports/.render.lock) shared by every gunicorn worker. A request for an export
+that is not kept waits for that lock at most EXPORT_WAIT seconds, and only MAX_WAITING requests
+of a worker wait at once; otherwise it answers 503 with Retry-After. A kept export is served
+without waiting, and pages and the API never take the lock.
 """
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
+import hashlib
 import html
 import io
 import logging
+import os
 import re
+import tempfile
 import threading
+import time
+from collections.abc import Callable
 from datetime import datetime, timezone
+from pathlib import Path
 
 from flask import Blueprint, Response, abort, jsonify
 
-from callbacks.context import current_dataset, current_store
+from callbacks.context import current_dataset, current_settings, current_store
 from data.domain.formatting import format_value
 from data.domain.topics import Slide, deck, slide_rows
 from data.storage.topics import find_topic
@@ -34,10 +49,110 @@ log = logging.getLogger(__name__)
 spotlight_export = Blueprint("spotlight_export", __name__)
 _RENDER_LOCK = threading.Lock()
 RENDER_TIMEOUT = 60  # seconds for one image
+EXPORT_WAIT = 10.0  # seconds a request waits for the host's render lock before it answers 503
+RETRY_AFTER = 30  # seconds, in the 503's Retry-After
+MAX_WAITING = 2  # requests of one worker waiting for the render lock at once; more answer 503 at once
+MAX_KEPT = 64  # export files kept on disk; the oldest are removed past this
+_waiting = threading.BoundedSemaphore(MAX_WAITING)
 
 
 class ChartsUnavailable(RuntimeError):
     """kaleido or Chromium is missing or failed: chart images cannot be made here."""
+
+
+class ExportBusy(RuntimeError):
+    """Another export is being made on this host and this one would wait too long."""
+
+
+# -- kept exports and the host's render lock ------------------------------------------
+
+def _exports_folder() -> Path:
+    folder = Path(current_settings().instance) / "exports"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return folder
+
+
+def export_key(kind: str, dataset, topic, slides: list[Slide], n: int = 0) -> str:
+    """The name of one export: what it is and everything it is built from (the data version, the deck)."""
+    made_from = repr((kind, n, dataset.version, dataset.updated, topic, slides))
+    return hashlib.sha256(made_from.encode("utf-8")).hexdigest()[:40]
+
+
+def _read_kept(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def _keep(folder: Path, path: Path, data: bytes) -> None:
+    """Written whole or not at all (a temporary file renamed), then the oldest past MAX_KEPT removed."""
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".part-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    kept = sorted((p for p in folder.iterdir() if not p.name.startswith(".")), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in kept[MAX_KEPT:]:
+        with contextlib.suppress(FileNotFoundError):
+            old.unlink()
+
+
+def _wait_for_lock(lock, path: Path) -> bytes | None:
+    """Take the host's render lock on the open file `lock` (None), or the kept export at `path` if another
+    request made it meanwhile. ExportBusy after EXPORT_WAIT seconds, or at once when MAX_WAITING already wait."""
+    if not _waiting.acquire(blocking=False):
+        raise ExportBusy()
+    try:
+        deadline = time.monotonic() + EXPORT_WAIT
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return None
+            except BlockingIOError:
+                kept = _read_kept(path)
+                if kept is not None:
+                    return kept
+                if time.monotonic() >= deadline:
+                    raise ExportBusy() from None
+                time.sleep(0.05)
+    finally:
+        _waiting.release()
+
+
+def kept_export(key: str, suffix: str, build: Callable[[], tuple[bytes, bool]]) -> bytes:
+    """The kept export `key`, or build() -> (bytes, keep?) under the host's render lock (ExportBusy when
+    it would wait too long). Only builds with keep=True are kept (not a fallback without charts)."""
+    folder = _exports_folder()
+    path = folder / f"{key}{suffix}"
+    kept = _read_kept(path)
+    if kept is not None:
+        return kept
+    # A file lock, opened per request: it excludes other threads of this worker as well as other workers.
+    with open(folder / ".render.lock", "a+b") as lock:
+        made_meanwhile = _wait_for_lock(lock, path)
+        if made_meanwhile is not None:
+            return made_meanwhile
+        try:
+            kept = _read_kept(path)  # made between the first look and taking the lock
+            if kept is not None:
+                return kept
+            data, keep = build()
+            if keep:
+                _keep(folder, path, data)
+            return data
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _busy() -> tuple[Response, int]:
+    response = jsonify({"error": "another export is being made on this server; try again shortly", "status": 503})
+    response.headers["Retry-After"] = str(RETRY_AFTER)
+    return response, 503
 
 
 def render_images(figures: list, fmt: str, width: int = EXPORT_SIZE[0], height: int = EXPORT_SIZE[1], scale: float = 1) -> list[bytes]:
@@ -176,15 +291,23 @@ def deck_html(dataset, topic, slides: list[Slide], svgs: dict[int, str], note: s
 @spotlight_export.get("/spotlight/<slug>/export.html")
 def export_html(slug: str):
     dataset, topic, slides = _topic_or_404(slug)
-    charted = [(i, slide_figure(dataset, s.indicator_id)) for i, s in enumerate(slides, start=1) if s.kind == "indicator"]
-    charted = [(i, f) for i, f in charted if f is not None]
-    note = ""
-    try:
-        images = render_images([f for _, f in charted], "svg")
+
+    def build() -> tuple[bytes, bool]:
+        charted = [(i, slide_figure(dataset, s.indicator_id)) for i, s in enumerate(slides, start=1) if s.kind == "indicator"]
+        charted = [(i, f) for i, f in charted if f is not None]
+        try:
+            images = render_images([f for _, f in charted], "svg")
+        except ChartsUnavailable:
+            note = "Charts are shown as tables: this server could not draw chart images."
+            return deck_html(dataset, topic, slides, {}, note).encode("utf-8"), False  # not kept: try again next time
         svgs = {i: _svg_inline(img, slides[i - 1].text) for (i, _), img in zip(charted, images, strict=True)}
-    except ChartsUnavailable:
-        svgs, note = {}, "Charts are shown as tables: this server could not draw chart images."
-    resp = Response(deck_html(dataset, topic, slides, svgs, note), mimetype="text/html")
+        return deck_html(dataset, topic, slides, svgs).encode("utf-8"), True
+
+    try:
+        page = kept_export(export_key("html", dataset, topic, slides), ".html", build)
+    except ExportBusy:
+        return _busy()
+    resp = Response(page, mimetype="text/html")
     resp.headers["Content-Disposition"] = f'attachment; filename="spotlight-{_file_name(topic.slug)}.html"'
     return resp
 
@@ -199,7 +322,9 @@ def slide_png(slug: str, n: int):
         abort(404)
     fig.update_layout(title=dict(text=slides[n - 1].title[:90], font=dict(size=22)), margin=dict(t=80))
     try:
-        png = render_images([fig], "png", 1200, 675)[0]
+        png = kept_export(export_key("png", dataset, topic, slides, n), ".png", lambda: (render_images([fig], "png", 1200, 675)[0], True))
+    except ExportBusy:
+        return _busy()
     except ChartsUnavailable as exc:
         return jsonify({"error": str(exc), "status": 503}), 503
     resp = Response(png, mimetype="image/png")
@@ -264,16 +389,22 @@ def deck_pptx(dataset, topic, slides: list[Slide], pngs: dict[int, bytes]) -> by
 @spotlight_export.get("/spotlight/<slug>/export.pptx")
 def export_pptx(slug: str):
     dataset, topic, slides = _topic_or_404(slug)
-    charted = [(i, slide_figure(dataset, s.indicator_id)) for i, s in enumerate(slides, start=1) if s.kind == "indicator"]
-    charted = [(i, f) for i, f in charted if f is not None]
-    try:
+
+    def build() -> tuple[bytes, bool]:
+        charted = [(i, slide_figure(dataset, s.indicator_id)) for i, s in enumerate(slides, start=1) if s.kind == "indicator"]
+        charted = [(i, f) for i, f in charted if f is not None]
         images = render_images([f for _, f in charted], "png", 1000, 506, scale=2)
+        return deck_pptx(dataset, topic, slides, {i: img for (i, _), img in zip(charted, images, strict=True)}), True
+
+    try:
+        data = kept_export(export_key("pptx", dataset, topic, slides), ".pptx", build)
+    except ExportBusy:
+        return _busy()
     except ChartsUnavailable as exc:
         return jsonify({"error": str(exc), "status": 503}), 503
-    data = deck_pptx(dataset, topic, slides, {i: img for (i, _), img in zip(charted, images, strict=True)})
     resp = Response(data, mimetype="application/vnd.openxmlformats-officedocument.presentationml.presentation")
     resp.headers["Content-Disposition"] = f'attachment; filename="spotlight-{_file_name(topic.slug)}.pptx"'
     return resp
 
 
-__all__ = ["ChartsUnavailable", "deck_html", "deck_pptx", "render_images", "spotlight_export"]
+__all__ = ["ChartsUnavailable", "ExportBusy", "deck_html", "deck_pptx", "export_key", "kept_export", "render_images", "spotlight_export"]

@@ -34,7 +34,8 @@ class Settings:
     production: bool = False  # APP_ENV=production: refuse to start without SECRET_KEY; Secure cookies
     force_https: bool = False  # FORCE_HTTPS: redirect to HTTPS
     trust_proxy: int = 0  # TRUST_PROXY: how many proxies' X-Forwarded-* headers to trust
-    max_upload_mb: float = 50.0  # MAX_UPLOAD_MB: the largest request body; bigger answers 413
+    max_upload_mb: float = 50.0  # MAX_UPLOAD_MB: the largest upload (POST /api/uploads, /upload/start); bigger answers 413
+    max_body_mb: float = 1.0  # MAX_BODY_MB: the largest body on every other route (callbacks, sign-in, the JSON API)
     upload_isolate_mb: float = 8.0  # UPLOAD_ISOLATE_MB: files this big run in a child process
     session_hours: float = 8.0  # SESSION_HOURS: how long an editor stays signed in
 
@@ -56,6 +57,7 @@ class Settings:
             force_https=_flag(text("FORCE_HTTPS")),
             trust_proxy=_proxies(text("TRUST_PROXY")),
             max_upload_mb=_positive(env, "MAX_UPLOAD_MB", cls.max_upload_mb, "a number of megabytes"),
+            max_body_mb=_positive(env, "MAX_BODY_MB", cls.max_body_mb, "a number of megabytes"),
             upload_isolate_mb=_number(env, "UPLOAD_ISOLATE_MB", cls.upload_isolate_mb, float, "a number of megabytes"),
             session_hours=_positive(env, "SESSION_HOURS", cls.session_hours, "a number of hours"),
         )
@@ -68,6 +70,11 @@ class Settings:
     @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def max_body_bytes(self) -> int:
+        """The body limit of every route but the uploads (never more than the upload limit)."""
+        return min(int(self.max_body_mb * 1024 * 1024), self.max_upload_bytes)
 
     @property
     def isolate_bytes(self) -> int:

@@ -511,7 +511,9 @@ def test_auth029_request_size_limit_is_json_413_under_api(make_app):
     response = client.post("/api/test-upload", data=b"x" * 20000)
     assert response.status_code == 413
     assert response.get_json()["status"] == 413 and "MB" in response.get_json()["error"]
-    page = client.post("/_dash-update-component", data=b"x" * 20000, content_type="application/json")
+    callback = client.post("/_dash-update-component", data=b"x" * 20000, content_type="application/json")
+    assert callback.status_code == 413 and callback.get_json()["status"] == 413  # JSON for callbacks too (issue 11)
+    page = client.post("/login", data=b"x" * 20000, content_type="application/x-www-form-urlencoded")
     assert page.status_code == 413 and not page.is_json
 
 
