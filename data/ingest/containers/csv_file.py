@@ -7,8 +7,9 @@ header, an empty first line). When that cannot be ruled out from the bytes, the 
 rewritten as the csv module reads it (every field quoted, every record as wide as the widest),
 which the C parser reads exactly, and the table is made from that.
 
-Text may be UTF-8 (with or without BOM), UTF-16 with a BOM, or Windows-1252; line endings
-CRLF, LF, CR or mixed."""
+Text may be UTF-8 (with or without BOM), UTF-16 with a BOM, or Windows-1252, one of them for the
+whole file: a file whose rows mix UTF-8 and Windows-1252 is refused, naming the first row not in
+the encoding the rest uses (one_encoding); line endings CRLF, LF, CR or mixed."""
 from __future__ import annotations
 
 import csv
