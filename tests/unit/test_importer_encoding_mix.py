@@ -71,3 +71,17 @@ def test_enc004_one_encoding_throughout_still_reads_cafe_as_cafe(catalogue, enco
     result = read_upload(_file([encoding] * n), "one.csv", catalogue)
     assert result.problems == []
     assert sorted(result.rows["note"]) == [f"café {k + 1}" for k in range(n)]
+
+
+def test_enc005_the_row_is_the_record_when_a_cell_spans_lines(catalogue):
+    lines = _lines()
+    at = next(csv.reader([lines[0]])).index("note")
+    first = next(csv.reader([lines[1]]))
+    first[at] = "café, on\ntwo lines"  # data row 1 takes lines 2 and 3
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerow(first)
+    content = (lines[0] + "\r\n").encode() + out.getvalue().encode("utf-8")
+    content += (lines[2] + "\r\n").encode("utf-8") + (lines[3] + "\r\n").encode("cp1252")
+    result = read_upload(content, "mixed.csv", catalogue)
+    assert [(p.row, p.column) for p in result.problems] == [(3, None)]  # data row 3, on line 5
+    assert "line 5 of the file" in result.problems[0].message

@@ -88,12 +88,12 @@ def _line_breaks(content: bytes, begin: int, end: int) -> int:
 def one_encoding(content: bytes, start: int) -> None:
     """For a file (from `start`) that is not UTF-8 throughout: refuse it when some of its lines are UTF-8
     text all the same. Read as Windows-1252, their café would silently become cafÃ©; read as UTF-8, the
-    other lines cannot be read. The problem names the first line in the encoding the rest does not use
+    other lines cannot be read. The problem names the first row in the encoding the rest does not use
     (UTF-8 when a BOM says so or most non-ASCII lines are UTF-8; else Windows-1252)."""
     if not _UTF8_TEXT.search(content, start):
         return
-    utf8_lines: list[int] = []
-    other_lines: list[int] = []
+    utf8_lines: list[tuple[int, int]] = []  # (line number, where the line starts)
+    other_lines: list[tuple[int, int]] = []
     line, at = 1, start
     for match in _NON_ASCII_LINE.finditer(content, start):
         line += _line_breaks(content, at, match.start())
@@ -102,20 +102,35 @@ def one_encoding(content: bytes, start: int) -> None:
         try:
             text.decode("utf-8")
         except UnicodeDecodeError:
-            other_lines.append(line)
+            other_lines.append((line, at))
             continue
         if _UTF8_TEXT.search(text):
-            utf8_lines.append(line)
+            utf8_lines.append((line, at))
     if not utf8_lines or not other_lines:
         return
     if start or len(utf8_lines) >= len(other_lines):
-        first, rest, this = other_lines[0], "UTF-8", "not UTF-8 (Windows-1252, perhaps)"
+        (first, offset), rest, this = other_lines[0], "UTF-8", "not UTF-8 (Windows-1252, perhaps)"
     else:
-        first, rest, this = utf8_lines[0], "Windows-1252", "UTF-8"
+        (first, offset), rest, this = utf8_lines[0], "Windows-1252", "UTF-8"
     where = f"line {first:,} of the file" + (" (the header)" if first == 1 else "")
-    raise Refused(Problem(first - 1 if first > 1 else None, None,
+    raise Refused(Problem(_data_row(content, start, offset), None,
         f"the file mixes two text encodings: {where} is {this}, but the rest is {rest}, so its accented letters "
         f"and symbols would be misread (café as cafÃ©). Save the whole file as 'CSV UTF-8' and upload it again"))
+
+
+def _data_row(content: bytes, start: int, at: int) -> int | None:
+    """The data row (as the user counts them: blank ones too; None for the header) of the record the
+    csv module reads byte `at` into; read only that far."""
+    lines = Lines(str(memoryview(content)[start:at + 1], "latin-1"))  # a character a byte: offsets agree
+    seen = -1  # the last record read whole
+    try:
+        for _record in csv.reader(lines):
+            seen += 1
+            if lines.position > at - start:
+                break
+    except csv.Error:
+        seen += 1  # the record it could not read on
+    return seen or None
 
 
 # ---- when the C parser reads the csv module's records -----------------------------------------
