@@ -18,7 +18,7 @@ from callbacks.auth import csrf_token_valid, current_editor, editor_required
 from callbacks.context import current_settings, current_store
 from data.ingest.template import template_csv
 from data.ingest.upload_jobs import create_job, get_job
-from data.ingest.upload_process import isolatable, process_spooled, process_upload, publish_upload, spool
+from data.ingest.upload_process import isolatable, process_spooled, process_upload, publish_upload, spool, work_size
 from data.storage.store import PublishConflict
 
 uploads_api = Blueprint("uploads_api", __name__)
@@ -33,28 +33,19 @@ def _store_or_503():
 
 def _new_job(store):
     """(job id, the work that checks the file) for the posted file; (None, None) without one.
-    A big file is spooled to disk for a child process, so this worker never holds it in memory."""
+    A big file is spooled to disk for a child process, so this worker never holds it in memory; a
+    workbook is big when what it unpacks to is (upload_process.work_size: a zip bomb is never read here)."""
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return None, None
     name = upload.filename
-    if _size(upload.stream) >= current_settings().isolate_bytes and isolatable(store):
+    if work_size(upload.stream) >= current_settings().isolate_bytes and isolatable(store):
         path, digest = spool(upload.stream)
         upload_id = create_job(store, None, name, current_editor(), sha256=digest)
         return upload_id, lambda: process_spooled(store, upload_id, path, name)
     content = upload.read()
     upload_id = create_job(store, content, name, current_editor())
     return upload_id, lambda: process_upload(store, upload_id, content, name)
-
-
-def _size(stream) -> int:
-    """Bytes in a received file (werkzeug keeps it in memory or a temporary file; both can seek)."""
-    try:
-        size = stream.seek(0, 2)
-        stream.seek(0)
-        return size
-    except (AttributeError, OSError):
-        return 0  # not seekable: read into memory, as any small file is
 
 
 @uploads_api.post("/api/uploads")

@@ -4,7 +4,9 @@ An upload is read in three steps, each written once:
 
 - a container (data/ingest/containers/: CSV or .xlsx) turns the bytes into one table: header
   names and data rows with their row numbers. Text may be UTF-8 (with or without BOM), UTF-16
-  with a BOM, or Windows-1252; line endings CRLF, LF or mixed;
+  with a BOM, or Windows-1252, not a mix of them; line endings CRLF, LF or mixed. A workbook that
+  unpacks to an absurd size or ratio (a zip bomb), or is bigger than Excel allows, is refused
+  before it is inflated (containers/limits.py);
 - the first format (data/ingest/formats/: a Fingertips "Download data" file, the project's
   template, ...) whose sniff accepts the header maps the table to observation rows and any
   indicators the file creates;

@@ -34,6 +34,14 @@ STAGE_LABELS = {
 }
 
 
+# A job still reading, validating or comparing this long after it was created has lost its process
+# (a worker killed by gunicorn's timeout or the OOM killer, a host restarted): reading it reports it
+# failed. Children are killed after upload_process.PROCESS_TIMEOUT (240 s) and an in-process file is
+# under UPLOAD_ISOLATE_MB, so no live job comes near this. A module constant (data/settings.py is not
+# this module's to change); a test lowers it.
+STALE_AFTER = 15 * 60.0  # seconds
+
+
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -179,10 +187,30 @@ def get_job(store: Store, upload_id: str) -> dict | None:
     if row is None:
         return None
     job = dict(row)
+    if job["stage"] not in FINISHED and _age(job["created_at"]) > STALE_AFTER:
+        _fail_stale(store, upload_id, job["stage"])
+        return get_job(store, upload_id)
     job["summary"] = json.loads(job.pop("summary_json") or "null")
     job["errors"] = json.loads(job.pop("errors_json") or "[]")
     job["created_at"] = job["created_at"].isoformat()
     return job
+
+
+def _age(created_at: datetime) -> float:
+    """Seconds since `created_at` (SQLite hands back a naive datetime: it was stored as UTC)."""
+    if created_at.tzinfo is None:
+        created_at = created_at.replace(tzinfo=timezone.utc)
+    return (_now() - created_at).total_seconds()
+
+
+def _fail_stale(store: Store, upload_id: str, stage: str) -> None:
+    """Mark a job failed whose process stopped while it was at `stage` (only if it is still there)."""
+    message = (f"could not process the file: it stopped at \"{STAGE_LABELS.get(stage, stage)}\" and did not finish within "
+               f"{STALE_AFTER / 60:g} minutes (the process reading it was stopped, perhaps out of time or memory); "
+               "upload it again, or as CSV")
+    with store.engine.begin() as conn:
+        conn.execute(update(uploads).where(uploads.c.id == upload_id, uploads.c.stage == stage).values(
+            stage=FAILED, progress=1.0, errors_json=json.dumps([{"row": None, "column": None, "message": message}])))
 
 
 def publish_job(store: Store, upload_id: str, user: str) -> int:

@@ -8,6 +8,13 @@ fails the job instead of the worker. The job row in the store carries
 progress and results either way, so the page and the API do not change.
 Small files (the common case, and every test but one) stay in-process:
 starting a Python costs ~0.5 s.
+
+"Big" is what the reading will hold, not what was sent: an .xlsx workbook is a zip,
+so its size is the larger of the file and what its members unpack to (from the zip's
+central directory, nothing inflated: work_size). A 4 MB workbook that unpacks to
+1 GB is read in a child (where the container refuses it anyway), never in the worker.
+A child that runs longer than PROCESS_TIMEOUT is killed, and a child that dies (killed,
+out of memory) fails its job with a message saying so.
 """
 from __future__ import annotations
 
@@ -15,16 +22,43 @@ import contextlib
 import hashlib
 import multiprocessing
 import os
+import signal
 import tempfile
 from pathlib import Path
 
 from sqlalchemy import func, select
 
+from data.ingest.containers.xlsx_file import unpacked_size
 from data.ingest.upload_jobs import fail, get_job, process, publish_job
 from data.storage.store import PublishConflict, Store
 from data.storage.tables import uploads
 
 _ERRORS = {"LookupError": LookupError, "ValueError": ValueError, "PublishConflict": PublishConflict}
+
+# Seconds a child may spend reading, checking and comparing a file before it is killed and its job
+# failed. Under the Procfile's WEB_TIMEOUT (300 s by default), so the request that waits for the child
+# answers before gunicorn would kill the worker. A module constant, not a setting (data/settings.py is
+# not this module's to change); a test lowers it.
+PROCESS_TIMEOUT = 240.0
+
+
+class ChildStopped(RuntimeError):
+    """The child process did not answer: it was killed, ran out of memory, or ran out of time."""
+
+
+def work_size(stream) -> int:
+    """What reading a received file will hold, in bytes: the file's size, or what a workbook (a zip)
+    unpacks to when that is more. The stream (seekable, as werkzeug keeps uploads) is left at its start."""
+    try:
+        size = stream.seek(0, 2)
+        stream.seek(0)
+    except (AttributeError, OSError):
+        return 0  # not seekable: read into memory, as any small file is
+    head = stream.read(4)
+    stream.seek(0)
+    if head != b"PK\x03\x04":
+        return size
+    return max(size, unpacked_size(stream))
 
 
 def isolatable(store: Store) -> bool:
@@ -51,7 +85,7 @@ def spool(stream, chunk: int = 4 << 20) -> tuple[str, str]:
 def process_spooled(store: Store, upload_id: str, path: str, file_name: str) -> dict | None:
     """upload_jobs.process of a spooled file, in a child process; the file is removed afterwards."""
     try:
-        _in_child("process", store.url, upload_id, path, file_name)
+        _in_child("process", store.url, upload_id, path, file_name, timeout=PROCESS_TIMEOUT)
     except Exception as exc:  # noqa: BLE001 - process() records its own failures; this is the child dying
         fail(store, upload_id, exc)
     finally:
@@ -70,24 +104,45 @@ def publish_upload(store: Store, upload_id: str, user: str, isolate_at: int) -> 
     return _in_child("publish", store.url, upload_id, user)
 
 
-def _in_child(action: str, url: str, *args):
+def _in_child(action: str, url: str, *args, timeout: float | None = None):
+    """Run `action` in a child process and hand back its answer (or raise its exception here).
+    ChildStopped when the child dies first, or is still working after `timeout` seconds (then it is killed)."""
     ctx = multiprocessing.get_context("spawn")  # fork would copy the worker's threads' locks mid-use
     receive, send = ctx.Pipe(duplex=False)
     child = ctx.Process(target=_child, args=(send, action, url, args), daemon=True)
     child.start()
     send.close()
     try:
+        if timeout is not None and not receive.poll(timeout):
+            child.kill()
+            child.join()
+            raise ChildStopped(f"it took longer than {timeout:g} seconds to read and check, so it was stopped "
+                               "(a file this long is better uploaded as CSV, or split)")
         outcome = receive.recv()  # the child's answer, or EOFError if it died first
     except EOFError:
         outcome = None
+    finally:
+        receive.close()
     child.join()
     if outcome is None:
-        raise RuntimeError(f"the upload's process stopped (exit code {child.exitcode})")
+        raise ChildStopped(_death(child.exitcode))
     kind, value = outcome
     if kind == "ok":
         return value
     name, message = value
     raise _ERRORS.get(name, RuntimeError)(message)
+
+
+def _death(exitcode: int | None) -> str:
+    """Why a child stopped without answering, for the job's message."""
+    if exitcode is not None and exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        hint = " (out of memory, perhaps)" if -exitcode == signal.SIGKILL else ""
+        return f"the process reading it was killed by {name}{hint} before it finished"
+    return f"the process reading it stopped (exit code {exitcode}) before it finished"
 
 
 def _child(send, action: str, url: str, args: tuple) -> None:

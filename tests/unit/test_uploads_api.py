@@ -554,3 +554,98 @@ def test_upl010_a_child_publish_answers_as_in_process_stale_unknown_not_ready(ma
         _in_child("publish", site.store.url, "no-such-upload", EDITOR)
     with pytest.raises(ValueError):
         _in_child("publish", site.store.url, a, EDITOR)  # published already: not ready
+
+
+# -- hostile workbooks and jobs whose process died (issue 11, item 6) ----------------------------------
+
+def _done_when_records() -> list[list[str]]:
+    header = list(TEMPLATE_HEADER)
+    return [header, [str(DONE_WHEN.get(c, "")) for c in header]]
+
+
+def test_upl011_a_small_workbook_that_unpacks_big_is_read_in_a_child_and_refused(make_site, monkeypatch):
+    from tests.unit.test_importer_xlsx_limits import workbook
+
+    site = make_site(UPLOAD_ISOLATE_MB="8")
+    calls = _spy_in_process(monkeypatch)
+    before = store_state(site)
+    bomb = workbook(_done_when_records(), shared_mb=64)  # ~64 KB sent, 64 MB of shared text unpacked
+    assert len(bomb) < 1 << 20
+    response = upload(site.client, bomb, "bomb.xlsx", site.editor)
+    assert response.status_code == 422, response.get_data(as_text=True)[:300]
+    errors = response.get_json()["errors"]
+    assert len(errors) == 1 and "xl/sharedStrings.xml unpacks to 64.0 MB" in errors[0]["message"]
+    assert calls == []  # decided by what it unpacks to: never read in this worker
+    assert store_state(site) == before
+    plain = workbook(_done_when_records())  # a workbook that unpacks small stays in process
+    assert preview(site, plain, "plain.xlsx")["summary"]["added"] == 1
+    assert calls == ["process"]
+
+
+def test_upl012_a_child_past_the_time_limit_is_killed_and_its_job_failed(make_site, monkeypatch):
+    import multiprocessing
+
+    from data.ingest import upload_process
+
+    site = make_site(UPLOAD_ISOLATE_MB="0")
+    monkeypatch.setattr(upload_process, "PROCESS_TIMEOUT", 0.05)  # the child is still starting
+    response = upload(site.client, template_bytes([DONE_WHEN]), "slow.csv", site.editor)
+    assert response.status_code == 422
+    body = response.get_json()
+    assert "took longer than 0.05 seconds" in body["errors"][0]["message"]
+    job = site.client.get(f"/api/uploads/{body['upload_id']}", headers=site.editor).get_json()
+    assert job["stage"] == "failed" and job["errors"] == body["errors"]
+    assert multiprocessing.active_children() == []  # killed and reaped
+
+
+def test_upl013_a_child_killed_mid_job_fails_the_job_saying_so(make_site, tmp_path):
+    import multiprocessing
+    import os
+    import signal
+    import threading
+    import time
+
+    from data.ingest import upload_process
+    from data.ingest.upload_jobs import create_job
+
+    site = make_site()
+    content = template_bytes([DONE_WHEN])
+    path = tmp_path / "spooled.bin"
+    path.write_bytes(content)
+    upload_id = create_job(site.store, content, "killed.csv", EDITOR)
+    done: dict = {}
+    worker = threading.Thread(target=lambda: done.setdefault(
+        "job", upload_process.process_spooled(site.store, upload_id, str(path), "killed.csv")))
+    worker.start()
+    deadline = time.monotonic() + 20
+    while not multiprocessing.active_children() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    children = multiprocessing.active_children()
+    assert children, "the child did not start"
+    for child in children:
+        os.kill(child.pid, signal.SIGKILL)  # as the OOM killer would
+    worker.join(30)
+    job = done["job"]
+    assert job["stage"] == "failed"
+    assert "killed by SIGKILL" in job["errors"][0]["message"]
+    assert not path.exists()
+
+
+def test_upl014_a_job_left_unfinished_past_the_bound_reads_as_failed(site):
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import update
+
+    from data.ingest import upload_jobs
+
+    stuck = upload_jobs.create_job(site.store, b"PK\x03\x04", "huge.xlsx", EDITOR)  # its worker was killed
+    ready = preview(site, template_bytes([DONE_WHEN]))["upload_id"]
+    read = lambda i: site.client.get(f"/api/uploads/{i}", headers=site.editor).get_json()  # noqa: E731
+    assert read(stuck)["stage"] == "reading"  # young: it may still be running
+    old = datetime.now(timezone.utc) - timedelta(seconds=upload_jobs.STALE_AFTER + 60)
+    with site.store.engine.begin() as conn:
+        conn.execute(update(uploads).where(uploads.c.id.in_([stuck, ready])).values(created_at=old))
+    job = read(stuck)
+    assert job["stage"] == "failed" and job["progress"] == 1.0
+    assert 'stopped at "Reading the file"' in job["errors"][0]["message"]
+    assert read(ready)["stage"] == "ready"  # a finished job is left as it is, however old

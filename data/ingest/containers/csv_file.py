@@ -7,8 +7,9 @@ header, an empty first line). When that cannot be ruled out from the bytes, the 
 rewritten as the csv module reads it (every field quoted, every record as wide as the widest),
 which the C parser reads exactly, and the table is made from that.
 
-Text may be UTF-8 (with or without BOM), UTF-16 with a BOM, or Windows-1252; line endings
-CRLF, LF, CR or mixed."""
+Text may be UTF-8 (with or without BOM), UTF-16 with a BOM, or Windows-1252, one of them for the
+whole file: a file whose rows mix UTF-8 and Windows-1252 is refused, naming the first row not in
+the encoding the rest uses (one_encoding); line endings CRLF, LF, CR or mixed."""
 from __future__ import annotations
 
 import csv
@@ -70,8 +71,66 @@ def utf8(content: bytes) -> tuple[bytes, int]:
             str(memoryview(content)[start:], "utf-8")  # only to check it: the text itself is not kept
             return content, start
         except UnicodeDecodeError:
-            pass
+            one_encoding(content, start)
     return decode(content).encode("utf-8"), 0
+
+
+# Text that is UTF-8 beyond doubt: a Latin letter or sign as two bytes (é is C3 A9, £ is C2 A3), or
+# punctuation and € as three (’ is E2 80 99). A Windows-1252 file has these only as mojibake (Ã©, â€™).
+_UTF8_TEXT = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|\xe2[\x80-\x82][\x80-\xbf]")
+_NON_ASCII_LINE = re.compile(rb"[^\r\n]*[\x80-\xff][^\r\n]*")
+
+
+def _line_breaks(content: bytes, begin: int, end: int) -> int:
+    return content.count(b"\n", begin, end) + content.count(b"\r", begin, end) - content.count(b"\r\n", begin, end)
+
+
+def one_encoding(content: bytes, start: int) -> None:
+    """For a file (from `start`) that is not UTF-8 throughout: refuse it when some of its lines are UTF-8
+    text all the same. Read as Windows-1252, their café would silently become cafÃ©; read as UTF-8, the
+    other lines cannot be read. The problem names the first row in the encoding the rest does not use
+    (UTF-8 when a BOM says so or most non-ASCII lines are UTF-8; else Windows-1252)."""
+    if not _UTF8_TEXT.search(content, start):
+        return
+    utf8_lines: list[tuple[int, int]] = []  # (line number, where the line starts)
+    other_lines: list[tuple[int, int]] = []
+    line, at = 1, start
+    for match in _NON_ASCII_LINE.finditer(content, start):
+        line += _line_breaks(content, at, match.start())
+        at = match.start()
+        text = match.group()
+        try:
+            text.decode("utf-8")
+        except UnicodeDecodeError:
+            other_lines.append((line, at))
+            continue
+        if _UTF8_TEXT.search(text):
+            utf8_lines.append((line, at))
+    if not utf8_lines or not other_lines:
+        return
+    if start or len(utf8_lines) >= len(other_lines):
+        (first, offset), rest, this = other_lines[0], "UTF-8", "not UTF-8 (Windows-1252, perhaps)"
+    else:
+        (first, offset), rest, this = utf8_lines[0], "Windows-1252", "UTF-8"
+    where = f"line {first:,} of the file" + (" (the header)" if first == 1 else "")
+    raise Refused(Problem(_data_row(content, start, offset), None,
+        f"the file mixes two text encodings: {where} is {this}, but the rest is {rest}, so its accented letters "
+        f"and symbols would be misread (café as cafÃ©). Save the whole file as 'CSV UTF-8' and upload it again"))
+
+
+def _data_row(content: bytes, start: int, at: int) -> int | None:
+    """The data row (as the user counts them: blank ones too; None for the header) of the record the
+    csv module reads byte `at` into; read only that far."""
+    lines = Lines(str(memoryview(content)[start:at + 1], "latin-1"))  # a character a byte: offsets agree
+    seen = -1  # the last record read whole
+    try:
+        for _record in csv.reader(lines):
+            seen += 1
+            if lines.position > at - start:
+                break
+    except csv.Error:
+        seen += 1  # the record it could not read on
+    return seen or None
 
 
 # ---- when the C parser reads the csv module's records -----------------------------------------
