@@ -343,7 +343,13 @@ class Store:
         return new
 
     def restore(self, version: int, *, user: str) -> int:
-        """Make the data of an earlier version current again, as a new version."""
+        """Make the data of an earlier version current again, as a new version.
+
+        Works whatever came after `version` (indicators added, values changed, other restores): the
+        observations that differ are closed and put back; the catalogue, when it differs at all (an
+        indicator added or gone, or the order changed), is replaced by the earlier version's rows in
+        their stored order, so the restored version serves exactly the frames `version` served.
+        Spotlight topics and presenter notes are not versioned: a restore leaves them as they are."""
         with self.engine.begin() as conn:
             if conn.execute(select(data_versions.c.version).where(data_versions.c.version == version)).first() is None:
                 raise LookupError(f"there is no version {version}")
@@ -354,20 +360,28 @@ class Store:
             key = list(OBSERVATION_KEY)
             kinds = classify(now.observations, target.observations)
             put_back = target.observations[kinds != "unchanged"]
-            gone = now.observations.merge(target.observations[key], on=key, how="left", indicator=True)
+            gone = now.observations[key].merge(target.observations[key], on=key, how="left", indicator=True)
             gone = gone[gone["_merge"] == "left_only"]
-            cat_gone = now.indicators[~now.indicators["id"].isin(target.indicators["id"])]
-            cat_back = target.indicators[~target.indicators["id"].isin(now.indicators["id"])]
+            cat_target, cat_now = self._catalogue_rows(conn, version), self._catalogue_rows(conn, current)
+            same_catalogue = cat_target.equals(cat_now)
             conn.execute(insert(data_versions).values(
                 version=new, created_at=_now(), created_by=user, action="restore", restored_from=version,
                 rows_added=int((kinds == "added").sum()), rows_changed=int((kinds == "changed").sum()),
-                rows_unchanged=int((kinds == "unchanged").sum()), rows_removed=len(gone), new_indicators=len(cat_back),
+                rows_unchanged=int((kinds == "unchanged").sum()), rows_removed=len(gone),
+                new_indicators=int((~cat_target["id"].isin(cat_now["id"])).sum()),
             ))
-            self._close_keys(conn, observations, OBSERVATION_KEY, pd.concat([put_back[key], gone[key]]), new)
-            self._close_keys(conn, indicators, ("id",), cat_gone[["id"]], new)
-            self._insert_rows(conn, cat_back.reset_index(drop=True), put_back, new)
+            self._close_keys(conn, observations, OBSERVATION_KEY, pd.concat([put_back[key], gone[key]], ignore_index=True), new)
+            if not same_catalogue:
+                conn.execute(update(indicators).where(_current(indicators, current)).values(valid_to=new))
+            self._insert_rows(conn, cat_target if not same_catalogue else cat_target.iloc[:0], put_back.reset_index(drop=True), new)
             self._move_head(conn, current, new)
         return new
+
+    @staticmethod
+    def _catalogue_rows(conn, version: int) -> pd.DataFrame:
+        """The indicator rows of a version as stored (plain columns, stored order; no index by id)."""
+        query = select(*[indicators.c[c] for c in INDICATOR_COLUMNS]).where(_current(indicators, version)).order_by(indicators.c.row_id)
+        return pd.read_sql(query, conn).reset_index(drop=True)
 
     def load_dataset_in(self, conn, version: int, *, compact: bool = False) -> Dataset:
         cat = pd.read_sql(select(*[indicators.c[c] for c in INDICATOR_COLUMNS]).where(_current(indicators, version)).order_by(indicators.c.row_id), conn)
