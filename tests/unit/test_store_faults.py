@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import stat
+import threading
 import time
 
 import pytest
@@ -209,3 +210,34 @@ def test_flt009_a_full_disk_answers_503_with_a_clear_message(tmp_path, make_app)
     assert api.status_code == 503 and "disk is full" in api.get_json()["error"]
     page = client.get("/test-fault-page")
     assert page.status_code == 503 and page.mimetype == "text/plain" and "disk is full" in page.get_data(as_text=True)
+
+
+def test_flt010_a_locked_postgresql_head_answers_503_within_seconds(postgres_server, make_app):
+    """Another publish holding the head row's lock: the restore waits BUSY_TIMEOUT, then a clear 503 (not a hang)."""
+    from sqlalchemy import update
+
+    from data.storage.tables import head
+
+    url = postgres_server.create_database("faults_locked")
+    app, store, editor = make_app(url)
+    client = app.server.test_client()
+    answered: dict = {}
+
+    def restore():
+        started = time.monotonic()
+        answered["response"] = client.post("/api/versions/1/restore", headers=editor)
+        answered["took"] = time.monotonic() - started
+
+    with store.engine.begin() as conn:  # what a long publish holds
+        conn.execute(update(head).where(head.c.id == 1).values(version=head.c.version))
+        asking = threading.Thread(target=restore, daemon=True)
+        asking.start()
+        asking.join(timeout=15)
+        waited = asking.is_alive()
+    asking.join()  # the lock is released: an old build's waiting restore finishes now
+    assert not waited, "the restore was still waiting for the lock after 15 s"
+    response = answered["response"]
+    assert response.status_code == 503, response.get_data(as_text=True)
+    assert "busy" in response.get_json()["error"]
+    assert answered["took"] < 10, f"waited {answered['took']:.1f} s for the lock"
+    assert client.post("/api/versions/1/restore", headers=editor).status_code == 200
