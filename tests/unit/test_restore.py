@@ -95,13 +95,15 @@ def test_rst002_restore_to_every_earlier_version_after_adds_and_changes(store):
     seen = {1: snapshot(store, source)}
     ind_a, rows_a = new_indicator("test-a")
     ind_b, rows_b = new_indicator("test-b")
-    for rows, new in ((rows_a, ind_a),  # v2: adds an indicator
-                      (None, NO_NEW_INDICATORS),  # v3: changes values and notes
-                      (rows_b, ind_b),  # v4: adds another
-                      (rows_a.assign(value=rows_a["value"] * 2), NO_NEW_INDICATORS)):  # v5: changes both
-        rows = pd.concat([changed_values(store, len(seen) / 2), rows]) if rows is None or new is NO_NEW_INDICATORS else rows
+
+    def step(rows: pd.DataFrame, new: pd.DataFrame = NO_NEW_INDICATORS) -> None:
         made = publish(store, rows, new)
         seen[made] = snapshot(store, source)  # (not seen[publish(...)] = ...: the right side runs first)
+
+    step(rows_a, ind_a)  # v2: adds an indicator
+    step(changed_values(store, 1.5))  # v3: changes values and notes
+    step(rows_b, ind_b)  # v4: adds another
+    step(pd.concat([changed_values(store, -0.5), rows_a.assign(value=rows_a["value"] * 2)]))  # v5: changes both
     assert sorted(seen) == [1, 2, 3, 4, 5]
     for target in (4, 3, 2, 1, 5, 1, 3, 2, 4):
         new = store.restore(target, user="ed@example.org")
