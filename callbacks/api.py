@@ -7,15 +7,18 @@ GET /api/observations.csv[?indicator=ID&set=NAME&area=CODE&format=json]
 from __future__ import annotations
 
 import math
+import sqlite3
 
 from flask import Blueprint, Response, jsonify, request
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
-from callbacks.context import current_dataset
+from callbacks.context import current_dataset, current_store
 from data.domain.dataset import DEFAULT_REPORTING_YEAR
 from data.domain.export import to_csv, to_records
 from data.domain.periods import PeriodError, canonical_year
 from data.domain.status import indicator_status, reporting_years
+from data.storage.store import store_fault
 
 api = Blueprint("api", __name__)
 
@@ -43,7 +46,38 @@ def _number(value):
 
 @api.get("/healthz")
 def healthz():
+    """200 {"status": "ok", "data_version"} only when the store answers and takes writes; else 503
+    {"status": "unavailable" | "read-only", "error": why} (a load balancer takes the host out)."""
+    store = current_store()
+    if store is not None:
+        status, why = store.health()
+        if status != "ok":
+            return jsonify({"status": status, "error": why}), 503
     return jsonify({"status": "ok", "data_version": int(current_dataset().version)})
+
+
+def _store_fault(exc: Exception):
+    """A locked store or a full disk answers 503 with a clear message (JSON under /api/, a plain page
+    otherwise), not a generic 500; any other database error stays a 500."""
+    why = store_fault(exc)
+    if why is None:
+        raise exc
+    headers = {"Retry-After": "5"}
+    if request.path.startswith("/api/") or request.path == "/healthz":
+        return jsonify({"error": why, "status": 503}), 503, headers
+    return Response(f"Service unavailable: {why}.\n", status=503, mimetype="text/plain", headers=headers)
+
+
+# The store's bulk inserts use the DBAPI cursor, so the drivers' own errors come unwrapped as well.
+_DRIVER_ERRORS: list[type[Exception]] = [DBAPIError, sqlite3.Error]
+try:
+    import psycopg
+
+    _DRIVER_ERRORS.append(psycopg.Error)
+except ImportError:  # pragma: no cover - PostgreSQL's driver is in requirements.txt
+    pass
+for _error in _DRIVER_ERRORS:
+    api.app_errorhandler(_error)(_store_fault)
 
 
 @api.get("/api/indicators")

@@ -8,6 +8,7 @@ either land in order or one is told to retry.
 from __future__ import annotations
 
 import ctypes
+import os
 import sqlite3
 import threading
 import time
@@ -20,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sqlalchemy import and_, create_engine, event, func, insert, or_, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
 from data.domain.changes import classify
 from data.domain.dataset import BUNDLED, Dataset, build_from_typed, load_bundled
@@ -34,14 +35,37 @@ INSTANCE = DEFAULT_INSTANCE  # the default store's folder when a caller names no
 _CHUNK = 5000
 
 
+BUSY_TIMEOUT = 5.0  # seconds a SQLite writer waits for the write lock before "database is locked" (a 503)
+SEEDED_SUFFIX = ".seeded"  # marker next to a SQLite database file, written once the store holds a version
+
+
 class PublishConflict(RuntimeError):
     """Someone published since this preview was made: preview again, then publish."""
 
 
+def store_fault(exc: BaseException) -> str | None:
+    """A clear sentence for a store fault a client should retry later (a 503), or None for any other error:
+    the write lock held too long ("database is locked", PostgreSQL's lock timeouts) or a full disk."""
+    orig = getattr(exc, "orig", exc)
+    text = str(orig).lower()
+    state = getattr(orig, "sqlstate", None) or ""
+    if "database is locked" in text or "database table is locked" in text or state in ("55P03", "40P01"):
+        return "the store is busy (another change holds its lock); nothing was changed: try again in a moment"
+    if "disk is full" in text or "disk full" in text or state.startswith("53"):
+        return "the store cannot save: its disk is full (or out of resources); nothing was changed: tell the administrator"
+    if "readonly database" in text or "read-only" in text or state == "25006":
+        return "the store is read-only; nothing was changed: tell the administrator"
+    return None
+
+
+class StoreMissing(RuntimeError):
+    """The SQLite database file is gone but its marker shows a store existed: refuse to seed a new one."""
+
+
 def database_url(url: str | None = None, instance: Path = INSTANCE) -> str:
-    """SQLAlchemy's URL for `url` (Settings.database_url); none: SQLite in the instance folder."""
+    """SQLAlchemy's URL for `url` (Settings.database_url); none: SQLite in the instance folder (made 0700)."""
     if not url:
-        instance.mkdir(exist_ok=True)
+        private_folder(instance)
         return f"sqlite:///{instance / 'cyscp.sqlite3'}"
     # Heroku-style URLs name the dialect "postgres"; SQLAlchemy wants a driver too.
     for prefix in ("postgres://", "postgresql://"):
@@ -50,17 +74,63 @@ def database_url(url: str | None = None, instance: Path = INSTANCE) -> str:
     return url
 
 
+def private_folder(folder: Path) -> None:
+    """Create the folder readable by its owner only (0700); one that exists is tightened to 0700 too."""
+    folder.mkdir(mode=0o700, exist_ok=True)
+    if folder.stat().st_mode & 0o077:
+        folder.chmod(0o700)
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The database file of an on-disk SQLite URL; None for PostgreSQL and in-memory SQLite."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    if str(parsed.database).startswith("file:"):
+        return None
+    return Path(str(parsed.database))
+
+
+def _writable(path: Path) -> bool:
+    return os.access(path, os.W_OK) and not os.statvfs(path).f_flag & os.ST_RDONLY
+
+
+def seeded_marker(db: Path) -> Path:
+    return db.with_name(db.name + SEEDED_SUFFIX)
+
+
+def prepare_sqlite_file(db: Path) -> None:
+    """Before the first connection: refuse when the database is gone but its marker says a store was there
+    (a new empty one would be seeded and served, losing every publish, user and token); otherwise create the
+    file 0600 (SQLite gives its -wal and -shm files the database file's permissions) and tighten an older one."""
+    if not db.exists():
+        marker = seeded_marker(db)
+        if marker.exists():
+            raise StoreMissing(
+                f"the store's database {db} is missing, but {marker} shows a store was created there before: "
+                "refusing to start with a new, empty one. Put the database file back (from a backup), or, to start "
+                f"afresh on purpose, delete {marker} too.")
+        db.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(db, os.O_CREAT | os.O_WRONLY, 0o600))
+    for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        try:
+            if path.stat().st_mode & 0o077:
+                path.chmod(0o600)
+        except FileNotFoundError:
+            pass
+
+
 def make_engine(url: str | None = None, *, writer: bool = True) -> Engine:
     """An engine on the store. SQLite writers take the write lock at BEGIN; readers (writer=False) do not,
     so with WAL a page request reads the last committed version while a long publish is running."""
     url = database_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _):
             cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT * 1000)}")
             _wal(cur)  # readers never block the writer
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
@@ -237,6 +307,9 @@ _SQLITE_ROWS_A_STATEMENT = 20
 class Store:
     def __init__(self, url: str | None = None, instance: Path = INSTANCE):
         self.url = database_url(url, instance)
+        self.file = sqlite_file(self.url)
+        if self.file is not None:
+            prepare_sqlite_file(self.file)
         self.engine = make_engine(self.url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         # Every request asks for the head version: on SQLite it must not queue behind a writer's lock.
@@ -255,6 +328,11 @@ class Store:
         upgrade(self.engine)
         if self.head_version() is None:
             self._seed(load_bundled(seed_folder))
+        if self.file is not None and not seeded_marker(self.file).exists():
+            # Written once the store holds a version (a store made before the marker existed gets it now).
+            seeded_marker(self.file).write_text(
+                "This folder's SQLite store was created and seeded; the app refuses to start if the database is\n"
+                "missing while this file is here. Delete it together with the database to start a new store.\n")
         from data.storage.topics import seed_topics  # spotlight topics: seeded once from data/bundled/topics.csv
 
         seed_topics(self.engine)
@@ -276,6 +354,27 @@ class Store:
     # -- reading ----------------------------------------------------------------
     def head_version(self) -> int | None:
         return self._head.version()
+
+    def health(self) -> tuple[str, str]:
+        """("ok", "") when the store answers and takes writes; else ("unavailable" | "read-only", why)."""
+        if self.file is not None and not self.file.exists():
+            return "unavailable", f"the database file {self.file.name} is missing"
+        try:
+            version = self.head_version()
+            if self.is_sqlite:
+                read_only = self.file is not None and not all(_writable(p) for p in (self.file, self.file.parent))
+            else:
+                with self.reader.connect() as conn:
+                    ro, recovery = conn.exec_driver_sql(
+                        "SELECT current_setting('transaction_read_only'), pg_is_in_recovery()").one()
+                read_only = ro == "on" or bool(recovery)
+        except Exception as exc:  # noqa: BLE001 - any failure to read is "unavailable", with its first line
+            return "unavailable", "the store cannot be read: " + (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        if version is None:
+            return "unavailable", "the store holds no data version"
+        if read_only:
+            return "read-only", "the store is read-only: publishing, sign-in and uploads cannot be saved"
+        return "ok", ""
 
     def load_dataset(self, version: int | None = None, *, compact: bool = False) -> Dataset:
         """One version (default: head), streamed from the store chunk by chunk. compact: text columns as
@@ -314,6 +413,8 @@ class Store:
             conn.execute(update(table).where(table.c.row_id.in_(doomed[i:i + _CHUNK])).values(valid_to=version))
 
     def _begin_version(self, conn, base_version: int | None) -> int:
+        if not self.is_sqlite:  # wait BUSY_TIMEOUT for another publish's lock, as SQLite does, then a 503
+            conn.exec_driver_sql(f"SET LOCAL lock_timeout = {int(BUSY_TIMEOUT * 1000)}")
         current = conn.execute(select(head.c.version).where(head.c.id == 1).with_for_update()).scalar()
         if base_version is not None and current != base_version:
             raise PublishConflict(f"the data changed (now version {current}) since this preview (version {base_version}); preview again, then publish")
@@ -343,7 +444,13 @@ class Store:
         return new
 
     def restore(self, version: int, *, user: str) -> int:
-        """Make the data of an earlier version current again, as a new version."""
+        """Make the data of an earlier version current again, as a new version.
+
+        Works whatever came after `version` (indicators added, values changed, other restores): the
+        observations that differ are closed and put back; the catalogue, when it differs at all (an
+        indicator added or gone, or the order changed), is replaced by the earlier version's rows in
+        their stored order, so the restored version serves exactly the frames `version` served.
+        Spotlight topics and presenter notes are not versioned: a restore leaves them as they are."""
         with self.engine.begin() as conn:
             if conn.execute(select(data_versions.c.version).where(data_versions.c.version == version)).first() is None:
                 raise LookupError(f"there is no version {version}")
@@ -354,20 +461,28 @@ class Store:
             key = list(OBSERVATION_KEY)
             kinds = classify(now.observations, target.observations)
             put_back = target.observations[kinds != "unchanged"]
-            gone = now.observations.merge(target.observations[key], on=key, how="left", indicator=True)
+            gone = now.observations[key].merge(target.observations[key], on=key, how="left", indicator=True)
             gone = gone[gone["_merge"] == "left_only"]
-            cat_gone = now.indicators[~now.indicators["id"].isin(target.indicators["id"])]
-            cat_back = target.indicators[~target.indicators["id"].isin(now.indicators["id"])]
+            cat_target, cat_now = self._catalogue_rows(conn, version), self._catalogue_rows(conn, current)
+            same_catalogue = cat_target.equals(cat_now)
             conn.execute(insert(data_versions).values(
                 version=new, created_at=_now(), created_by=user, action="restore", restored_from=version,
                 rows_added=int((kinds == "added").sum()), rows_changed=int((kinds == "changed").sum()),
-                rows_unchanged=int((kinds == "unchanged").sum()), rows_removed=len(gone), new_indicators=len(cat_back),
+                rows_unchanged=int((kinds == "unchanged").sum()), rows_removed=len(gone),
+                new_indicators=int((~cat_target["id"].isin(cat_now["id"])).sum()),
             ))
-            self._close_keys(conn, observations, OBSERVATION_KEY, pd.concat([put_back[key], gone[key]]), new)
-            self._close_keys(conn, indicators, ("id",), cat_gone[["id"]], new)
-            self._insert_rows(conn, cat_back.reset_index(drop=True), put_back, new)
+            self._close_keys(conn, observations, OBSERVATION_KEY, pd.concat([put_back[key], gone[key]], ignore_index=True), new)
+            if not same_catalogue:
+                conn.execute(update(indicators).where(_current(indicators, current)).values(valid_to=new))
+            self._insert_rows(conn, cat_target if not same_catalogue else cat_target.iloc[:0], put_back.reset_index(drop=True), new)
             self._move_head(conn, current, new)
         return new
+
+    @staticmethod
+    def _catalogue_rows(conn, version: int) -> pd.DataFrame:
+        """The indicator rows of a version as stored (plain columns, stored order; no index by id)."""
+        query = select(*[indicators.c[c] for c in INDICATOR_COLUMNS]).where(_current(indicators, version)).order_by(indicators.c.row_id)
+        return pd.read_sql(query, conn).reset_index(drop=True)
 
     def load_dataset_in(self, conn, version: int, *, compact: bool = False) -> Dataset:
         cat = pd.read_sql(select(*[indicators.c[c] for c in INDICATOR_COLUMNS]).where(_current(indicators, version)).order_by(indicators.c.row_id), conn)
