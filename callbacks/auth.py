@@ -8,6 +8,13 @@ GET /login is a Dash page (layouts/login.py); POST /login and /logout are Flask 
 Dash callbacks whose outputs start with PROTECTED_CALLBACK_OUTPUTS are refused (403) to anyone
 but an editor, before Dash runs them.
 
+CSRF: a callback post must be application/json and well-formed (else 400); a protected callback and any
+POST/PUT/PATCH/DELETE under /api/ from a cookie-signed-in editor must carry this site's Origin (or Referer),
+else 403, and an /api/ body must be JSON, multipart or empty (else 415). Requests with `Authorization: Bearer`
+are exempt (no cross-site page can add that header). Native forms (/login, /logout, /upload/start) carry the
+session's token (login_csrf_token). Sign-out (POST /logout) and `users disable` bump the user's
+session_generation, so a copy of an earlier session cookie is refused on the server too.
+
     flask --app app users create EMAIL [--role editor|viewer]   # password from a prompt or one stdin line
     flask --app app tokens create EMAIL                         # prints a new API token once
     flask --app app users list | users disable EMAIL | tokens list | tokens revoke ID
