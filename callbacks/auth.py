@@ -267,6 +267,9 @@ def login_post():
     session.clear()
     login_user(Account(user))
     session[GENERATION_KEY] = user["session_generation"]  # sign-out bumps the user's: this cookie is then refused
+    # The signed-in pages' form token, made now: made lazily, the page's parallel callbacks (the upload form, the
+    # sign-out form) could each make one and each set a cookie, and only the last would match.
+    session[CSRF_KEY] = secrets.token_urlsafe(32)
     session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME
     return redirect(next_url, 303)
 
