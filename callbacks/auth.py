@@ -8,8 +8,16 @@ GET /login is a Dash page (layouts/login.py); POST /login and /logout are Flask 
 Dash callbacks whose outputs start with PROTECTED_CALLBACK_OUTPUTS are refused (403) to anyone
 but an editor, before Dash runs them.
 
+CSRF: a callback post must be application/json and well-formed (else 400); a protected callback and any
+POST/PUT/PATCH/DELETE under /api/ from a cookie-signed-in editor must carry this site's Origin (or Referer),
+else 403, and an /api/ body must be JSON, multipart or empty (else 415). Requests with `Authorization: Bearer`
+are exempt (no cross-site page can add that header). Native forms (/login, /logout, /upload/start) carry the
+session's token (login_csrf_token). Sign-out (POST /logout) and `users disable` bump the user's
+session_generation, so a copy of an earlier session cookie is refused on the server too.
+
     flask --app app users create EMAIL [--role editor|viewer]   # password from a prompt or one stdin line
     flask --app app tokens create EMAIL                         # prints a new API token once
+    flask --app app users list | users disable EMAIL | tokens list | tokens revoke ID
 
 Environment: SECRET_KEY (required when APP_ENV=production; otherwise kept in instance/secret_key),
 FORCE_HTTPS=1 (Secure cookies, https redirects), TRUST_PROXY=N (N proxies in front: honour
@@ -33,6 +41,7 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import click
+from dash import Input, Output
 from flask import Response, current_app, has_request_context, jsonify, redirect, request, session
 from flask.cli import AppGroup
 from flask.sessions import SecureCookieSessionInterface
@@ -43,13 +52,17 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from callbacks.context import EXTENSION_KEY, SETTINGS_KEY
 from data.settings import Settings
 from data.storage import users as accounts
+from layouts.ids import URL
+from layouts.shell import SIGN_OUT_FORM, SIGN_OUT_TOKEN
 
 STORE_KEY = "cyscp_store"
 CSRF_KEY = "login_csrf"
 LOGIN_PATH = "/login"
 DEFAULT_NEXT = "/upload"
-MAX_FAILURES = 5  # failed sign-ins from one address ...
-FAILURE_WINDOW = 60  # ... within this many seconds, then 429 until they age out
+MAX_FAILURES = 5  # sign-in attempts from one address ...
+MAX_ACCOUNT_FAILURES = 10  # ... or for one account (from any number of addresses) ...
+FAILURE_WINDOW = 60  # ... within this many seconds, then 429 until the window ends (successes are given back)
+GENERATION_KEY = "_gen"  # the user's session_generation when this session was made
 MAX_PASSWORD = 1024  # longer passwords are refused before hashing
 MIN_CLI_PASSWORD = 8
 NOT_EDITOR = {"error": "sign in as an editor"}
@@ -273,25 +286,52 @@ def login_post():
         return _plain("The sign-in form has expired or was not sent from this site. Go back, reload the page and try again.", 400)
     address = request.remote_addr or "unknown"
     engine = _engine()
-    if accounts.recent_failures(engine, address, FAILURE_WINDOW) >= MAX_FAILURES:
+    email = form.get("email") or ""
+    address_key, account_key = accounts.limit_keys(address, email)
+    # Counted before the password is checked (one atomic statement per key), so parallel guesses cannot all
+    # read "under the limit"; a success gives its count back.
+    within = (accounts.reserve_login_attempt(engine, [address_key], MAX_FAILURES, FAILURE_WINDOW)
+              & accounts.reserve_login_attempt(engine, [account_key], MAX_ACCOUNT_FAILURES, FAILURE_WINDOW))
+    if not within:
         return _plain("Too many failed sign-in attempts. Wait a minute, then try again.", 429, **{"Retry-After": str(FAILURE_WINDOW)})
     password = form.get("password") or ""
-    user = accounts.authenticate(engine, form.get("email") or "", password) if len(password) <= MAX_PASSWORD else None
+    user = accounts.authenticate(engine, email, password) if len(password) <= MAX_PASSWORD else None
     if user is None:
-        accounts.record_login_failure(engine, address)
+        accounts.record_login_failure(engine, address)  # the log of failures; the limit is the counters above
         return redirect(f"{LOGIN_PATH}?{urlencode({'error': '1', 'next': next_url})}", 303)
+    accounts.release_login_attempt(engine, [address_key, account_key])
     # A new session for the signed-in user: nothing set before sign-in (a planted cookie) carries over.
-    # Failures are not cleared here: a valid account must not reset the counter for guessing others.
     session.clear()
     login_user(Account(user))
+    session[GENERATION_KEY] = user["session_generation"]  # sign-out bumps the user's: this cookie is then refused
+    # The signed-in pages' form token, made now: made lazily, the page's parallel callbacks (the upload form, the
+    # sign-out form) could each make one and each set a cookie, and only the last would match.
+    session[CSRF_KEY] = secrets.token_urlsafe(32)
     session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME
     return redirect(next_url, 303)
 
 
 def logout():
+    """POST /logout with the page's csrf_token (the sign-out form in the header): a cross-site page cannot sign
+    an editor out, nor can a link."""
+    if not csrf_token_valid(request.form.get("csrf_token")):
+        return _plain("The sign-out form has expired or was not sent from this site. Go back, reload the page and try again.", 400)
+    user_id = session.get("_user_id")
+    if user_id is not None and str(user_id).isdigit():
+        accounts.end_sessions(_engine(), int(user_id))  # a copy of this cookie (and every other session of the user) is refused
     logout_user()
     session.clear()
     return redirect("/", 303)
+
+
+def _register_sign_out(app) -> None:
+    """The header's sign-out form (layouts/shell.py) is static; this fills in its token and shows it to signed-in users."""
+
+    @app.callback(Output(SIGN_OUT_TOKEN, "value"), Output(SIGN_OUT_FORM, "hidden"), Input(URL, "pathname"))
+    def _sign_out_form(_pathname):
+        if not _cookie_user_signed_in():
+            return "", True
+        return login_csrf_token(), False
 
 
 # -- guarding Dash callbacks ---------------------------------------------------------
@@ -340,15 +380,130 @@ def callback_is_protected(body: dict) -> bool:
     return (isinstance(output, str) and _output_string_is_protected(output)) or _spec_is_protected(outputs)
 
 
-def _guard_callbacks(update_path: str):
+MAX_CALLBACK_DEPTH = 64  # nesting of a callback body's JSON; Dash's own are a dozen deep at most
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+JSON_TYPES = frozenset({"application/json"})
+API_BODY_TYPES = frozenset({"", "application/json", "multipart/form-data"})  # "": no body (publish, restore)
+CROSS_SITE = {"error": "cross-site request refused: send it from this site's pages or with an API token"}
+MALFORMED = {"error": "malformed callback request"}
+
+
+def _bearer_sent() -> bool:
+    """Whether the request carries `Authorization: Bearer ...`: a header no cross-site page can make a browser send."""
+    scheme, _, token = (request.headers.get("Authorization") or "").partition(" ")
+    return scheme.lower() == "bearer" and bool(token.strip())
+
+
+def _origin_of(url: str) -> str | None:
+    """'scheme://host[:port]' of an absolute http(s) URL, lower case, default ports dropped; None otherwise."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    default = 80 if parts.scheme == "http" else 443
+    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    return f"{parts.scheme}://{host}" + ("" if port in (None, default) else f":{port}")
+
+
+def same_origin_request() -> bool:
+    """Whether this request's Origin (or, without one, its Referer) is this site (as Flask sees it, behind
+    TRUST_PROXY too). A request with neither, or with `Origin: null`, is not."""
+    here = _origin_of(request.host_url)
+    origin = request.headers.get("Origin")
+    if origin is not None:
+        return here is not None and _origin_of(origin) == here
+    referer = request.headers.get("Referer")
+    return bool(referer) and here is not None and _origin_of(referer) == here
+
+
+def _depth_within(value, limit: int) -> bool:
+    """Whether nested lists/dicts in `value` go no deeper than `limit` (iterative: no recursion to exhaust)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            items = item.values()
+        elif isinstance(item, list):
+            items = item
+        else:
+            continue
+        if depth > limit:
+            return False
+        stack.extend((child, depth + 1) for child in items)
+    return True
+
+
+def _is_spec(item) -> bool:
+    """One {"id": str | dict, "property": str[, "value": ...]} of a callback body."""
+    return isinstance(item, dict) and isinstance(item.get("id"), (str, dict)) and isinstance(item.get("property"), str)
+
+
+def _specs_ok(value, allow_single: bool) -> bool:
+    """A list of specs or of lists of specs (pattern-matching ALL); `allow_single`: a lone spec too (outputs)."""
+    if allow_single and isinstance(value, dict):
+        return _is_spec(value)
+    if not isinstance(value, list):
+        return False
+    return all(_is_spec(item) or (isinstance(item, list) and all(_is_spec(i) for i in item)) for item in value)
+
+
+def _parse_callback_body(raw: bytes) -> dict | None:
+    """The body as a dict with a string "output", no deeper than MAX_CALLBACK_DEPTH, else None."""
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(body, dict) or not isinstance(body.get("output"), str) or not _depth_within(body, MAX_CALLBACK_DEPTH):
+        return None
+    return body
+
+
+def _callback_body_ok(body: dict, callback_map) -> bool:
+    """Whether the body names a registered callback and its outputs, inputs, state and changedPropIds have Dash's shapes."""
+    if callback_map is not None and body["output"] not in callback_map:
+        return False
+    for key, single in (("outputs", True), ("inputs", False), ("state", False)):
+        if key in body and not _specs_ok(body[key], single):
+            return False
+    changed = body.get("changedPropIds", [])
+    return isinstance(changed, list) and all(isinstance(c, str) for c in changed)
+
+
+def _cookie_user_signed_in() -> bool:
+    user = current_user
+    return user is not None and bool(getattr(user, "is_authenticated", False))
+
+
+def _guard_requests(app, update_path: str):
+    """Before every request: Dash callback bodies must be well-formed JSON (else 400) and protected outputs need an
+    editor (403); cookie-authenticated state changes need this site's Origin/Referer (403) and, under /api/, a JSON
+    or multipart body or none (415). Requests with a Bearer token are exempt from the origin checks."""
+
     def guard():
-        if request.method != "POST" or request.path != update_path:
+        if request.method not in UNSAFE_METHODS:
             return None
-        body = request.get_json(silent=True, force=True)
-        if not isinstance(body, dict) or not isinstance(body.get("output"), str):
-            return jsonify({"error": "malformed callback request"}), 400
-        if callback_is_protected(body) and current_editor() is None:
-            return jsonify(NOT_EDITOR), 403
+        if request.path == update_path:
+            if request.mimetype not in JSON_TYPES:
+                return jsonify(MALFORMED), 400
+            body = _parse_callback_body(request.get_data(cache=True))
+            if body is None:
+                return jsonify(MALFORMED), 400
+            if callback_is_protected(body):
+                if current_editor() is None:
+                    return jsonify(NOT_EDITOR), 403
+                if not _bearer_sent() and not same_origin_request():
+                    return jsonify(CROSS_SITE), 403
+            if not _callback_body_ok(body, getattr(app, "callback_map", None)):
+                return jsonify(MALFORMED), 400
+            return None
+        if request.path.startswith("/api/") and not _bearer_sent() and current_editor() is not None:
+            if not same_origin_request():
+                return jsonify({**CROSS_SITE, "status": 403}), 403
+            if request.mimetype not in API_BODY_TYPES:
+                return jsonify({"error": "send JSON (application/json) or a multipart form", "status": 415}), 415
         return None
 
     return guard
@@ -396,6 +551,40 @@ def _cli_groups() -> list[AppGroup]:
             raise click.ClickException(str(exc)) from None
         click.echo(token)
 
+    @users_cli.command("list")
+    def users_list() -> None:
+        """Every account: email, role, created, and whether disabled."""
+        for user in accounts.list_users(auth_store().engine):
+            state = f"disabled {user['disabled_at']:%Y-%m-%d %H:%M}" if user["disabled_at"] else "active"
+            click.echo(f"{user['email']}\t{user['role']}\tcreated {user['created_at']:%Y-%m-%d %H:%M}\t{state}")
+
+    @users_cli.command("disable")
+    @click.argument("email")
+    def users_disable(email: str) -> None:
+        """Refuse EMAIL from now on: no sign-in, its sessions end, its tokens stop working."""
+        try:
+            user = accounts.disable_user(auth_store().engine, email)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"disabled {user['email']}")
+
+    @tokens_cli.command("list")
+    def tokens_list() -> None:
+        """Every API token: its id, owner, created, and whether revoked (never the token itself)."""
+        for token in accounts.list_tokens(auth_store().engine):
+            state = f"revoked {token['revoked_at']:%Y-%m-%d %H:%M}" if token["revoked_at"] else "active"
+            click.echo(f"{token['id']}\t{token['email']}\tcreated {token['created_at']:%Y-%m-%d %H:%M}\t{state}")
+
+    @tokens_cli.command("revoke")
+    @click.argument("token_id", type=int)
+    def tokens_revoke(token_id: int) -> None:
+        """Refuse the token TOKEN_ID (from `tokens list`) from now on."""
+        try:
+            token = accounts.revoke_token(auth_store().engine, token_id)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"revoked token {token['id']} of {token['email']}")
+
     return [users_cli, tokens_cli]
 
 
@@ -417,7 +606,9 @@ def register_auth(app, store, settings: Settings) -> None:
     @manager.user_loader
     def _load_user(user_id):
         row = accounts.get_user(_engine(), user_id)
-        return Account(row) if row else None
+        if row is None or row["disabled_at"] is not None or session.get(GENERATION_KEY) != row["session_generation"]:
+            return None  # signed out (or disabled) since this cookie was made
+        return Account(row)
 
     @manager.request_loader
     def _load_from_bearer(req):
@@ -432,8 +623,9 @@ def register_auth(app, store, settings: Settings) -> None:
         return jsonify(NOT_EDITOR), 401
 
     server.add_url_rule(LOGIN_PATH, "auth_login", login_post, methods=["POST"])
-    server.add_url_rule("/logout", "auth_logout", logout, methods=["GET", "POST"])
-    server.before_request(_guard_callbacks(app.config.routes_pathname_prefix + "_dash-update-component"))
+    server.add_url_rule("/logout", "auth_logout", logout, methods=["POST"])
+    server.before_request(_guard_requests(app, app.config.routes_pathname_prefix + "_dash-update-component"))
+    _register_sign_out(app)
     for group in _cli_groups():
         server.cli.add_command(group)
 

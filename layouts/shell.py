@@ -27,6 +27,26 @@ INDEX_STRING = """<!DOCTYPE html>
 
 NAV = (("/", "Overview"), ("/explore", "Explore"), ("/spotlight", "Spotlight"), ("/upload", "Upload data"), ("/versions", "History"))
 
+# The header's sign-out form: POST /logout with the session's token (callbacks/auth.py fills the token in and
+# shows the form only to a signed-in user; the shell itself is built once, without a request).
+SIGN_OUT_FORM = "sign-out-form"
+SIGN_OUT_TOKEN = "sign-out-csrf"
+
+
+def sign_out_form() -> html.Form:
+    return html.Form(
+        [
+            dcc.Input(type="hidden", name="csrf_token", value="", id=SIGN_OUT_TOKEN),
+            html.Button("Sign out", type="submit", className="sign-out-button"),
+        ],
+        action="/logout",
+        method="POST",
+        id=SIGN_OUT_FORM,
+        hidden=True,
+        className="sign-out-form",
+    )
+
+
 SOURCES = (
     "Figures: City of York Safeguarding Children Partnership Annual Report 2023/24 (published December 2024); "
     "each figure cites its section. "
@@ -48,6 +68,7 @@ def app_shell(partnership: str) -> html.Div:
                             **{"aria-label": "Main"},
                             className="site-nav",
                         ),
+                        sign_out_form(),
                     ],
                     className="site-header-inner container-xl",
                 ),

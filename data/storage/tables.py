@@ -88,6 +88,9 @@ users = Table(
     Column("password_hash", Text, nullable=False),
     Column("role", String(20), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # Bumped by sign-out and disable: a session cookie carries the generation it was made in, and is refused after.
+    Column("session_generation", Integer, nullable=False, server_default="0"),
+    Column("disabled_at", DateTime(timezone=True), nullable=True),  # set: no sign-in, no session, no token
 )
 
 api_tokens = Table(
@@ -96,6 +99,7 @@ api_tokens = Table(
     Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
     Column("token_sha256", String(64), nullable=False, unique=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),  # set: the token is refused
 )
 
 login_failures = Table(
@@ -104,6 +108,15 @@ login_failures = Table(
     Column("address", String(64), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
     Index("ix_login_failures_address_at", "address", "at"),
+)
+
+# Sign-in attempts per key ("address:<ip>", "account:<email>") in a fixed window, each bumped by one atomic
+# INSERT ... ON CONFLICT DO UPDATE ... RETURNING, so parallel attempts cannot all read "under the limit".
+login_limits = Table(
+    "login_limits", metadata,
+    Column("key", String(400), primary_key=True),
+    Column("window_start", DateTime(timezone=True), nullable=False),
+    Column("count", Integer, nullable=False),
 )
 
 uploads = Table(

@@ -192,3 +192,33 @@ def test_upl_xss_script_in_a_new_indicator_name_is_shown_as_text(dash_duo, site,
         assert injected == {"scripts": 0, "imgs": 0}, f"{page}: markup from the data reached the DOM"
     logs = dash_duo.get_logs()
     assert logs == [], console_errors(logs)
+
+
+def _api_status(dash_duo, path: str) -> int:
+    return dash_duo.driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fetch(arguments[0], {credentials: 'same-origin'}).then(r => done(r.status), () => done(-1));", path)
+
+
+def test_upl102_the_header_sign_out_form_ends_the_session_on_the_server(dash_duo, site):
+    app, _ = site
+    dash_duo.start_server(app)
+    dash_duo.wait_for_page(dash_duo.server_url + "/")
+    settle(dash_duo)
+    assert not dash_duo.find_element("#sign-out-form").is_displayed()  # nobody is signed in
+
+    sign_in(dash_duo, "/upload")
+    button = dash_duo.wait_for_element("#sign-out-form button[type=submit]", timeout=WAIT)
+    until(lambda: button.is_displayed(), WAIT, msg="the sign-out button never appeared")
+    assert _api_status(dash_duo, "/api/versions") == 200
+    cookie = next(c for c in dash_duo.driver.get_cookies() if c["name"] == "session")
+
+    click(dash_duo, button)
+    until(lambda: path_is(dash_duo, "/"), WAIT, msg="sign-out did not land on /")
+    settle(dash_duo)
+    logs = dash_duo.get_logs()
+    assert logs == [], console_errors(logs)  # (before the refused fetches below, which the console reports)
+    assert _api_status(dash_duo, "/api/versions") == 401
+    dash_duo.driver.delete_all_cookies()
+    dash_duo.driver.add_cookie({k: cookie[k] for k in ("name", "value", "path")})  # the old cookie, replayed
+    assert _api_status(dash_duo, "/api/versions") == 401

@@ -10,6 +10,8 @@ import hashlib
 import json
 import shutil
 import stat
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from itertools import count
 from urllib.parse import parse_qs, urlsplit
@@ -33,6 +35,7 @@ VIEWER = "viewer@example.org"
 PROBE = {"output": "upload-test-probe.children", "outputs": {"id": "upload-test-probe", "property": "children"},
          "inputs": [{"id": "upload-test-trigger", "property": "n_clicks", "value": 1}],
          "changedPropIds": ["upload-test-trigger.n_clicks"], "state": []}
+SAME_ORIGIN = {"Origin": "http://localhost"}  # what a browser sends with a POST from this site's pages (test client's host)
 ENV = ("APP_ENV", "FORCE_HTTPS", "TRUST_PROXY", "MAX_UPLOAD_MB", "SESSION_HOURS", "DATABASE_URL", "SECRET_KEY")
 _n = count()
 
@@ -261,16 +264,28 @@ def test_auth010_sign_in_starts_a_new_session(site):
         assert sess.permanent
 
 
-@pytest.mark.parametrize("method", ["post", "get"])
-def test_auth011_logout_ends_the_session(site, method):
+def test_auth011_logout_is_a_post_with_the_token_and_ends_the_session(site):
+    # Was: GET or POST /logout, no token (a cross-site <img src=/logout> signed the editor out).
     app, _ = site
     client = app.server.test_client()
     sign_in(client)
     assert client.get("/test/editor-only").status_code == 200
-    response = getattr(client, method)("/logout")
+    token = client.get("/test/csrf").get_data(as_text=True)
+    response = client.post("/logout", data={"csrf_token": token})
     assert response.status_code == 303 and response.headers["Location"] == "/"
     assert session_user(client) is None
     assert client.get("/test/editor-only").status_code == 401
+
+
+def test_auth036_get_logout_and_a_post_without_the_token_do_not_sign_out(site):
+    app, _ = site
+    client = app.server.test_client()
+    sign_in(client)
+    assert client.get("/logout").status_code != 303  # no route for GET: Dash's page catch-all, nothing signed out
+    assert client.post("/logout").status_code == 400
+    assert client.post("/logout", data={"csrf_token": "forged"}).status_code == 400
+    assert session_user(client) is not None
+    assert client.get("/test/editor-only").status_code == 200
 
 
 def test_auth012_get_login_is_still_the_dash_page(site):
@@ -367,10 +382,10 @@ def test_auth018_protected_callback_needs_an_editor(site):
 
     editor = app.server.test_client()
     sign_in(editor)
-    response = editor.post("/_dash-update-component", json=PROBE)
+    response = editor.post("/_dash-update-component", json=PROBE, headers=SAME_ORIGIN)
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     assert "ran 1" in response.get_data(as_text=True)
-    assert editor.post("/_dash-update-component", json=bare).status_code != 403
+    assert editor.post("/_dash-update-component", json=bare, headers=SAME_ORIGIN).status_code != 403
 
 
 def test_auth019_public_callbacks_still_run_for_everyone(site):
@@ -425,9 +440,143 @@ def test_auth022_malformed_callback_requests_are_400_not_500(site, data, content
 
 
 def test_auth023_protected_output_sent_as_text_plain_is_still_refused(site):
+    # Was 403 (parsed with force=True, then refused for want of an editor); now any non-JSON callback post is 400.
     app, _ = site
     response = app.server.test_client().post("/_dash-update-component", data=json.dumps(PROBE), content_type="text/plain")
-    assert response.status_code == 403
+    assert response.status_code == 400
+
+
+# -- CSRF: JSON callbacks, same-origin cookie requests, bearer exempt (issue 11, item 5) ----------------
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"])
+def test_auth037_a_signed_in_editors_callback_sent_as_a_simple_form_type_does_not_run(site, content_type):
+    app, _ = site
+    editor = app.server.test_client()
+    sign_in(editor)
+    response = editor.post("/_dash-update-component", data=json.dumps(PROBE), content_type=content_type, headers=SAME_ORIGIN)
+    assert response.status_code == 400 and "ran" not in response.get_data(as_text=True)
+
+
+CROSS = [{"Origin": "https://evil.example"}, {"Origin": "null"}, {"Origin": "http://localhost.evil.example"},
+         {"Origin": "https://localhost"}, {"Referer": "https://evil.example/page"}, {}]
+
+
+@pytest.mark.parametrize("headers", CROSS)
+def test_auth038_cookie_authenticated_posts_from_another_origin_are_refused(site, headers):
+    app, store = site
+    editor = app.server.test_client()
+    sign_in(editor)
+    version = editor.get("/healthz").get_json()["data_version"]
+    response = editor.post("/api/versions/1/restore", headers=headers)
+    assert response.status_code == 403 and "cross-site" in response.get_json()["error"]
+    assert editor.get("/healthz").get_json()["data_version"] == version
+    assert editor.post("/api/test-upload", data=b"x", headers=headers).status_code == 403
+    refused = editor.post("/_dash-update-component", json=PROBE, headers=headers)
+    assert refused.status_code == 403 and "ran" not in refused.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("headers", [SAME_ORIGIN, {"Origin": "http://LOCALHOST:80"}, {"Referer": "http://localhost/upload?x=1"}])
+def test_auth039_cookie_authenticated_posts_from_this_site_are_accepted(site, headers):
+    app, _ = site
+    editor = app.server.test_client()
+    sign_in(editor)
+    version = editor.get("/healthz").get_json()["data_version"]
+    response = editor.post("/api/versions/1/restore", headers=headers)
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    assert response.get_json()["data_version"] == version + 1
+    assert editor.post("/api/test-upload", data=b"{}", content_type="application/json", headers=headers).status_code == 200
+    assert "ran 1" in editor.post("/_dash-update-component", json=PROBE, headers=headers).get_data(as_text=True)
+
+
+def test_auth040_same_origin_follows_the_trusted_proxy_host(make_app):
+    app, store = make_app(TRUST_PROXY="1")
+    users.create_user(store.engine, EDITOR, PASSWORD)
+    editor = app.server.test_client()
+    proxied = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "dash.example.org"}
+    sign_in(editor, headers=proxied)
+    ok = editor.post("/api/test-upload", headers={**proxied, "Origin": "https://dash.example.org"})
+    assert ok.status_code == 200
+    assert editor.post("/api/test-upload", headers={**proxied, "Origin": "http://localhost"}).status_code == 403
+
+
+def test_auth041_bearer_token_requests_are_exempt(site):
+    app, store = site
+    token = users.create_token(store.engine, EDITOR)
+    bearer = {"Authorization": f"Bearer {token}"}
+    client = app.server.test_client()
+    for extra in ({}, {"Origin": "https://evil.example"}):
+        response = client.post("/api/versions/1/restore", headers={**bearer, **extra})
+        assert response.status_code == 200, response.get_data(as_text=True)[:300]
+        assert "ran 1" in client.post("/_dash-update-component", json=PROBE, headers={**bearer, **extra}).get_data(as_text=True)
+
+
+def test_auth042_cookie_authenticated_api_posts_need_json_multipart_or_no_body(site):
+    app, _ = site
+    editor = app.server.test_client()
+    sign_in(editor)
+    response = editor.post("/api/test-upload", data="{}", content_type="text/plain", headers=SAME_ORIGIN)
+    assert response.status_code == 415 and response.get_json()["status"] == 415
+    form = editor.post("/api/test-upload", data={"a": "b"}, headers=SAME_ORIGIN)
+    assert form.status_code == 415
+    assert editor.post("/api/test-upload", data="{}", content_type="application/json", headers=SAME_ORIGIN).status_code == 200
+
+
+def test_auth043_the_header_has_a_sign_out_form_posting_the_token_for_signed_in_users(site):
+    app, _ = site
+    form = _find(app.layout, id="sign-out-form")[0]
+    assert form.method == "POST" and form.action == "/logout"
+    assert [c.name for c in _components(form) if getattr(c, "name", None)] == ["csrf_token"]
+    body = {"output": "..sign-out-csrf.value...sign-out-form.hidden..",
+            "outputs": [{"id": "sign-out-csrf", "property": "value"}, {"id": "sign-out-form", "property": "hidden"}],
+            "inputs": [{"id": "url", "property": "pathname", "value": "/"}], "changedPropIds": ["url.pathname"]}
+    anonymous = app.server.test_client().post("/_dash-update-component", json=body)
+    assert anonymous.get_json()["response"]["sign-out-form"]["hidden"] is True
+    assert not anonymous.get_json()["response"]["sign-out-csrf"]["value"]
+    editor = app.server.test_client()
+    sign_in(editor)
+    answer = editor.post("/_dash-update-component", json=body).get_json()["response"]
+    assert answer["sign-out-form"]["hidden"] is False
+    signed_out = editor.post("/logout", data={"csrf_token": answer["sign-out-csrf"]["value"]})
+    assert signed_out.status_code == 303 and session_user(editor) is None
+
+
+# -- malformed callback bodies (issue 11, item 8) --------------------------------------------------
+
+def _deep(body: dict, depth: int) -> str:
+    """`body` as JSON with its first input's value nested `depth` lists deep (written out: no recursion here)."""
+    return json.dumps({**body, "inputs": [{**body["inputs"][0], "value": "@"}]}).replace('"@"', "[" * depth + "]" * depth)
+
+
+@pytest.mark.parametrize("body", [
+    {**PROBE, "output": "no-such-component.children", "outputs": {"id": "no-such-component", "property": "children"}},
+    {"output": "page-content.children", "outputs": {"id": "page-content", "property": "children"}, "inputs": [], "changedPropIds": []},
+    {**PROBE, "inputs": "n_clicks"},
+    {**PROBE, "inputs": [5]},
+    {**PROBE, "inputs": [{"id": 5, "property": "n_clicks"}]},
+    {**PROBE, "state": {"id": "x"}},
+    {**PROBE, "outputs": "upload-test-probe"},
+    {**PROBE, "changedPropIds": "upload-test-trigger.n_clicks"},
+    {**PROBE, "changedPropIds": [1]},
+    _deep(PROBE, 900),
+])
+def test_auth044_malformed_callback_bodies_from_an_editor_are_400(site, body):
+    app, _ = site
+    editor = app.server.test_client()
+    sign_in(editor)
+    data = body if isinstance(body, str) else json.dumps(body)
+    response = editor.post("/_dash-update-component", data=data, content_type="application/json", headers=SAME_ORIGIN)
+    assert response.status_code == 400, response.get_data(as_text=True)[:300]
+    assert response.get_json() == {"error": "malformed callback request"}
+
+
+def test_auth045_a_public_callback_nested_900_deep_is_400(site):
+    app, _ = site
+    body = {"output": "..page-content.children...data-updated.children..",
+            "outputs": [{"id": "page-content", "property": "children"}, {"id": "data-updated", "property": "children"}],
+            "inputs": [{"id": "url", "property": "pathname", "value": "/"}],
+            "state": [{"id": "url", "property": "search", "value": ""}], "changedPropIds": ["url.pathname"]}
+    response = app.server.test_client().post("/_dash-update-component", data=_deep(body, 900), content_type="application/json")
+    assert response.status_code == 400
 
 
 # -- configuration --------------------------------------------------------------------------
@@ -594,3 +743,123 @@ def test_auth035_unknown_email_still_costs_a_password_check(site, monkeypatch):
     monkeypatch.setattr(users, "check_password_hash", lambda h, p: calls.append(h) or real(h, p))
     assert users.authenticate(store.engine, "nobody@example.org", PASSWORD) is None
     assert len(calls) == 1 and calls[0].startswith(("scrypt:", "pbkdf2:"))
+
+
+# -- sign-out on the server, disabled accounts, revoked tokens, the CLI (issue 11, item 8) ----------
+
+def _sign_out(client):
+    token = client.get("/test/csrf").get_data(as_text=True)
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 303
+
+
+def test_auth046_a_session_cookie_replayed_after_sign_out_is_refused(site):
+    app, _ = site
+    client = app.server.test_client()
+    sign_in(client)
+    stolen = client.get_cookie("session").value
+    other_device = app.server.test_client()
+    sign_in(other_device)
+    _sign_out(client)
+    replay = app.server.test_client()
+    replay.set_cookie("session", stolen)
+    assert replay.get("/test/editor-only").status_code == 401
+    assert replay.post("/_dash-update-component", json=PROBE, headers=SAME_ORIGIN).status_code == 403
+    assert other_device.get("/test/editor-only").status_code == 401  # sign-out ends the user's every session
+    sign_in(client)
+    assert client.get("/test/editor-only").status_code == 200  # a new sign-in is a new session
+
+
+def test_auth047_cli_disables_users_their_sessions_and_tokens(site):
+    app, store = site
+    runner = app.server.test_cli_runner()
+    client = app.server.test_client()
+    sign_in(client)
+    token = users.create_token(store.engine, EDITOR)
+    listed = runner.invoke(args=["users", "list"])
+    assert listed.exit_code == 0 and EDITOR in listed.output and VIEWER in listed.output
+    assert "disabled" not in listed.output and "password" not in listed.output.lower()
+
+    result = runner.invoke(args=["users", "disable", EDITOR.upper()])
+    assert result.exit_code == 0 and f"disabled {EDITOR}" in result.output, result.output
+    assert client.get("/test/editor-only").status_code == 401
+    assert app.server.test_client().get("/test/editor-only", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    again = app.server.test_client()
+    assert urlsplit(sign_in(again).headers["Location"]).path == "/login" and session_user(again) is None
+    listed = runner.invoke(args=["users", "list"])
+    assert "disabled" in next(line for line in listed.output.splitlines() if line.startswith(EDITOR))
+    assert "active" in next(line for line in listed.output.splitlines() if line.startswith(VIEWER))
+    unknown = runner.invoke(args=["users", "disable", "nobody@example.org"])
+    assert unknown.exit_code != 0 and "no user" in unknown.output
+
+
+def test_auth048_cli_lists_and_revokes_tokens(site):
+    app, store = site
+    runner = app.server.test_cli_runner()
+    first = users.create_token(store.engine, EDITOR)
+    second = users.create_token(store.engine, EDITOR)
+    listed = runner.invoke(args=["tokens", "list"])
+    assert listed.exit_code == 0, listed.output
+    lines = listed.output.splitlines()
+    assert len(lines) == 2 and all(EDITOR in line and "active" in line for line in lines)
+    assert first not in listed.output and second not in listed.output
+    first_id = lines[0].split("\t")[0]
+    result = runner.invoke(args=["tokens", "revoke", first_id])
+    assert result.exit_code == 0 and f"revoked token {first_id}" in result.output, result.output
+    client = app.server.test_client()
+    assert client.get("/test/editor-only", headers={"Authorization": f"Bearer {first}"}).status_code == 401
+    assert client.get("/test/editor-only", headers={"Authorization": f"Bearer {second}"}).status_code == 200
+    assert "revoked" in runner.invoke(args=["tokens", "list"]).output.splitlines()[0]
+    assert runner.invoke(args=["tokens", "revoke", "99999"]).exit_code != 0
+
+
+# -- sign-in limits per account and under parallel attempts (issue 11, item 8) -----------------------
+
+def test_auth049_guesses_for_one_account_from_many_addresses_are_limited(site):
+    app, _ = site
+    for n in range(auth.MAX_ACCOUNT_FAILURES):
+        response = sign_in(app.server.test_client(), password="guess", address=f"198.51.100.{n}")
+        assert urlsplit(response.headers["Location"]).path == "/login"
+    limited = sign_in(app.server.test_client(), address="198.51.100.200")  # even the right password
+    assert limited.status_code == 429 and limited.headers["Retry-After"] == str(auth.FAILURE_WINDOW)
+    # another account from a fresh address is not limited
+    assert sign_in(app.server.test_client(), email=VIEWER, address="198.51.100.201").headers["Location"] == "/upload"
+
+
+def test_auth050_a_successful_sign_in_does_not_use_up_the_limit(site):
+    app, _ = site
+    for n in range(auth.MAX_FAILURES + 2):
+        client = app.server.test_client()
+        assert sign_in(client, address="192.0.2.50").headers["Location"] == "/upload", n
+
+
+def test_auth051_parallel_attempts_cannot_slip_past_the_limit(site, monkeypatch):
+    app, _ = site
+    checked = []
+    real = users.authenticate
+
+    def slow_authenticate(*args):
+        checked.append(1)
+        time.sleep(0.3)  # the window in which the old check-then-record let every parallel guess through
+        return real(*args)
+
+    monkeypatch.setattr(auth.accounts, "authenticate", slow_authenticate)
+    clients = [app.server.test_client() for _ in range(12)]
+    tokens = [c.get("/test/csrf").get_data(as_text=True) for c in clients]
+
+    def attempt(i):
+        return clients[i].post("/login", data={"email": EDITOR, "password": "guess", "csrf_token": tokens[i]},
+                               environ_base={"REMOTE_ADDR": "203.0.113.77"}).status_code
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        codes = list(pool.map(attempt, range(12)))
+    assert len(checked) <= auth.MAX_FAILURES
+    assert codes.count(429) >= 12 - auth.MAX_FAILURES
+
+
+def test_auth052_the_attempt_counter_is_atomic_on_sqlite_and_postgresql(store):
+    keys = ["account:race@example.org"]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        allowed = list(pool.map(lambda _: users.reserve_login_attempt(store.engine, keys, 5, 60), range(24)))
+    assert allowed.count(True) == 5
+    users.release_login_attempt(store.engine, keys)
+    assert users.reserve_login_attempt(store.engine, ["account:other@example.org"], 5, 60)

@@ -258,6 +258,7 @@ def _signed_in(app):
     client = app.server.test_client()
     token = client.get("/test/csrf").get_data(as_text=True)
     assert client.post("/login", data={"email": EDITOR, "password": PASSWORD, "csrf_token": token}).status_code == 303
+    client.environ_base["HTTP_ORIGIN"] = "http://localhost"  # as a browser sends with every POST from the page
     return client
 
 

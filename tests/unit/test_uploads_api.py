@@ -458,7 +458,9 @@ def upload_page_callbacks(app) -> dict[str, tuple[str, dict]]:
 
 
 def post_callback(client, body: dict):
-    return client.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
+    """As the renderer posts it: JSON, with the page's Origin (a state-changing callback needs a same-origin one)."""
+    return client.post("/_dash-update-component", data=json.dumps(body), content_type="application/json",
+                       headers={"Origin": "http://localhost"})
 
 
 def test_upl007_upload_callbacks_are_403_for_anonymous_and_viewers_and_run_for_editors(site):
