@@ -57,6 +57,10 @@ INDICATOR_COLUMNS = (
     "expected_update_for",  # reporting year an update is expected for, e.g. 2023/24
     "expected_update",  # why it is missing and when it is expected (report footnote)
     "note",
+    "short_name",  # display name (issue 14); empty: show `name`
+    "period_basis",  # financial year | academic year | calendar year; empty: read from the period labels
+    "expected_by",  # YYYY-MM (or YYYY-MM-DD) the pending value was expected by; once past with no value: overdue
+    "pending_reason",  # the part of the report's footnote that concerns this indicator
 )
 INDICATOR_REQUIRED = ("id", "name", "set", "unit", "polarity", "source")
 

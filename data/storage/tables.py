@@ -58,7 +58,8 @@ indicators = Table(
     Column("id", String(200), nullable=False),
     *[Column(c, Text, nullable=False, default="") for c in (
         "name", "set", "age_band", "unit", "polarity", "definition", "source", "fingertips_id",
-        "expected_update_for", "expected_update", "note")],
+        "expected_update_for", "expected_update", "note",
+        "short_name", "period_basis", "expected_by", "pending_reason")],
     *_VERSIONED(),
     Index("ix_indicators_current", "valid_to", "id"),
 )
@@ -154,6 +155,19 @@ topic_notes = Table(
     "topic_notes", metadata,
     Column("slug", String(100), primary_key=True),
     Column("note", Text, nullable=False, default=""),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_by", String(320), nullable=False),
+)
+
+
+# Comparator groups (issue 12): a named list of areas, editable by editors; seeded with the
+# upper-tier authorities of Yorkshire and The Humber. Not versioned with the data.
+area_groups = Table(
+    "area_groups", metadata,
+    Column("group_name", String(200), primary_key=True),
+    Column("area_code", String(64), primary_key=True),
+    Column("area_name", Text, nullable=False, default=""),
+    Column("position", Integer, nullable=False, default=0),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("updated_by", String(320), nullable=False),
 )

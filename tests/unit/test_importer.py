@@ -138,6 +138,7 @@ def test_imp006_real_download_creates_its_indicator(raw_result):
         "age_band": "", "unit": "rate per 100,000", "polarity": "no judgement", "definition": "",
         "source": "OHID Fingertips, OGL v3.0 (indicator 93356)", "fingertips_id": "93356",
         "expected_update_for": "", "expected_update": "", "note": FINGERTIPS_NOTE,
+        "short_name": "", "period_basis": "", "expected_by": "", "pending_reason": "",
     }
     assert set(raw_result.rows["indicator_id"]) == {"fingertips-93356"}
     assert set(raw_result.rows["source"]) == {"OHID Fingertips, OGL v3.0 (indicator 93356, raw-download-example.csv)"}
@@ -453,7 +454,8 @@ def test_imp024_unknown_indicator_with_metadata_is_offered(catalogue):
     assert ind == {"id": "early-help-assessments", "name": "Early help assessments", "set": "Aged 5-11", "age_band": "",
                    "unit": "count", "polarity": "no judgement", "definition": "Assessments started in the year.",
                    "source": "Upload: eh.csv", "fingertips_id": "", "expected_update_for": "", "expected_update": "",
-                   "note": "Created from an upload (eh.csv, row 4)."}
+                   "note": "Created from an upload (eh.csv, row 4).",
+                       "short_name": "", "period_basis": "", "expected_by": "", "pending_reason": ""}
     assert list(result.rows["indicator_id"][-2:]) == ["early-help-assessments"] * 2
     assert list(typed_rows(result)["value"][-2:]) == [1234.0, 1100.0]
     cat = catalogue_with(catalogue, result.new_indicators)
