@@ -1,7 +1,7 @@
 """The read-only data API. Field names here are a contract: keep them stable.
 
 GET /healthz
-GET /api/indicators[?reporting_year=2023/24]
+GET /api/indicators[?reporting_year=2023/24]   status: current | recent | pending | overdue | out_of_date
 GET /api/observations.csv[?indicator=ID&set=NAME&area=CODE&format=json]
 """
 from __future__ import annotations
@@ -42,6 +42,10 @@ def _only_params(*allowed: str) -> None:
 
 def _number(value):
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
+def _whole(value):
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else int(value)
 
 
 @api.get("/healthz")
@@ -110,9 +114,22 @@ def indicators():
             "latest_period": None if not isinstance(st["latest_period"], str) else st["latest_period"],
             "latest_value": _number(st["latest_value"]),
             "status": st["status"],
+            "status_label": st["status_label"],
             "pending": bool(st["pending"]),
             "pending_reason": st["pending_reason"],
+            "expected_by": st["expected_by"] or None,
             "status_reason": st["status_reason"],
+            "latest_age_years": _whole(st["age_years"]),
+            "out_of_date": bool(st["stale"]),
+            "change": _number(st["change"]),
+            "change_since": None if not isinstance(st["previous_period"], str) else st["previous_period"],
+            "change_text": st["change_text"] or None,
+            "change_note": st["change_note"] or None,
+            "england_value": _number(st["england_value"]),
+            "compared_with_england": st["comparison"],
+            "comparison_basis": st["comparison_basis"] or None,
+            "trend": st["trend"] or None,
+            "trend_text": st["trend_text"] or None,
         })
     return jsonify(out)
 

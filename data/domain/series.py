@@ -1,0 +1,209 @@
+"""Comparable series: which values of an indicator may be compared with which (issue 13, points 1-3).
+
+A *series* is the values of one indicator for one area on one source basis. The basis is the
+publisher and, for Fingertips, its indicator number: "Annual Report 2023/24" and "OHID Fingertips
+(indicator 20601)" are two series of the same indicator, so a line is broken where the source
+changes and no change is claimed across the break. Within a series, a change is stated between
+the latest value and the one before it, and the words say how far back that one is
+("since 2017/18, five years earlier").
+
+Plain pandas; every function takes rows as `Dataset.observations_for` gives them.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+
+from data.domain.periods import ACADEMIC_YEAR, FINANCIAL_YEAR, QUARTER, financial_year
+
+_FINGERTIPS_ID = re.compile(r"indicator\s+(\d+)", re.I)
+_NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+                 "eleven", "twelve")
+# Two periods are consecutive when the later starts no more than this long after the earlier ends
+# (a few days of slack for month ends).
+_CONSECUTIVE_SLACK = pd.Timedelta(days=7)
+
+
+def source_basis(source: str) -> str:
+    """The source basis of a row: one series per basis.
+
+    "OHID Fingertips, OGL v3.0 (indicator 20601, extract x.csv)" -> "OHID Fingertips (indicator 20601)"
+    (an upload of the same Fingertips indicator joins the same series); "Annual Report 2023/24, <section>"
+    -> "Annual Report 2023/24"; anything else: the text before its first comma or bracket."""
+    text = (source or "").strip()
+    if "fingertips" in text.lower():
+        found = _FINGERTIPS_ID.search(text)
+        return f"OHID Fingertips (indicator {found.group(1)})" if found else "OHID Fingertips"
+    head = re.split(r"[,(]", text, maxsplit=1)[0].strip()
+    return head or "source not stated"
+
+
+def with_series(rows: pd.DataFrame) -> pd.DataFrame:
+    """The dated rows with a value, sorted by area and period end, with `basis` and `segment` columns:
+    segment counts the breaks so far within the area (0, 1, ...), so (area, segment) is one unbroken line."""
+    dated = rows[rows["value"].notna() & rows["period_end"].notna()]
+    dated = dated.sort_values(["area_code", "period_end", "period_start"], kind="stable")
+    basis = dated["source"].map(source_basis)
+    changed = basis.ne(basis.groupby(dated["area_code"], sort=False).shift()) & dated["area_code"].eq(dated["area_code"].shift())
+    segment = changed.astype(int).groupby(dated["area_code"], sort=False).cumsum()
+    return dated.assign(basis=basis, segment=segment)
+
+
+def breaks(rows: pd.DataFrame) -> list[dict]:
+    """Each break in an area's series: area, the last period before, the first after, both bases."""
+    shaped = with_series(rows)
+    out = []
+    for code, group in shaped.groupby("area_code", sort=False):
+        before = group.iloc[:-1]
+        after = group.iloc[1:]
+        for (_, a), (_, b) in zip(before.iterrows(), after.iterrows(), strict=True):
+            if a["basis"] != b["basis"]:
+                out.append({"area_code": code, "area_name": b["area_name"], "before": a["period"], "after": b["period"],
+                            "basis_before": a["basis"], "basis_after": b["basis"]})
+    return out
+
+
+def break_caption(rows: pd.DataFrame) -> str:
+    """A sentence for a chart's caption naming each break (empty when there is none)."""
+    parts = []
+    for b in breaks(rows):
+        parts.append(f"{b['area_name']}: the source changes between {b['before']} ({b['basis_before']}) and "
+                     f"{b['after']} ({b['basis_after']}), so the line is broken there and no change is stated across it")
+    return ("Break in the series. " + "; ".join(parts) + ".") if parts else ""
+
+
+def consecutive(earlier_end, later_start) -> bool:
+    """True when the later period follows the earlier with no gap (or overlaps it)."""
+    if pd.isna(earlier_end) or pd.isna(later_start):
+        return False
+    return bool(pd.Timestamp(later_start) - pd.Timestamp(earlier_end) <= _CONSECUTIVE_SLACK)
+
+
+def years_between(earlier_end, later_end) -> int:
+    """Whole years from one period's end to another's (rounded)."""
+    return int(round((pd.Timestamp(later_end) - pd.Timestamp(earlier_end)).days / 365.25))
+
+
+def number_words(n: int) -> str:
+    return _NUMBER_WORDS[n] if 0 <= n < len(_NUMBER_WORDS) else str(n)
+
+
+def gap_phrase(previous_period: str, previous_end, previous_start, latest_start, latest_end) -> str:
+    """"since 2021/22" when the previous value is the period just before; "since 2017/18, five years
+    earlier" when it is further back."""
+    if consecutive(previous_end, latest_start):
+        return f"since {previous_period}"
+    years = years_between(previous_end, latest_end)
+    if years >= 1:
+        return f"since {previous_period}, {number_words(years)} year{'s' if years != 1 else ''} earlier"
+    months = int(round((pd.Timestamp(latest_end) - pd.Timestamp(previous_end)).days / 30.44))
+    return f"since {previous_period}, {number_words(months)} month{'s' if months != 1 else ''} earlier"
+
+
+@dataclass(frozen=True)
+class Change:
+    """The change an indicator's latest value may claim, for one area."""
+
+    latest: pd.Series | None  # the latest dated row with a value
+    previous: pd.Series | None  # the comparable previous row (same basis), else None
+    prior: pd.Series | None  # the row just before the latest, whatever its basis
+    comparable: bool  # a change can be stated
+    phrase: str  # "since 2017/18, five years earlier", or why no change is stated
+    gap_years: int | None
+
+    @property
+    def delta(self) -> float | None:
+        if not self.comparable or self.latest is None or self.previous is None:
+            return None
+        return float(self.latest["value"] - self.previous["value"])
+
+    @property
+    def relative(self) -> float | None:
+        """The change as a share of the previous value (unit-free); None if the previous is 0."""
+        delta = self.delta
+        if delta is None or self.previous is None or self.previous["value"] == 0:
+            return None
+        return delta / abs(float(self.previous["value"]))
+
+
+def latest_change(area_rows: pd.DataFrame) -> Change:
+    """The latest value of one area's total rows and the change it may claim."""
+    shaped = with_series(area_rows)
+    if shaped.empty:
+        return Change(None, None, None, False, "", None)
+    latest = shaped.iloc[-1]
+    earlier = shaped[shaped["period_end"] < latest["period_end"]]
+    if earlier.empty:
+        return Change(latest, None, None, False, "only one period in the data", None)
+    prior = earlier.iloc[-1]
+    if prior["basis"] != latest["basis"]:
+        return Change(latest, None, prior, False,
+                      f"no change stated: the source changed after {prior['period']} ({prior['basis']} to {latest['basis']})", None)
+    phrase = gap_phrase(prior["period"], prior["period_end"], prior["period_start"], latest["period_start"], latest["period_end"])
+    gap = None if consecutive(prior["period_end"], latest["period_start"]) else years_between(prior["period_end"], latest["period_end"])
+    return Change(latest, prior, prior, True, phrase, gap)
+
+
+def comparable_run(area_rows: pd.DataFrame) -> pd.DataFrame:
+    """The latest run of consecutive periods on one basis (the rows a trend test may use), oldest first."""
+    shaped = with_series(area_rows)
+    if shaped.empty:
+        return shaped
+    keep = [len(shaped) - 1]
+    for i in range(len(shaped) - 2, -1, -1):
+        this, after = shaped.iloc[i], shaped.iloc[keep[-1]]
+        if this["basis"] != after["basis"] or not consecutive(this["period_end"], after["period_start"]):
+            break
+        keep.append(i)
+    return shaped.iloc[sorted(keep)]
+
+
+# -- age against the reporting year ------------------------------------------------------------
+
+def age_in_years(period_start, period_end, reporting_year: str) -> int | None:
+    """How many years a period is older than the reporting year (midpoint to midpoint, rounded);
+    0 for a period in or after it; None for an undated period."""
+    if pd.isna(period_start) or pd.isna(period_end):
+        return None
+    year = financial_year(reporting_year)
+    assert year.start is not None and year.end is not None
+    year_mid = pd.Timestamp(year.start) + (pd.Timestamp(year.end) - pd.Timestamp(year.start)) / 2
+    mid = pd.Timestamp(period_start) + (pd.Timestamp(period_end) - pd.Timestamp(period_start)) / 2
+    return max(0, int(round((year_mid - mid).days / 365.25)))
+
+
+def age_phrase(age: int | None, reporting_year: str) -> str:
+    if age is None:
+        return "its period is not stated"
+    if age == 0:
+        return f"for the reporting year {reporting_year}"
+    return f"{number_words(age)} year{'s' if age != 1 else ''} older than the reporting year {reporting_year}"
+
+
+# -- year filters on the right basis ------------------------------------------------------------
+
+def year_start(year: int, basis: str) -> pd.Timestamp:
+    """Where the year that a filter's "2018" names starts, on a period basis: financial year 2018/19
+    starts 1 April 2018, academic year 2018/19 on 1 September 2018, calendar year 2018 on 1 January."""
+    return pd.Timestamp(year, {FINANCIAL_YEAR: 4, QUARTER: 4, ACADEMIC_YEAR: 9}.get(basis, 1), 1)
+
+
+def in_years(rows: pd.DataFrame, from_year: int | None, to_year: int | None) -> pd.Series:
+    """Which rows' periods lie within the years chosen, each read on its own basis: a period is kept
+    when it starts in or after `from_year` (2018: 2018/19, 2018) and starts no later than `to_year`'s
+    year. Undated rows are always kept."""
+    keep = pd.Series(True, index=rows.index)
+    if from_year is None and to_year is None:
+        return keep
+    types = rows["period_type"].astype(str)
+    starts = rows["period_start"]
+    undated = starts.isna()
+    if from_year is not None:
+        first = types.map(lambda t: year_start(int(from_year), t))
+        keep &= undated | (starts >= first)
+    if to_year is not None:
+        last = types.map(lambda t: year_start(int(to_year) + 1, t))
+        keep &= undated | (starts < last)
+    return keep
