@@ -140,7 +140,7 @@ def latest_change(area_rows: pd.DataFrame) -> Change:
     prior = earlier.iloc[-1]
     if prior["basis"] != latest["basis"]:
         return Change(latest, None, prior, False,
-                      f"no change stated: the source changed after {prior['period']} ({prior['basis']} to {latest['basis']})", None)
+                      f"no change stated: the source changed after {prior['period']}, from {prior['basis']} to {latest['basis']}", None)
     phrase = gap_phrase(prior["period"], prior["period_end"], prior["period_start"], latest["period_start"], latest["period_end"])
     gap = None if consecutive(prior["period_end"], latest["period_start"]) else years_between(prior["period_end"], latest["period_end"])
     return Change(latest, prior, prior, True, phrase, gap)

@@ -11,6 +11,7 @@ import pandas as pd
 
 from data.domain.dataset import ENGLAND, HOME_AREA, Dataset
 from data.domain.formatting import format_change, format_percent_change, format_value, is_missing, movement
+from data.domain.series import latest_change
 from data.domain.status import change_direction
 
 NOT_PUBLISHED = "not published in the report text"
@@ -45,7 +46,8 @@ def area_totals(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def trend_summary(rows: pd.DataFrame, indicator: pd.Series) -> str:
-    """One sentence from the data: latest home value, change from the previous one, England's."""
+    """One sentence from the data: latest home value, the change since the previous value of the same
+    source (with how far back it is; none across a break), England's value for the same period."""
     unit, polarity = indicator["unit"], indicator["polarity"]
     totals = area_totals(rows)
     home = totals[(totals["area_code"] == HOME_AREA) & totals["value"].notna()]
@@ -57,21 +59,27 @@ def trend_summary(rows: pd.DataFrame, indicator: pd.Series) -> str:
     latest = (dated if not dated.empty else home).iloc[-1]
     when = _period_phrase(latest)
     sentence = f"York {format_value(latest['value'], unit)} {when}"
-    earlier = dated[dated["period_end"] < latest["period_end"]] if not dated.empty else dated
-    if not earlier.empty:
-        prev = earlier.iloc[-1]
-        delta = latest["value"] - prev["value"]
-        direction = movement(delta)
-        verb = {"up": "up from", "down": "down from", "same": "unchanged from"}[direction]
-        judgement = change_direction(delta, polarity)
-        judged = f" ({judgement})" if judgement in ("better", "worse") else ""
-        sentence += f", {verb} {format_value(prev['value'], unit)} in {prev['period']}{judged}"
+    if not dated.empty:
+        change = latest_change(home)
+        prev = change.previous
+        if change.comparable and prev is not None:
+            delta = latest["value"] - prev["value"]
+            verb = {"up": "up from", "down": "down from", "same": "unchanged from"}[movement(delta)]
+            judgement = change_direction(delta, polarity)
+            judged = f" ({judgement})" if judgement in ("better", "worse") else ""
+            back = change.phrase.removeprefix(f"since {prev['period']}")
+            sentence += f", {verb} {format_value(prev['value'], unit)} in {prev['period']}{back}{judged}"
+        elif change.prior is not None:
+            sentence += f"; {change.phrase}"
     sentence += "."
     england = totals[(totals["area_code"] == ENGLAND) & totals["value"].notna()]
     if not england.empty:
         same = england[england["period"] == latest["period"]]
-        eng = (same if not same.empty else england).iloc[-1]
-        sentence += f" England {format_value(eng['value'], unit)} in {eng['period']}."
+        if not same.empty:
+            sentence += f" England {format_value(same.iloc[-1]['value'], unit)} in {latest['period']}."
+        else:
+            eng = england.iloc[-1]
+            sentence += f" England has no value for {latest['period']} in the data (latest {format_value(eng['value'], unit)} in {eng['period']})."
     return sentence
 
 
