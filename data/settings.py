@@ -38,7 +38,7 @@ class Settings:
     max_body_mb: float = 1.0  # MAX_BODY_MB: the largest body on every other route (callbacks, sign-in, the JSON API)
     upload_isolate_mb: float = 8.0  # UPLOAD_ISOLATE_MB: files this big run in a child process
     session_hours: float = 8.0  # SESSION_HOURS: how long an editor stays signed in
-    stale_after_years: int = 2  # STALE_AFTER_YEARS: a latest value this many years older than the reporting year is still shown as recent; older is "out of date"
+    stale_after_years: int = 2  # STALE_AFTER_YEARS: a latest value more years older than the reporting year is "out of date"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -9,11 +9,12 @@ from dash import Patch, dcc, html
 
 from data.domain.dataset import HOME_AREA, Dataset
 from data.domain.formatting import ARROWS, format_change, format_value, is_missing, movement
-from data.domain.status import OUT_OF_DATE, PENDING, change_direction, indicator_status, reporting_years
+from data.domain.significance import STATED
+from data.domain.status import OUT_OF_DATE, OVERDUE, PENDING, RECENT, indicator_status, reporting_years
 from data.domain.views import NOT_PUBLISHED
 from layouts import ids
 from layouts.charts import sparkline
-from layouts.components import display_name, pending_badge, slug
+from layouts.components import display_name, slug
 from layouts.serialised import as_sent
 
 TILE_SLOT = "tile-slot"  # a tile's parts that change with the reporting year (sections_update patches them)
@@ -119,13 +120,14 @@ def overview_sections(dataset: Dataset, reporting_year: str) -> list:
 
 
 def pending_summary(dataset: Dataset, status: pd.DataFrame, reporting_year: str) -> html.Section:
-    pending = status[status["status"] == PENDING]
+    pending = status[status["pending"]]
     if pending.empty:
         body = [html.P(f"No indicator is pending for {reporting_year}.")]
     else:
         body = []
         for reason, group in pending.groupby("pending_reason", sort=False):
-            names = [html.Li(html.A(display_name(dataset.indicators.at[i, "name"]), href=f"#tile-{i}")) for i in group.index]
+            names = [html.Li([html.A(display_name(dataset.indicators.at[i, "name"]), href=f"#tile-{i}"), f" ({status.at[i, 'status_label']})"])
+                     for i in group.index]
             body += [html.Ul(names), html.P(["Why: ", reason], className="pending-reason")]
     return html.Section(
         [html.H2([f"Pending for {reporting_year} ", html.Span(f"({len(pending)})", className="count")], id="pending-heading"), *body],
@@ -139,13 +141,16 @@ def explore_href(ind: pd.Series) -> str:
 
 
 def _tile(ind: pd.Series, st: pd.Series, series: pd.DataFrame | None, reporting_year: str) -> html.Li:
+    """A tile says what data/domain/status.py computed, in words: the status (pending, overdue, out of date),
+    the latest value and its age, the change since the previous comparable value, England and the comparison."""
     unit = ind["unit"]
     children = [html.H3(html.A(display_name(ind["name"]), href=explore_href(ind)), className="tile-title")]
     # The parts that change with the reporting year sit in slots that are always there, so a year change
     # patches a slot's content instead of replacing the tile (see sections_update).
     pending = None
-    if st["status"] == PENDING:
-        pending = html.P([pending_badge(reporting_year), " ", html.Span(st["pending_reason"], className="pending-reason")], className="pending-block")
+    if st["pending"]:
+        badge = html.Strong(st["status_label"], className="badge-pending" + (" badge-overdue" if st["status"] == OVERDUE else ""))
+        pending = html.P([badge, " ", html.Span(st["pending_reason"], className="pending-reason")], className="pending-block")
     children.append(html.Div(pending, className=TILE_SLOT))
     if is_missing(st["latest_value"]):
         children.append(html.P(f"Value {NOT_PUBLISHED} or not stated as a number.", className="tile-missing"))
@@ -159,24 +164,47 @@ def _tile(ind: pd.Series, st: pd.Series, series: pd.DataFrame | None, reporting_
                 **{"aria-hidden": "true"},  # decorative: the values and change are in the tile's text
             )
         )
-    if not is_missing(st["previous_value"]) and not is_missing(st["latest_value"]):
-        delta = st["latest_value"] - st["previous_value"]
-        word = change_direction(delta, ind["polarity"])
-        arrow = ARROWS[movement(delta)]
+    if not is_missing(st["change"]):
+        delta = st["change"]
+        word = st["change_judgement"]
         children.append(
             html.P(
                 [
-                    html.Span(arrow, **{"aria-hidden": "true"}, className=f"arrow arrow-{movement(delta)}"),
-                    f" {format_change(delta, unit)} since {st['previous_period']}: ",
+                    html.Span(ARROWS[movement(delta)], **{"aria-hidden": "true"}, className=f"arrow arrow-{movement(delta)}"),
+                    f" {format_change(delta, unit)} {st['change_since']}: ",
                     html.Strong(word, className=f"judgement judgement-{slug(word)}"),
                 ],
                 className="tile-change",
             )
         )
+    elif st["change_note"].startswith("no change stated"):
+        children.append(html.P(st["change_note"][:1].upper() + st["change_note"][1:] + ".", className="tile-change tile-break"))
+    england = []
     if not is_missing(st["england_value"]):
-        children.append(html.P(f"England {format_value(st['england_value'], unit)} in {st['latest_period']}", className="tile-england"))
-    elif ind["fingertips_id"] or ind["source"].startswith("OHID"):
-        children.append(html.P(f"England: no value for {st['latest_period']} in the data", className="tile-england"))
-    out_of_date = html.P(f"No {reporting_year} value", className="tile-status") if st["status"] == OUT_OF_DATE else None
-    children.append(html.Div(out_of_date, className=TILE_SLOT))
+        england.append(f"England {format_value(st['england_value'], unit)} in {st['latest_period']}.")
+    elif not is_missing(st["latest_value"]) and (ind["fingertips_id"] or ind["source"].startswith("OHID")):
+        england.append(f"England: no value for {st['latest_period']} in the data.")
+    if st["comparison_basis"]:
+        england += [" ", html.Strong(_COMPARED.get(st["comparison"], st["comparison"]), className=f"comparison comparison-{slug(st['comparison'])}"),
+                    f" ({'as the source states' if st['comparison_basis'] == STATED else '95% confidence interval'})."]
+    if england:
+        children.append(html.P(england, className="tile-england"))
+    if st["trend_text"]:
+        children.append(html.P(st["trend_text"], className="tile-trend"))
+    children.append(html.Div(_age(st, reporting_year), className=TILE_SLOT))
     return html.Li(html.Article(children, className="tile"), id=f"tile-{ind['id']}")
+
+
+_COMPARED = {"Better": "Better than England", "Worse": "Worse than England", "Similar": "Similar to England",
+             "Higher": "Higher than England", "Lower": "Lower than England"}
+
+
+def _age(st: pd.Series, reporting_year: str):
+    """The latest value's age against the reporting year; "Out of date" in words when it is too old."""
+    if st["status"] == OUT_OF_DATE:
+        if is_missing(st["latest_value"]) or pd.isna(st["latest_period_end"]):
+            return html.P(f"No dated {reporting_year} value", className="tile-status")
+        return html.P([html.Strong("Out of date", className="badge-stale"), f": the latest value is {st['age_text']}."], className="tile-status")
+    if st["status"] in (RECENT, PENDING, OVERDUE) and st["age_text"]:
+        return html.P(f"No {reporting_year} value yet: the latest is {st['age_text']}.", className="tile-status")
+    return None

@@ -46,9 +46,8 @@ def slide_figure(dataset: Dataset, indicator_id: str) -> go.Figure | None:
     shown = totals[totals["value"].notna()]
     if not shown.empty:
         if shown["period"].nunique() <= 1 or shown["period_end"].isna().all():
-            fig = bar_figure(shown["area_name"].tolist(), [(shown["period"].iloc[0], shown["value"].tolist())], unit)
-        else:
-            fig = trend_figure(totals, unit, [HOME_AREA, ENGLAND])
+            return None  # one value is a number (the slide's headline figure), not a one-bar chart
+        fig = trend_figure(totals, unit, [HOME_AREA, ENGLAND])
     else:
         parts = rows[rows["value"].notna() & (rows["category_type"] != "")]
         if parts.empty:
@@ -150,8 +149,12 @@ def _slide_body(slide: Slide, index: int, total: int, figure: go.Figure | None) 
     facts.append(html.P(slide.number_caption, className="slide-caption"))
     if slide.change:
         facts.append(html.P(["Change: ", html.Strong(slide.change)], className=f"slide-change judgement-{slide.judgement.replace(' ', '-')}"))
-    if slide.pending_reason:
-        facts.append(html.Div([pending_badge(slide.reporting_year), " ", html.Span(slide.pending_reason, className="pending-reason")],
+    if slide.england:
+        facts.append(html.P(slide.england, className="slide-england"))
+    if slide.status_label or slide.pending_reason:
+        badge = (html.Strong(slide.status_label, className="badge-pending badge-" + slide.status_label.split(":")[0].split()[0].lower())
+                 if slide.status_label else pending_badge(slide.reporting_year))
+        facts.append(html.Div([badge, " ", html.Span(slide.pending_reason or "", className="pending-reason")],
                               className="pending-block slide-pending"))
     if figure is not None:
         chart = dcc.Graph(
@@ -159,7 +162,8 @@ def _slide_body(slide: Slide, index: int, total: int, figure: go.Figure | None) 
             config={"displayModeBar": False, "responsive": True}, className="slide-graph",
         )
     else:
-        chart = html.P("No chart: the data set has no values to plot for this indicator.", className="slide-no-chart")
+        chart = html.P("One value: shown as a number, not a chart." if slide.number
+                       else "No chart: the data set has no values to plot for this indicator.", className="slide-no-chart")
     return [
         html.H2(slide.title, className="slide-title"),
         html.Div(facts, className="slide-facts"),

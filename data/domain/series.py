@@ -12,7 +12,9 @@ Plain pandas; every function takes rows as `Dataset.observations_for` gives them
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pandas as pd
 
@@ -26,6 +28,7 @@ _NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "e
 _CONSECUTIVE_SLACK = pd.Timedelta(days=7)
 
 
+@lru_cache(maxsize=4096)
 def source_basis(source: str) -> str:
     """The source basis of a row: one series per basis.
 
@@ -40,15 +43,50 @@ def source_basis(source: str) -> str:
     return head or "source not stated"
 
 
-def with_series(rows: pd.DataFrame) -> pd.DataFrame:
-    """The dated rows with a value, sorted by area and period end, with `basis` and `segment` columns:
-    segment counts the breaks so far within the area (0, 1, ...), so (area, segment) is one unbroken line."""
-    dated = rows[rows["value"].notna() & rows["period_end"].notna()]
-    dated = dated.sort_values(["area_code", "period_end", "period_start"], kind="stable")
-    basis = dated["source"].map(source_basis)
-    changed = basis.ne(basis.groupby(dated["area_code"], sort=False).shift()) & dated["area_code"].eq(dated["area_code"].shift())
-    segment = changed.astype(int).groupby(dated["area_code"], sort=False).cumsum()
-    return dated.assign(basis=basis, segment=segment)
+def with_series(rows: pd.DataFrame, by: str = "area_code") -> pd.DataFrame:
+    """The dated rows with a value, sorted by `by` (the area) and period end, with `basis` and `segment`
+    columns: segment counts the breaks so far within the group (0, 1, ...), so (group, segment) is one
+    unbroken line."""
+    dated = rows[rows["value"].notna().to_numpy() & rows["period_end"].notna().to_numpy()]
+    if len(dated) > 1:
+        keys = list(zip(dated[by].tolist(), dated["period_end"].tolist(), dated["period_start"].tolist(), strict=True))
+        order = sorted(range(len(dated)), key=keys.__getitem__)
+        dated = dated.iloc[order]
+    basis = [source_basis(str(x)) for x in dated["source"].tolist()]
+    groups = dated[by].tolist()
+    segment, current = [], 0
+    for i in range(len(groups)):
+        if i and groups[i] == groups[i - 1]:
+            current += basis[i] != basis[i - 1]
+        else:
+            current = 0
+        segment.append(current)
+    out = dated.copy()
+    out["basis"] = basis
+    out["segment"] = segment
+    return out
+
+
+POINT_COLUMNS = ("indicator_id", "area_code", "area_name", "period", "period_start", "period_end", "value", "lower_ci",
+                 "upper_ci", "count", "denominator", "source", "note", "basis")
+
+
+def points_of(shaped: pd.DataFrame) -> list[dict]:
+    """with_series rows as plain dicts, in order (cheap to walk); only the columns the rules read."""
+    cols = [c for c in POINT_COLUMNS if c in shaped.columns]
+    return [dict(zip(cols, row, strict=True)) for row in zip(*(shaped[c].tolist() for c in cols), strict=True)] if len(shaped) else []
+
+
+def points(rows: pd.DataFrame) -> list[dict]:
+    """One area's dated rows with a value as with_series points, oldest first, without building a frame."""
+    cols = [c for c in POINT_COLUMNS if c in rows.columns and c != "basis"]
+    keep = rows["value"].notna().to_numpy() & rows["period_end"].notna().to_numpy()
+    sub = rows[keep]
+    out = [dict(zip(cols, row, strict=True)) for row in zip(*(sub[c].tolist() for c in cols), strict=True)] if len(sub) else []
+    for p in out:
+        p["basis"] = source_basis(str(p["source"]))
+    out.sort(key=lambda p: (p["period_end"], p["period_start"]))
+    return out
 
 
 def breaks(rows: pd.DataFrame) -> list[dict]:
@@ -106,9 +144,9 @@ def gap_phrase(previous_period: str, previous_end, previous_start, latest_start,
 class Change:
     """The change an indicator's latest value may claim, for one area."""
 
-    latest: pd.Series | None  # the latest dated row with a value
-    previous: pd.Series | None  # the comparable previous row (same basis), else None
-    prior: pd.Series | None  # the row just before the latest, whatever its basis
+    latest: Mapping | None  # the latest dated row with a value
+    previous: Mapping | None  # the comparable previous row (same basis), else None
+    prior: Mapping | None  # the row just before the latest, whatever its basis
     comparable: bool  # a change can be stated
     phrase: str  # "since 2017/18, five years earlier", or why no change is stated
     gap_years: int | None
@@ -130,14 +168,18 @@ class Change:
 
 def latest_change(area_rows: pd.DataFrame) -> Change:
     """The latest value of one area's total rows and the change it may claim."""
-    shaped = with_series(area_rows)
-    if shaped.empty:
+    return change_of(points(area_rows))
+
+
+def change_of(points: list[dict]) -> Change:
+    """latest_change on with_series points of one area (oldest first)."""
+    if not points:
         return Change(None, None, None, False, "", None)
-    latest = shaped.iloc[-1]
-    earlier = shaped[shaped["period_end"] < latest["period_end"]]
-    if earlier.empty:
+    latest = points[-1]
+    earlier = [p for p in points if p["period_end"] < latest["period_end"]]
+    if not earlier:
         return Change(latest, None, None, False, "only one period in the data", None)
-    prior = earlier.iloc[-1]
+    prior = earlier[-1]
     if prior["basis"] != latest["basis"]:
         return Change(latest, None, prior, False,
                       f"no change stated: the source changed after {prior['period']}, from {prior['basis']} to {latest['basis']}", None)
@@ -146,18 +188,22 @@ def latest_change(area_rows: pd.DataFrame) -> Change:
     return Change(latest, prior, prior, True, phrase, gap)
 
 
-def comparable_run(area_rows: pd.DataFrame) -> pd.DataFrame:
+def comparable_run(area_rows: pd.DataFrame) -> list[dict]:
     """The latest run of consecutive periods on one basis (the rows a trend test may use), oldest first."""
-    shaped = with_series(area_rows)
-    if shaped.empty:
-        return shaped
-    keep = [len(shaped) - 1]
-    for i in range(len(shaped) - 2, -1, -1):
-        this, after = shaped.iloc[i], shaped.iloc[keep[-1]]
+    return run_of(points(area_rows))
+
+
+def run_of(points: list[dict]) -> list[dict]:
+    """comparable_run on with_series points of one area (oldest first)."""
+    if not points:
+        return []
+    run = [points[-1]]
+    for this in reversed(points[:-1]):
+        after = run[-1]
         if this["basis"] != after["basis"] or not consecutive(this["period_end"], after["period_start"]):
             break
-        keep.append(i)
-    return shaped.iloc[sorted(keep)]
+        run.append(this)
+    return run[::-1]
 
 
 # -- age against the reporting year ------------------------------------------------------------

@@ -32,7 +32,7 @@ import pandas as pd
 from data.domain.dataset import DEFAULT_REPORTING_YEAR, ENGLAND, HOME_AREA, Dataset, expanded
 from data.domain.formatting import format_change, format_value
 from data.domain.periods import canonical_year, financial_year
-from data.domain.series import age_in_years, age_phrase, comparable_run, latest_change
+from data.domain.series import age_in_years, age_phrase, change_of, points_of, run_of, with_series
 from data.domain.significance import NOT_COMPARED, compare_with_england, trend_test
 
 CURRENT, RECENT, PENDING, OVERDUE, OUT_OF_DATE = "current", "recent", "pending", "overdue", "out_of_date"
@@ -138,7 +138,10 @@ def _status(dataset: Dataset, reporting_year: str, span: int, today: date) -> pd
     has_current = set(home.loc[midpoint >= year_start, "indicator_id"])
     expected = cat["expected_update_for"].map(lambda y: canonical_year(y) if y else "") == reporting_year
 
-    by_indicator = {k: g for k, g in home_totals.groupby("indicator_id", sort=False)}
+    shaped = with_series(home_totals, by="indicator_id")
+    by_indicator: dict[str, list[dict]] = {}
+    for point in points_of(shaped):
+        by_indicator.setdefault(point["indicator_id"], []).append(point)
     eng = _totals_with_values(dataset.observations, ENGLAND)
     eng_by_key = eng.set_index(["indicator_id", "period"])["value"]
     eng_by_key = eng_by_key[~eng_by_key.index.duplicated()]
@@ -167,17 +170,17 @@ _COLUMNS = (
     "latest_period", "latest_value", "latest_period_end", "latest_source", "latest_lower_ci", "latest_upper_ci",
     "age_years", "age_text", "stale",
     "previous_period", "previous_value", "previous_period_end",
-    "change", "change_relative", "change_text", "change_judgement", "change_note",
+    "change", "change_relative", "change_text", "change_since", "change_judgement", "change_note",
     "england_value", "comparison", "comparison_basis", "comparison_text",
     "trend", "trend_judgement", "trend_text", "trend_chi2", "status_reason",
 )
 
 
-def _one(ind: pd.Series, rows: pd.DataFrame | None, latest, eng_by_key: pd.Series, current: bool, expected: bool,
+def _one(ind: pd.Series, rows: list[dict] | None, latest, eng_by_key: pd.Series, current: bool, expected: bool,
          reporting_year: str, span: int, today: date) -> dict:
     unit, polarity = ind["unit"], ind["polarity"]
     rec: dict = dict.fromkeys(_COLUMNS)
-    rec.update(change_text="", change_note="", change_judgement="", comparison=NOT_COMPARED, comparison_basis="",
+    rec.update(change_text="", change_since="", change_note="", change_judgement="", comparison=NOT_COMPARED, comparison_basis="",
                comparison_text="", trend="", trend_judgement="", trend_text="", age_text="", stale=False,
                expected_by=ind.get("expected_by", "") or "", overdue=False)
     rec["expected_by_text"] = expected_words(rec["expected_by"])
@@ -193,7 +196,7 @@ def _one(ind: pd.Series, rows: pd.DataFrame | None, latest, eng_by_key: pd.Serie
         comparison = compare_with_england(latest["note"], latest["lower_ci"], latest["upper_ci"], england, polarity, latest["period"])
         rec.update(comparison=comparison.result, comparison_basis=comparison.basis, comparison_text=comparison.sentence())
     if rows is not None and latest is not None and not pd.isna(latest["period_end"]):
-        change = latest_change(rows)
+        change = change_of(rows)
         if change.comparable and change.previous is not None:
             prev = change.previous
             delta = change.delta
@@ -201,11 +204,12 @@ def _one(ind: pd.Series, rows: pd.DataFrame | None, latest, eng_by_key: pd.Serie
                        change=delta, change_relative=change.relative, change_judgement=change_direction(delta, polarity))
             judged = f" ({rec['change_judgement']})" if rec["change_judgement"] in ("better", "worse") else ""
             rec["change_text"] = f"{format_change(delta, unit)} {change.phrase}{judged}"
+            rec["change_since"] = change.phrase
         else:
             rec["change_note"] = change.phrase
-        run = comparable_run(rows)
-        if len(run) >= 5 and run["count"].notna().all() and run["denominator"].notna().all():
-            test = trend_test(run["period"].tolist(), run["count"].tolist(), run["denominator"].tolist())
+        run = run_of(rows)
+        if len(run) >= 5 and not any(pd.isna(p["count"]) or pd.isna(p["denominator"]) for p in run):
+            test = trend_test([p["period"] for p in run], [p["count"] for p in run], [p["denominator"] for p in run])
             if test is not None:
                 rec.update(trend=test.direction, trend_judgement=test.judgement(polarity), trend_text=test.sentence(polarity),
                            trend_chi2=test.chi2)

@@ -234,7 +234,7 @@ def slide_rows(dataset: Dataset, indicator_id: str) -> pd.DataFrame:
 
 def _indicator_slide(dataset: Dataset, ind_id: str, status: pd.DataFrame, reporting_year: str, trend: Trend | None) -> Slide:
     ind = dataset.indicator(ind_id)
-    st = status.loc[ind_id]
+    st: pd.Series = status.loc[ind_id]  # type: ignore[assignment]  # ids are unique
     rows = slide_rows(dataset, ind_id)
     unit = ind["unit"]
     if values_unpublished(rows):
@@ -249,18 +249,19 @@ def _indicator_slide(dataset: Dataset, ind_id: str, status: pd.DataFrame, report
     else:
         number = format_value(st["latest_value"], unit)
         dated = not pd.isna(st["latest_period_end"])
-        when: str = st["latest_period"] if dated else "period not stated"
+        when = str(st["latest_period"]) if dated else "period not stated"
         caption = f"York, {when}"
         if dated and st["age_years"] and st["age_years"] > 0:
             caption += f": {st['age_text']}"
     sources = list(dict.fromkeys(s for s in rows.loc[rows["value"].notna(), "source"] if s)) or [ind["source"]]
     name = ind["name"]
-    change = trend.label if trend else (st["change_text"] or (st["change_note"] if st["change_note"].startswith("no change") else ""))
-    judgement = trend.judgement if trend else (st["change_judgement"] or "")
-    label = st["status_label"] if st["status"] in ("pending", "overdue", "out_of_date") else ""
+    change = trend.label if trend else str(st["change_text"] or (st["change_note"] if st["change_note"].startswith("no change") else ""))
+    judgement = trend.judgement if trend else str(st["change_judgement"] or "")
+    label = str(st["status_label"]) if st["status"] in ("pending", "overdue", "out_of_date") else ""
+    reason = str(st["pending_reason"]) if st["pending"] else None
     return Slide(
         "indicator", name[:1].upper() + name[1:], text, "Source: " + "; ".join(sources), ind_id, number, caption,
-        change, judgement, st["pending_reason"] if st["pending"] else None, reporting_year,
+        change, judgement, reason, reporting_year,
         status_label=label, england=england_words(st, unit),
     )
 

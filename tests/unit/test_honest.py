@@ -8,8 +8,23 @@ import pytest
 
 from data.domain.series import age_in_years, gap_phrase, in_years, latest_change, source_basis, with_series
 from data.domain.significance import (
-    BETTER, BY_CI, CHI2_CRITICAL, DECREASING, HIGHER, INCREASING, LOWER, NO_CHANGE, NOT_COMPARED, SIMILAR, STATED, WORSE,
-    chi2_trend, ci_comparison, compare_with_england, stated_comparison, trend_test,
+    BETTER,
+    BY_CI,
+    CHI2_CRITICAL,
+    DECREASING,
+    HIGHER,
+    INCREASING,
+    LOWER,
+    NO_CHANGE,
+    NOT_COMPARED,
+    SIMILAR,
+    STATED,
+    WORSE,
+    chi2_trend,
+    ci_comparison,
+    compare_with_england,
+    stated_comparison,
+    trend_test,
 )
 from data.domain.status import OUT_OF_DATE, RECENT, indicator_status
 from data.settings import Settings, SettingsError
@@ -177,11 +192,11 @@ def _n_r_squared(counts, denominators):
     """The same statistic by another road: N times the squared correlation of score and outcome over the
     N individuals (each a 0/1 outcome scored by its group), from sums of squares."""
     n = sum(denominators)
-    xs = range(1, len(counts) + 1)
-    sx = sum(d * x for d, x in zip(denominators, xs))
-    sxx = sum(d * x * x for d, x in zip(denominators, xs))
+    xs = list(range(1, len(counts) + 1))
+    sx = sum(d * x for d, x in zip(denominators, xs, strict=True))
+    sxx = sum(d * x * x for d, x in zip(denominators, xs, strict=True))
     sy = sum(counts)
-    sxy = sum(c * x for c, x in zip(counts, xs))
+    sxy = sum(c * x for c, x in zip(counts, xs, strict=True))
     cov = sxy / n - (sx / n) * (sy / n)
     var_x = sxx / n - (sx / n) ** 2
     var_y = sy / n - (sy / n) ** 2

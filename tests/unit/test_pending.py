@@ -1,12 +1,11 @@
 """Pending flags (data/domain/status.py): the report's footnote, computed from the data, cleared by new data."""
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from data.domain.dataset import build_dataset
-from datetime import date
-
 from data.domain.status import CURRENT, OUT_OF_DATE, OVERDUE, PENDING, RECENT, indicator_status
 
 BEFORE_DUE = date(2024, 6, 1)  # the report's December 2024 world: the values are still expected

@@ -19,6 +19,7 @@ from data.storage import users
 from data.storage.store import Store, StoreSource
 from data.storage.tables import topics as topics_table
 from data.storage.topics import all_topics, find_topic, get_note, get_topic, list_topics, save_note, save_topic, seed_topics
+from layouts.spotlight import slide_figure
 
 PRIORITIES = {
     "prevention-and-early-help": "Priority One",
@@ -229,14 +230,17 @@ def test_spt009_html_export_is_one_self_contained_file(client, bundled):
     assert "<script" not in page.lower() and "<link" not in page.lower() and "@import" not in page
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page), "an address to fetch"
     assert not re.search(r"url\((?!#)", page), "a CSS url() other than an SVG fragment"
-    charted = [s for s in slides if s.kind == "indicator"]
+    charted = [s for s in slides if s.kind == "indicator" and slide_figure(bundled, s.indicator_id) is not None]
+    assert 0 < len(charted) < len([s for s in slides if s.kind == "indicator"])
     assert page.count("<svg") == len(charted), "a chart is missing (kaleido could not draw it?)"
+    # One value is a number, not a chart (issue 13, point 8).
+    assert page.count("One value: shown as a number, not a chart.") == len([s for s in slides if s.kind == "indicator"]) - len(charted)
     assert client.get("/spotlight/no-such-topic/export.html").status_code == 404
 
 
 def test_spt010_png_of_a_slide_chart_and_404_for_a_slide_without_one(client, bundled):
     slides = deck(bundled, find_topic(None, bundled, "child-exploitation"))
-    n = next(i for i, s in enumerate(slides, start=1) if s.kind == "indicator")
+    n = next(i for i, s in enumerate(slides, start=1) if s.kind == "indicator" and slide_figure(bundled, s.indicator_id) is not None)
     response = client.get(f"/spotlight/child-exploitation/slide/{n}.png")
     assert response.status_code == 200 and response.mimetype == "image/png"
     assert response.data[:8] == b"\x89PNG\r\n\x1a\n"
@@ -259,7 +263,7 @@ def test_spt011_pptx_export_has_every_slide(client, bundled):
     for text, s in zip(texts, slides, strict=True):
         assert s.title in text or s.title.upper() in text
     pictures = sum(1 for page in prs.slides for sh in page.shapes if sh.shape_type == 13)
-    assert pictures == sum(1 for s in slides if s.kind == "indicator")
+    assert pictures == sum(1 for s in slides if s.kind == "indicator" and slide_figure(bundled, s.indicator_id) is not None)
 
 
 # -- notes are for editors only -----------------------------------------------------------
