@@ -6,7 +6,8 @@ import re
 import pandas as pd
 from dash import html
 
-from data.domain.status import PENDING
+from data.domain.significance import METHOD
+from data.domain.status import OVERDUE
 
 
 def slug(text: str) -> str:
@@ -24,11 +25,12 @@ def pending_badge(reporting_year: str) -> html.Strong:
 
 
 def status_block(status_row: pd.Series, reporting_year: str, id_prefix: str) -> html.Div | None:
-    """The pending badge and its reason in visible text (never only in a tooltip)."""
-    if status_row["status"] != PENDING:
+    """The pending or overdue badge and the indicator's own reason in visible text (never only in a tooltip)."""
+    if not status_row["pending"]:
         return None
+    badge = html.Strong(status_row["status_label"], className="badge-pending" + (" badge-overdue" if status_row["status"] == OVERDUE else ""))
     return html.Div(
-        [pending_badge(reporting_year), " ", html.Span(status_row["pending_reason"], id=f"{id_prefix}-pending-reason", className="pending-reason")],
+        [badge, " ", html.Span(status_row["pending_reason"], id=f"{id_prefix}-pending-reason", className="pending-reason")],
         className="pending-block",
     )
 
@@ -68,6 +70,16 @@ def about_panel(indicator: pd.Series, rows: pd.DataFrame, status_row: pd.Series 
                       f"{indicator['fingertips_id']}: its history is joined to the report's figure because the definitions are the same."))
     if status_row is not None:
         items.append((f"Status for {reporting_year}", status_row["status_reason"]))
+        if status_row["age_text"]:
+            items.append(("Age of the latest value", f"York's latest value ({status_row['latest_period']}) is {status_row['age_text']}."))
+        change = status_row["change_text"] or (status_row["change_note"][:1].upper() + status_row["change_note"][1:] if status_row["change_note"] else "")
+        if change:
+            items.append(("Change", change))
+        if status_row["comparison_basis"]:
+            items.append(("Compared with England", status_row["comparison_text"]))
+        if status_row["trend_text"]:
+            items.append(("Trend", status_row["trend_text"]))
+    items.append(("How comparisons are made", METHOD))
     if notes:
         items.append(("Notes", notes))
     dl = []

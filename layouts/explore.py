@@ -180,11 +180,15 @@ def indicator_card(dataset: Dataset, ind_id: str, state: ExploreState, st: pd.Se
         parts.append(about_panel(ind, rows, st, reporting_year))
         return html.Section(parts, className="indicator-card", id=f"card-{ind_id}", **{"aria-labelledby": heading_id})
     figure, table, summary = view.parts(rows, ind, state)
+    if "headline" in figure:  # one value is a number, not a chart (layouts/charts.headline_parts)
+        shown = html.Div([html.P(figure["headline"], className="headline-number"), html.P(figure["caption"], className="headline-caption"),
+                          *[html.P(line, className="headline-line") for line in figure["lines"]]],
+                         className="headline-figure", id={"type": "card-headline", "index": ind_id})
+    else:
+        shown = dcc.Graph(figure=figure, config={"displayModeBar": False, "responsive": True},
+                          id={"type": "card-graph", "index": ind_id}, className="card-graph")
     parts += [
-        html.Figure(
-            [dcc.Graph(figure=figure, config={"displayModeBar": False, "responsive": True}, id={"type": "card-graph", "index": ind_id}, className="card-graph"),
-             html.Figcaption(summary, className="card-summary")],
-        ),
+        html.Figure([shown, html.Figcaption(summary, className="card-summary")]),
         details("Table", table, "table-panel"),
         about_panel(ind, rows, st, reporting_year),
         html.Button("Download CSV", id={"type": ids.CARD_DOWNLOAD_BUTTON, "index": ind_id}, className="btn btn-outline-primary download-button", n_clicks=0),

@@ -11,20 +11,22 @@ import pandas as pd
 
 from data.domain.dataset import ENGLAND, HOME_AREA, Dataset
 from data.domain.formatting import format_change, format_percent_change, format_value, is_missing, movement
-from data.domain.series import latest_change
+from data.domain.series import in_years, latest_change
+from data.domain.significance import NOT_COMPARED, Comparison
+from data.domain.significance import compare_with_england as compare
 from data.domain.status import change_direction
 
 NOT_PUBLISHED = "not published in the report text"
 
 
 def indicator_rows(dataset: Dataset, indicator_id: str, areas=None, from_year=None, to_year=None) -> pd.DataFrame:
-    """Rows of one indicator for the chosen areas and years (undated rows are always kept)."""
+    """Rows of one indicator for the chosen areas and years (undated rows are always kept): a period is in
+    the years when it starts in them, read on its own basis (financial, academic, calendar)."""
     rows = dataset.observations_for([indicator_id], None, areas)
-    if from_year is not None:
-        rows = rows[rows["period_end"].isna() | (rows["period_end"].dt.year >= int(from_year))]
-    if to_year is not None:
-        rows = rows[rows["period_start"].isna() | (rows["period_start"].dt.year <= int(to_year))]
-    return rows
+    if from_year is None and to_year is None:
+        return rows
+    # Each period on its own basis: "from 2018" keeps 2018/19 and 2018, not 2017/18 (which ends in 2018).
+    return rows[in_years(rows, None if from_year is None else int(from_year), None if to_year is None else int(to_year))]
 
 
 def is_breakdown(rows: pd.DataFrame) -> bool:
@@ -152,25 +154,72 @@ def compare_summary(table: pd.DataFrame, indicator: pd.Series) -> str:
 
 
 def compare_with_england(rows: pd.DataFrame) -> pd.DataFrame:
-    """Periods where York or England has a value: both values and the difference (York - England)."""
+    """Periods where York or England has a value, oldest first: both values, the difference (York - England),
+    the period's dates (for a time axis) and York's 95% CI and note (for the comparison with England)."""
+    columns = ["period", "york", "england", "difference", "period_start", "period_end", "york_lower", "york_upper", "york_note"]
     totals = area_totals(rows)
     both = totals[totals["area_code"].isin([HOME_AREA, ENGLAND]) & totals["period_end"].notna()]
     if both.empty:
-        return pd.DataFrame(columns=["period", "york", "england", "difference"])
-    wide = both.pivot_table(index=["period_end", "period"], columns="area_code", values="value", aggfunc="first", dropna=False)
-    wide = wide.reindex(columns=[HOME_AREA, ENGLAND])
-    wide = wide.reset_index().sort_values("period_end")
-    wide = wide[wide[HOME_AREA].notna() | wide[ENGLAND].notna()]
-    return pd.DataFrame({
-        "period": wide["period"].to_list(),
-        "york": wide[HOME_AREA].to_list(),
-        "england": wide[ENGLAND].to_list(),
-        "difference": (wide[HOME_AREA] - wide[ENGLAND]).to_list(),
-    })
+        return pd.DataFrame(columns=columns)
+    out = []
+    for (end, start, period), group in both.groupby(["period_end", "period_start", "period"], sort=True):
+        york = group[group["area_code"] == HOME_AREA]
+        eng = group[group["area_code"] == ENGLAND]
+        y = float(york["value"].iloc[0]) if len(york) and not pd.isna(york["value"].iloc[0]) else None
+        e = float(eng["value"].iloc[0]) if len(eng) and not pd.isna(eng["value"].iloc[0]) else None
+        if y is None and e is None:
+            continue
+        out.append({
+            "period": period, "york": y, "england": e, "difference": None if y is None or e is None else y - e,
+            "period_start": start, "period_end": end,
+            "york_lower": float(york["lower_ci"].iloc[0]) if len(york) and not pd.isna(york["lower_ci"].iloc[0]) else None,
+            "york_upper": float(york["upper_ci"].iloc[0]) if len(york) and not pd.isna(york["upper_ci"].iloc[0]) else None,
+            "york_note": str(york["note"].iloc[0]) if len(york) else "",
+        })
+    frame = pd.DataFrame(out, columns=columns)
+    frame["difference"] = frame["difference"].astype("float64")
+    return frame
+
+
+def england_comparisons(table: pd.DataFrame, polarity: str) -> list[Comparison]:
+    """compare_with_england's rows, each compared Fingertips' way (data/domain/significance.py)."""
+    return [
+        compare(r["york_note"], r["york_lower"], r["york_upper"], r["england"], polarity, r["period"]) if not is_missing(r["york"])
+        else Comparison(NOT_COMPARED, "", r["period"])
+        for r in table.to_dict("records")
+    ]
+
+
+def headline(rows: pd.DataFrame, indicator: pd.Series) -> dict | None:
+    """One value is a number, not a chart (issue 13, point 8): when York (or the only area) has a single
+    value, its figure, period, source and England's value in words; None when there is more to draw."""
+    totals = area_totals(rows)
+    shown = totals[totals["value"].notna()]
+    if shown.empty or shown["period"].nunique() > 1:
+        return None
+    home = shown[shown["area_code"] == HOME_AREA]
+    row = (home if not home.empty else shown).iloc[0]
+    unit = indicator["unit"]
+    when = row["period"] if not pd.isna(row["period_end"]) else "period not stated"
+    lines = [f"Source: {row['source']}."]
+    england = shown[(shown["area_code"] == ENGLAND) & (shown["period"] == row["period"])]
+    if row["area_code"] != ENGLAND:
+        if not england.empty:
+            eng = float(england["value"].iloc[0])
+            lines.append(f"England {format_value(eng, unit)} in {row['period']}.")
+            comparison = compare(row["note"], row["lower_ci"], row["upper_ci"], eng, indicator["polarity"], row["period"])
+            if comparison.result != NOT_COMPARED:
+                lines.append(comparison.sentence(row["area_name"]))
+        else:
+            lines.append(f"England: no value for {row['period']} in the data.")
+    others = shown[~shown["area_code"].isin([row["area_code"], ENGLAND])]
+    lines += [f"{o['area_name']} {format_value(o['value'], unit)} in {o['period']}." for o in others.to_dict("records")]
+    return {"value": format_value(row["value"], unit), "caption": f"{row['area_name']}, {when}", "lines": lines}
 
 
 def england_summary(table: pd.DataFrame, indicator: pd.Series) -> str:
     paired = table.dropna(subset=["york", "england"])
+    comparisons = england_comparisons(paired, indicator["polarity"])
     unit = indicator["unit"]
     if paired.empty:
         return "The data has no period with both a York and an England value for this indicator."
@@ -183,5 +232,11 @@ def england_summary(table: pd.DataFrame, indicator: pd.Series) -> str:
     )
     if diff != 0:
         text += f" by {format_change(abs(diff), unit).lstrip('+')}"
-    # No better/worse here: a raw difference is not a significance test.
-    return text + "."
+    # Better/worse only from the source's statement or the confidence interval: a raw difference is not a test.
+    text += "."
+    latest = comparisons[-1]
+    if latest.result != NOT_COMPARED:
+        text += " " + latest.sentence()
+    else:
+        text += " Not compared for significance: the data has no confidence interval or stated comparison for this period."
+    return text

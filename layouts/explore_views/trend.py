@@ -5,8 +5,9 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from data.domain.views import area_totals, trend_summary
-from layouts.charts import bar_figure, trend_figure
+from data.domain.series import break_caption
+from data.domain.views import area_totals, headline, trend_summary
+from layouts.charts import headline_parts, trend_figure
 from layouts.components import data_table
 from layouts.explore_views.base import ExploreView, value_text
 
@@ -19,11 +20,9 @@ def _shown(totals: pd.DataFrame) -> pd.DataFrame:
 
 
 def _figure(totals: pd.DataFrame, ind: pd.Series, state: ExploreState):
-    shown = _shown(totals)
-    if shown["period"].nunique() <= 1:
-        # One period is not a trend: a bar per area, from zero, reads better than a lone dot.
-        label = shown["period"].iloc[0] if len(shown) else ""
-        return bar_figure(shown["area_name"].tolist(), [(label, shown["value"].tolist())], ind["unit"])
+    single = headline(totals, ind)
+    if single is not None:  # one value is a number, not a chart
+        return headline_parts(single["value"], single["caption"], single["lines"])
     return trend_figure(totals, ind["unit"], list(state.areas))
 
 
@@ -46,5 +45,5 @@ VIEW = ExploreView(
     shape=lambda rows, state: area_totals(rows),
     figure=_figure,
     table=_table,
-    summary=lambda totals, ind, state: trend_summary(totals, ind),
+    summary=lambda totals, ind, state: " ".join(t for t in (trend_summary(totals, ind), break_caption(totals)) if t),
 )
