@@ -4,7 +4,7 @@ from __future__ import annotations
 from dash.testing.wait import until
 
 from app import create_app
-from data.domain.status import PENDING, indicator_status
+from data.domain.status import indicator_status
 from tests.integration.conftest import (
     WAIT,
     choose,
@@ -28,8 +28,9 @@ return Array.from(document.querySelectorAll('#overview-sections h2[id^="set-"]')
 
 
 def _pending(dataset, year: str) -> list[str]:
+    """Pending or overdue (a pending flag the report set, not yet cleared)."""
     status = indicator_status(dataset, year)
-    return list(status.index[status["status"] == PENDING])
+    return list(status.index[status["pending"]])
 
 
 def test_ovr001_every_set_and_indicator_has_a_section_and_tile(dash_duo):
@@ -68,6 +69,7 @@ def test_ovr002_pending_badges_follow_the_reporting_year(dash_duo):
     assert {"smoking-at-delivery", "reception-overweight"} <= set(pending), pending
     assert "breastfeeding-6-8-weeks" not in pending
     reasons = indicator_status(dataset, "2023/24")["pending_reason"]
+    labels = indicator_status(dataset, "2023/24")["status_label"]
 
     dash_duo.start_server(app)
     dash_duo.wait_for_element("#tile-smoking-at-delivery", timeout=WAIT)
@@ -79,7 +81,7 @@ def test_ovr002_pending_badges_follow_the_reporting_year(dash_duo):
         badges = tile.find_elements("css selector", "strong.badge-pending")
         assert len(badges) == 1, f"{ind_id}: one pending badge"
         assert badges[0].is_displayed(), f"{ind_id}: badge visible"
-        assert badges[0].text == "Pending 2023/24"
+        assert badges[0].text == labels[ind_id] == "Overdue: expected November 2024"  # today is past November 2024
         assert normalise_space(reasons[ind_id]) in normalise_space(tile.text), f"{ind_id}: reason in visible text"
     badged = dash_duo.driver.execute_script(
         "return Array.from(document.querySelectorAll('li[id^=\"tile-\"] strong.badge-pending')).map(b => b.closest('li').id.slice(5))"
@@ -98,6 +100,7 @@ def test_ovr002_pending_badges_follow_the_reporting_year(dash_duo):
     badged = dash_duo.driver.execute_script(
         "return Array.from(document.querySelectorAll('li[id^=\"tile-\"] strong.badge-pending')).map(b => [b.closest('li').id.slice(5), b.textContent])"
     )
-    assert sorted(badged) == sorted([i, "Pending 2022/23"] for i in pending_2223)
+    labels_2223 = indicator_status(dataset, "2022/23")["status_label"]
+    assert sorted(badged) == sorted([i, labels_2223[i]] for i in pending_2223)
     logs = dash_duo.get_logs()
     assert logs == [], console_errors(logs)
