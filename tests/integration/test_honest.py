@@ -3,8 +3,8 @@ status, change and comparison; time is a time axis; a break is visible; one valu
 from __future__ import annotations
 
 from app import create_app
-from layouts.charts import SIGNIFICANCE_NAMES
 from data.domain.status import indicator_status
+from layouts.charts import SIGNIFICANCE_NAMES
 from tests.integration.conftest import (
     ENGLAND,
     WAIT,
