@@ -67,7 +67,8 @@ def about_panel(indicator: pd.Series, rows: pd.DataFrame, status_row: pd.Series 
     ]
     if indicator["fingertips_id"]:
         items.append(("Fingertips indicator",
-                      f"{indicator['fingertips_id']}: its history is joined to the report's figure because the definitions are the same."))
+                      f"{indicator['fingertips_id']}. Values from different sources (a Fingertips extract, the report) are separate "
+                      "series: the chart breaks the line where the source changes, and no change is stated across the break."))
     if status_row is not None:
         items.append((f"Status for {reporting_year}", status_row["status_reason"]))
         if status_row["age_text"]:

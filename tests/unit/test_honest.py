@@ -234,3 +234,45 @@ def test_hon019_no_trend_claimed_without_counts(bundled):
     """The bundled extracts have no counts or denominators: no indicator claims a tested trend."""
     status = indicator_status(bundled, "2023/24")
     assert (status["trend"] == "").all() and (status["trend_text"] == "").all()
+
+
+# ---- the API says the same (one status, one change, one comparison) ---------------------------
+
+def test_hon020_api_indicators_carry_status_change_and_comparison(client, bundled):
+    items = {i["id"]: i for i in client.get("/api/indicators").get_json()}
+    status = indicator_status(bundled, "2023/24")
+    neet = items["fingertips-neet-16-17"]
+    assert (neet["status"], neet["out_of_date"], neet["latest_age_years"]) == ("out_of_date", True, 5)
+    assert neet["compared_with_england"] == "Better" and neet["comparison_basis"] == "stated by the source"
+    reception = items["reception-overweight"]
+    assert reception["status"] == "overdue" and reception["expected_by"] == "2024-11"
+    assert reception["status_label"] == "Overdue: expected November 2024"
+    assert reception["change"] is None and reception["change_text"] is None
+    assert reception["change_note"].startswith("no change stated: the source changed after 2017/18")
+    dental = items["fingertips-dental-decay-free-5"]
+    assert dental["change_since"] == "2014/15" and dental["change_text"] == status.at["fingertips-dental-decay-free-5", "change_text"]
+    for ind_id, item in items.items():  # the API's words are the status frame's
+        assert item["status"] == status.at[ind_id, "status"]
+        assert item["compared_with_england"] == status.at[ind_id, "comparison"]
+
+
+def test_hon021_one_value_is_a_headline_with_england_in_words(bundled):
+    from data.domain.views import headline, indicator_rows
+
+    rows = indicator_rows(bundled, "teenage-mothers", ["E06000014", "E92000001"])
+    assert headline(rows, bundled.indicator("teenage-mothers")) == {
+        "value": "1%", "caption": "York, 22/23",
+        "lines": ["Source: Annual Report 2023/24, A snapshot of children and young people in York: Aged 12+.",
+                  "England: no value for 22/23 in the data."],
+    }
+    # More than one period: a chart, not a headline.
+    assert headline(indicator_rows(bundled, "fingertips-active-children"), bundled.indicator("fingertips-active-children")) is None
+
+
+def test_hon022_year_filter_on_the_bundle(bundled):
+    from data.domain.views import indicator_rows
+
+    periods = set(indicator_rows(bundled, "fingertips-dental-decay-free-5", ["E06000014"], 2015)["period"])
+    assert "2014/15" not in periods and "2016/17" in periods
+    # Calendar years on their own basis: from 2016 keeps 2016.
+    assert "2016" in set(indicator_rows(bundled, "fingertips-neet-16-17", ["E06000014"], 2016)["period"])
