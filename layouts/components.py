@@ -7,7 +7,7 @@ import pandas as pd
 from dash import html
 
 from data.domain.significance import METHOD
-from data.domain.status import OVERDUE
+from data.domain.status import OUT_OF_DATE, OVERDUE
 
 
 def slug(text: str) -> str:
@@ -26,6 +26,10 @@ def pending_badge(reporting_year: str) -> html.Strong:
 
 def status_block(status_row: pd.Series, reporting_year: str, id_prefix: str) -> html.Div | None:
     """The pending or overdue badge and the indicator's own reason in visible text (never only in a tooltip)."""
+    if status_row["status"] == OUT_OF_DATE and isinstance(status_row["latest_period"], str) and status_row["age_text"]:
+        return html.Div([html.Strong("Out of date", className="badge-stale"), " ",
+                         html.Span(f"The latest York value ({status_row['latest_period']}) is {status_row['age_text']}.",
+                                   id=f"{id_prefix}-age", className="pending-reason")], className="pending-block")
     if not status_row["pending"]:
         return None
     badge = html.Strong(status_row["status_label"], className="badge-pending" + (" badge-overdue" if status_row["status"] == OVERDUE else ""))

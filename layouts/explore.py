@@ -174,6 +174,7 @@ def indicator_card(dataset: Dataset, ind_id: str, state: ExploreState, st: pd.Se
     block = status_block(st, reporting_year, f"card-{ind_id}")
     if block is not None:
         parts.append(block)
+    if block is not None and st["pending"]:
         parts.append(html.P(f"The {reporting_year} value is missing from this chart: the latest is for {st['latest_period']}.", className="missing-period"))
     if values_unpublished(rows):
         parts.append(html.P(unpublished_reason(rows), className="not-published"))

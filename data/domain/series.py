@@ -18,7 +18,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from data.domain.periods import ACADEMIC_YEAR, FINANCIAL_YEAR, QUARTER, financial_year
+from data.domain.periods import QUARTER, financial_year
 
 _FINGERTIPS_ID = re.compile(r"indicator\s+(\d+)", re.I)
 _NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
@@ -230,26 +230,28 @@ def age_phrase(age: int | None, reporting_year: str) -> str:
 
 # -- year filters on the right basis ------------------------------------------------------------
 
-def year_start(year: int, basis: str) -> pd.Timestamp:
-    """Where the year that a filter's "2018" names starts, on a period basis: financial year 2018/19
-    starts 1 April 2018, academic year 2018/19 on 1 September 2018, calendar year 2018 on 1 January."""
-    return pd.Timestamp(year, {FINANCIAL_YEAR: 4, QUARTER: 4, ACADEMIC_YEAR: 9}.get(basis, 1), 1)
+def period_year(period_start, period_type: str) -> int | None:
+    """The year a period belongs to on its own basis: 2017/18 (financial or academic) is 2017, whatever its
+    end; calendar 2018 is 2018; a quarter is its financial year's (Q4 2017/18, January 2018, is 2017)."""
+    if pd.isna(period_start):
+        return None
+    start = pd.Timestamp(period_start)
+    if period_type == QUARTER:
+        return start.year if start.month >= 4 else start.year - 1
+    return start.year
 
 
 def in_years(rows: pd.DataFrame, from_year: int | None, to_year: int | None) -> pd.Series:
-    """Which rows' periods lie within the years chosen, each read on its own basis: a period is kept
-    when it starts in or after `from_year` (2018: 2018/19, 2018) and starts no later than `to_year`'s
-    year. Undated rows are always kept."""
+    """Which rows' periods lie within the years chosen, each read on its own basis (period_year): "from
+    2018" keeps 2018/19 and 2018 but not 2017/18, which only ends in 2018. Undated rows are always kept."""
     keep = pd.Series(True, index=rows.index)
     if from_year is None and to_year is None:
         return keep
-    types = rows["period_type"].astype(str)
-    starts = rows["period_start"]
-    undated = starts.isna()
+    years = pd.Series([period_year(s, str(t)) for s, t in zip(rows["period_start"], rows["period_type"], strict=True)],
+                      index=rows.index, dtype="float64")
+    undated = years.isna()
     if from_year is not None:
-        first = types.map(lambda t: year_start(int(from_year), t))
-        keep &= undated | (starts >= first)
+        keep &= undated | (years >= int(from_year))
     if to_year is not None:
-        last = types.map(lambda t: year_start(int(to_year) + 1, t))
-        keep &= undated | (starts < last)
+        keep &= undated | (years <= int(to_year))
     return keep

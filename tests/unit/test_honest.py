@@ -92,6 +92,9 @@ def test_hon006_from_year_compares_period_starts_on_their_basis():
     kept = rows[in_years(rows, 2018, None)]["period"].tolist()
     assert kept == ["2018/19", "2018"]  # "From 2018" no longer shows 2017/18
     assert rows[in_years(rows, None, 2017)]["period"].tolist() == ["2017/18", "2017/18", "2017"]
+    quarters = pd.DataFrame({"period": ["Q4 2017/18", "Q1 2018/19"], "period_type": ["quarter", "quarter"],
+                             "period_start": pd.to_datetime(["2018-01-01", "2018-04-01"])})
+    assert quarters[in_years(quarters, 2018, None)]["period"].tolist() == ["Q1 2018/19"]
 
 
 # ---- point 3: staleness -------------------------------------------------------------------------
