@@ -119,3 +119,24 @@ def test_hon105_compare_with_england_is_legible_at_390px(dash_duo):
     assert sizes["plot"] <= sizes["card"], sizes
     logs = dash_duo.get_logs()
     assert logs == [], console_errors(logs)
+
+
+def test_hon106_a_deck_slide_says_overdue_age_and_shows_one_value_as_a_number(dash_duo):
+    app = create_app()
+    dash_duo.start_server(app)
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/spotlight/first-1001-days")
+    dash_duo.wait_for_element(".spotlight-slide.is-current", timeout=WAIT)
+    settle(dash_duo)
+    slide = dash_duo.driver.execute_script("""
+      const s = document.querySelector('.spotlight-slide[data-indicator="smoking-at-delivery"]');
+      return {text: s.textContent, graphs: s.querySelectorAll('.js-plotly-plot, .dash-graph').length,
+              badge: s.querySelector('.slide-pending strong').textContent,
+              number: s.querySelector('.slide-number').textContent};""")
+    assert slide["graphs"] == 0 and slide["number"] == "8.1%"
+    text = normalise_space(slide["text"])
+    assert "One value: shown as a number, not a chart." in text
+    assert "York, 22/23: one year older than the reporting year 2023/24" in text
+    assert slide["badge"] == "Overdue: expected November 2024"
+    assert "The 2023/24 value was not available when the report was written." in text and "hospital" not in text.lower()
+    logs = dash_duo.get_logs()
+    assert logs == [], console_errors(logs)
