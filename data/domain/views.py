@@ -11,7 +11,7 @@ import pandas as pd
 
 from data.domain.dataset import ENGLAND, HOME_AREA, Dataset
 from data.domain.formatting import format_change, format_percent_change, format_value, is_missing, movement
-from data.domain.series import in_years, latest_change
+from data.domain.series import in_years, latest_change, source_basis
 from data.domain.significance import NOT_COMPARED, Comparison
 from data.domain.significance import compare_with_england as compare
 from data.domain.status import change_direction
@@ -117,23 +117,27 @@ def periods_of(rows: pd.DataFrame) -> list[str]:
 
 
 def compare_periods(rows: pd.DataFrame, period_a: str, period_b: str) -> pd.DataFrame:
-    """Per area: value in A and B, absolute and % change (A -> B)."""
+    """Per area: value in A and B, absolute and % change (A -> B). No change when A and B come from
+    different sources (a break in the series: data/domain/series.py); `note` then says why."""
     totals = area_totals(rows)
     out = []
     for (code, name), group in totals.groupby(["area_code", "area_name"], sort=False):
-        a = group.loc[group["period"] == period_a, "value"]
-        b = group.loc[group["period"] == period_b, "value"]
-        va = float(a.iloc[0]) if len(a) and not pd.isna(a.iloc[0]) else None
-        vb = float(b.iloc[0]) if len(b) and not pd.isna(b.iloc[0]) else None
+        a = group.loc[group["period"] == period_a]
+        b = group.loc[group["period"] == period_b]
+        va = float(a["value"].iloc[0]) if len(a) and not pd.isna(a["value"].iloc[0]) else None
+        vb = float(b["value"].iloc[0]) if len(b) and not pd.isna(b["value"].iloc[0]) else None
         if va is None and vb is None:
             continue
+        basis_a = source_basis(str(a["source"].iloc[0])) if len(a) else ""
+        basis_b = source_basis(str(b["source"].iloc[0])) if len(b) else ""
+        comparable = va is not None and vb is not None and basis_a == basis_b
+        note = "" if comparable or va is None or vb is None else f"not comparable: {period_a} is from {basis_a}, {period_b} from {basis_b}"
         out.append({
             "area_code": code, "area_name": name, "period_a": period_a, "value_a": va,
             "period_b": period_b, "value_b": vb,
-            "change": None if va is None or vb is None else vb - va,
+            "change": vb - va if comparable and va is not None and vb is not None else None, "note": note,
         })
-    frame = pd.DataFrame(out, columns=["area_code", "area_name", "period_a", "value_a", "period_b", "value_b", "change"])
-    return frame
+    return pd.DataFrame(out, columns=["area_code", "area_name", "period_a", "value_a", "period_b", "value_b", "change", "note"])
 
 
 def compare_summary(table: pd.DataFrame, indicator: pd.Series) -> str:
@@ -141,6 +145,9 @@ def compare_summary(table: pd.DataFrame, indicator: pd.Series) -> str:
         return "Neither period has a value for this indicator."
     row = table.iloc[0]
     unit = indicator["unit"]
+    if row["note"]:
+        return (f"{row['area_name']} {format_value(row['value_a'], unit)} in {row['period_a']} and "
+                f"{format_value(row['value_b'], unit)} in {row['period_b']}: no change is stated, the values are {row['note']}.")
     if row["change"] is None or pd.isna(row["change"]):
         missing = row["period_a"] if is_missing(row["value_a"]) else row["period_b"]
         return f"{row['area_name']} has no value for {missing}, so no change can be shown."

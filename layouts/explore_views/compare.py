@@ -34,8 +34,8 @@ def _table(cmp: pd.DataFrame, ind: pd.Series, state: ExploreState):
             "Area": cmp["area_name"],
             a or "Period A": [value_text(v, unit) for v in cmp["value_a"]],
             b or "Period B": [value_text(v, unit) for v in cmp["value_b"]],
-            "Change": [format_change(v, unit) for v in cmp["change"]],
-            "% change": [format_percent_change(va, vb) for va, vb in zip(cmp["value_a"], cmp["value_b"], strict=True)],
+            "Change": [n or format_change(v, unit) for v, n in zip(cmp["change"], cmp["note"], strict=True)],
+            "% change": [n or format_percent_change(va, vb) for va, vb, n in zip(cmp["value_a"], cmp["value_b"], cmp["note"], strict=True)],
         }),
         f"{ind['name']}: {a} compared with {b}", row_header="Area",
     )

@@ -279,3 +279,16 @@ def test_hon022_year_filter_on_the_bundle(bundled):
     assert "2014/15" not in periods and "2016/17" in periods
     # Calendar years on their own basis: from 2016 keeps 2016.
     assert "2016" in set(indicator_rows(bundled, "fingertips-neet-16-17", ["E06000014"], 2016)["period"])
+
+
+def test_hon023_compare_two_periods_states_no_change_across_a_break(bundled):
+    from data.domain.views import compare_periods, compare_summary, indicator_rows
+
+    ind = bundled.indicator("reception-overweight")
+    table = compare_periods(indicator_rows(bundled, "reception-overweight", ["E06000014"]), "2017/18", "22/23")
+    row = table.iloc[0]
+    assert row["change"] is None or pd.isna(row["change"])
+    assert row["note"] == "not comparable: 2017/18 is from OHID Fingertips (indicator 20601), 22/23 from Annual Report 2023/24"
+    assert "no change is stated" in compare_summary(table, ind)
+    same = compare_periods(indicator_rows(bundled, "reception-overweight", ["E06000014"]), "2016/17", "2017/18")
+    assert same.iloc[0]["change"] == pytest.approx(24.1 - 20.8) and same.iloc[0]["note"] == ""
