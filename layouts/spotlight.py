@@ -13,8 +13,9 @@ import plotly.graph_objects as go
 from dash import dcc, html
 
 from data.domain.dataset import ENGLAND, HOME_AREA, Dataset
+from data.domain.significance import NOT_COMPARED
 from data.domain.topics import Slide, Topic, slide_rows
-from data.domain.views import area_totals, values_unpublished
+from data.domain.views import area_totals, compare_with_england, england_comparisons, values_unpublished
 from layouts import ids
 from layouts.charts import bar_figure, trend_figure
 from layouts.components import display_name, pending_badge
@@ -47,7 +48,10 @@ def slide_figure(dataset: Dataset, indicator_id: str) -> go.Figure | None:
     if not shown.empty:
         if shown["period"].nunique() <= 1 or shown["period_end"].isna().all():
             return None  # one value is a number (the slide's headline figure), not a one-bar chart
-        fig = trend_figure(totals, unit, [HOME_AREA, ENGLAND])
+        ind = dataset.indicator(indicator_id)
+        comparisons = england_comparisons(compare_with_england(totals), ind["polarity"])
+        markers = {(HOME_AREA, c.period): c.result for c in comparisons if c.result != NOT_COMPARED}
+        fig = trend_figure(totals, unit, [HOME_AREA, ENGLAND], markers=markers)
     else:
         parts = rows[rows["value"].notna() & (rows["category_type"] != "")]
         if parts.empty:
