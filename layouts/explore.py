@@ -40,8 +40,13 @@ def _control_options(dataset: Dataset, state: ExploreState) -> dict:
     years = year_range(dataset)
     choices = {}
     for _, controls in views.control_groups():
-        offered = _options(controls.options(dataset, state))  # one list for the whole group
-        choices.update({f.name: offered for f in controls.fields})
+        shared = None  # one list for the fields without options of their own
+        for f in controls.fields:
+            if f.options is None:
+                shared = shared if shared is not None else _options(controls.options(dataset, state))
+                choices[f.name] = shared
+            else:
+                choices[f.name] = _options(f.options(dataset, state), f.labels(dataset) if f.labels else None)
     return {
         "age": _options(age_bands(dataset, state.set), blank="All age bands"),
         "indicators": _options(candidates(dataset, state.set, state.age), names),
@@ -152,12 +157,16 @@ def cached_results(dataset: Dataset, state: ExploreState, reporting_year: str = 
 def card_key(state: ExploreState, ind_id: str, reporting_year: str) -> tuple:
     """The whole state (so a field added later is in the key by default), less what only picks which
     cards are shown: a card is the same whichever set, age band or other indicators sit beside it."""
-    return replace(state, set="", age="", indicators=(ind_id,)), reporting_year
+    own = views.view(state.mode).cache_key
+    return replace(state, set="", age="", indicators=(ind_id,)), reporting_year, (own(state) if own else None)
 
 
 def _card_view(dataset: Dataset, indicator_id: str, state: ExploreState) -> tuple[ExploreView, pd.DataFrame]:
-    rows = indicator_rows(dataset, indicator_id, list(state.areas), state.start or None, state.end or None)
+    chosen = views.view(state.mode)
+    rows = indicator_rows(dataset, indicator_id, None if chosen.every_area else list(state.areas), state.start or None, state.end or None)
     view = views.card_view(rows, state.mode)
+    if view is not chosen and chosen.every_area:  # shown as another view: only the chosen areas, as that view expects
+        rows = rows[rows["area_code"].isin(list(state.areas))]
     return view, view.rows(rows, state)
 
 
