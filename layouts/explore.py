@@ -7,14 +7,14 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import dcc, html
 
-from data.domain.dataset import DEFAULT_REPORTING_YEAR, Dataset
+from data.domain.dataset import DEFAULT_REPORTING_YEAR, ENGLAND, HOME_AREA, Dataset
 from data.domain.status import indicator_status
-from data.domain.views import indicator_rows, unpublished_reason, values_unpublished
+from data.domain.views import areas_by_type, indicator_rows, unpublished_reason, values_unpublished
 from layouts import explore_views as views
 from layouts import ids
 from layouts.components import about_panel, details, display_name, status_block
 from layouts.explore_filters import age_bands, candidates, year_range
-from layouts.explore_state import ALL, ExploreState, control_value
+from layouts.explore_state import ALL, MAX_AREAS, ExploreState, control_value
 from layouts.explore_views.base import ExploreView, ViewControls
 from layouts.serialised import as_sent
 
@@ -32,7 +32,7 @@ def _field(label: str, control_id: str, control) -> html.Div:
 def control_options(dataset: Dataset, state: ExploreState) -> dict:
     """Options of every control for a (normalised) state, the views' own selects by field name under
     "choices"; worked out once per data version, state and set of views."""
-    return dataset.cache.remember("control_options", (state, views.keys()), lambda: _control_options(dataset, state))
+    return dataset.cache.remember("control_options", (state, views.keys(), views.outside_key(state)), lambda: _control_options(dataset, state))
 
 
 def _control_options(dataset: Dataset, state: ExploreState) -> dict:
@@ -54,6 +54,34 @@ def _control_options(dataset: Dataset, state: ExploreState) -> dict:
         "to": _options(years, blank="Latest"),
         "choices": choices,
     }
+
+
+AREA_FILTER = "explore-area-filter"
+
+
+def area_options(dataset: Dataset) -> list[dict]:
+    """Every area in the data, grouped by type in order (England, regions, County & UA, ...), York first;
+    each option names its type, so the list reads in groups and the filter box finds a type too."""
+    def build():
+        out = []
+        for kind, members in areas_by_type(dataset.areas).items():
+            for code, name in members.items():
+                label = name if code in (HOME_AREA, ENGLAND) else [name, html.Span(f" · {kind}", className="area-type")]
+                out.append({"label": label, "value": code})
+        return as_sent(out)
+    return dataset.cache.once("area_options", build)
+
+
+def area_choices(dataset: Dataset, state: ExploreState) -> html.Fieldset:
+    """The areas: native checkboxes, with a filter box (assets/zz-app/area-filter.js hides what does not match)."""
+    n = len(dataset.areas)
+    return html.Fieldset(
+        [html.Legend(f"Areas (up to {MAX_AREAS} of {n})", className="form-label"),
+         html.Label("Filter the areas by name or type", htmlFor=AREA_FILTER, className="form-label small"),
+         dcc.Input(id=AREA_FILTER, type="search", className="form-control area-filter", autoComplete="off", debounce=False),
+         dbc.Checklist(id=ids.EX_AREAS, options=area_options(dataset), value=list(state.areas), className="area-list")],
+        className="filter-field",
+    )
 
 
 def _view_controls(key: str, controls: ViewControls, state: ExploreState, opts: dict) -> html.Div:
@@ -87,11 +115,7 @@ def explore_page(dataset: Dataset, state: ExploreState) -> html.Div:
             html.Fieldset(
                 [
                     html.Legend("Areas and years", className="h5"),
-                    html.Fieldset(
-                        [html.Legend("Areas (up to 4)", className="form-label"),
-                         dbc.Checklist(id=ids.EX_AREAS, options=_options(list(dataset.areas), dataset.areas), value=list(state.areas), className="area-list")],
-                        className="filter-field",
-                    ),
+                    area_choices(dataset, state),
                     html.Div(
                         [
                             _field("From year", ids.EX_FROM, dbc.Select(id=ids.EX_FROM, options=opts["from"], value=control_value(state.start))),
@@ -193,7 +217,7 @@ def indicator_card(dataset: Dataset, ind_id: str, state: ExploreState, st: pd.Se
         html.Figure(
             [dcc.Graph(figure=figure, config={"displayModeBar": False, "responsive": True}, id={"type": "card-graph", "index": ind_id}, className="card-graph"),
              html.Figcaption(summary, className="card-summary")],
-        ),
+        ) if figure is not None else html.P(summary, className="card-summary no-chart"),  # a view with nothing to draw says why
         details("Table", table, "table-panel"),
         about_panel(ind, rows, st, reporting_year),
         html.Button("Download CSV", id={"type": ids.CARD_DOWNLOAD_BUTTON, "index": ind_id}, className="btn btn-outline-primary download-button", n_clicks=0),

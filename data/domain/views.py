@@ -379,18 +379,19 @@ def england_value(rows: pd.DataFrame, period: str) -> float | None:
 def compare_areas_summary(table: pd.DataFrame, indicator: pd.Series, period: str, england: float | None,
                           kind: str = UPPER_TIER, group: str = "") -> str:
     """Where York ranks among the areas shown, its interval, the range and England's value."""
-    among = f"the {group} group's areas" if group else f"{kind} areas"
+    kinds = "regions" if kind == REGION else f"{kind} areas"
+    among = f"areas in the {group} group" if group else kinds
     if table.empty:
         return f"No {among} have a value for {indicator['name']} in {period or 'the chosen period'}."
     unit, n = indicator["unit"], len(table)
     top, bottom = table.iloc[0], table.iloc[-1]
     home = table[table["area_code"] == HOME_AREA]
     if home.empty:
-        text = f"York has no value in {period}; {n} {among} do."
+        text = f"York is not among the {n} {among} with a value in {period}."
     else:
         york = home.iloc[0]
         text = (f"In {period}, York {format_value(york['value'], unit)}{_ci_phrase(york, unit)} ranks "
-                f"{int(york['rank'])} of {n} {among}, highest first.")
+                f"{int(york['rank'])} of the {n} {among}, highest first.")
     text += (f" Highest {top['area_name']} {format_value(top['value'], unit)}, lowest "
              f"{bottom['area_name']} {format_value(bottom['value'], unit)}.")
     if england is not None:
