@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from data.domain.formatting import format_change
-from data.domain.views import compare_with_england, england_summary
+from data.domain.views import area_totals, compare_with_england, england_summary
 from layouts.charts import bar_figure
 from layouts.components import data_table
 from layouts.explore_views.base import ExploreView, value_text
@@ -34,6 +34,7 @@ def _table(eng: pd.DataFrame, ind: pd.Series, state: ExploreState):
 VIEW = ExploreView(
     key="england",
     label="Compare with England",
+    rows=lambda rows, state: area_totals(rows),  # what it shows and downloads: area totals, never a breakdown
     shape=lambda rows, state: compare_with_england(rows),
     figure=_figure,
     table=_table,

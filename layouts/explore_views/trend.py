@@ -41,6 +41,7 @@ def _table(totals: pd.DataFrame, ind: pd.Series, state: ExploreState):
 VIEW = ExploreView(
     key="trend",
     label="Trend over time",
+    rows=lambda rows, state: area_totals(rows),  # what it shows and downloads: area totals, never a breakdown
     shape=lambda rows, state: area_totals(rows),
     figure=_figure,
     table=_table,
