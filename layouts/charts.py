@@ -195,7 +195,8 @@ def interval_bars(labels: list[str], values: list, lower: list, upper: list, uni
             "type": "scatter", "mode": "lines", "name": f"{name} {format_value(value, unit)}", "x": [value, value],
             "y": [wrapped[0], wrapped[-1]], "line": {"color": PALETTE[4], "width": 2, "dash": "dash"}, "hoverinfo": "skip",
         })
-    layout = _base_layout(unit, height=max(360, 26 * len(labels) + 120))
+    lines = sum(label.count("<br>") + 1 for label in wrapped)  # a wrapped label needs the room of its lines
+    layout = _base_layout(unit, height=max(360, 22 * lines + 8 * len(labels) + 140))
     layout["xaxis"].update(title={"text": unit}, rangemode="tozero", gridcolor="#dddddd")
     layout["yaxis"] = {"gridcolor": "white", "type": "category", "categoryorder": "array", "categoryarray": wrapped,
                        "autorange": "reversed", "automargin": True}

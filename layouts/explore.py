@@ -63,11 +63,14 @@ def area_options(dataset: Dataset) -> list[dict]:
     """Every area in the data, grouped by type in order (England, regions, County & UA, ...), York first;
     each option names its type, so the list reads in groups and the filter box finds a type too."""
     def build():
-        out = []
-        for kind, members in areas_by_type(dataset.areas).items():
+        areas = dataset.areas
+        out = [{"label": areas[code], "value": code} for code in (HOME_AREA, ENGLAND) if code in areas]  # always at the top
+        for kind, members in areas_by_type(areas).items():
             for code, name in members.items():
-                label = name if code in (HOME_AREA, ENGLAND) else [name, html.Span(f" · {kind}", className="area-type")]
-                out.append({"label": label, "value": code})
+                if code in (HOME_AREA, ENGLAND):
+                    continue
+                said = kind.lower() in name.lower() or kind.split()[0].lower() in name.lower()  # "London region" says it
+                out.append({"label": name if said else [name, html.Span(f" · {kind}", className="area-type")], "value": code})
         return as_sent(out)
     return dataset.cache.once("area_options", build)
 
