@@ -78,8 +78,8 @@ def _choice(rows: pd.DataFrame, state: ExploreState):
 def _rows(rows: pd.DataFrame, state: ExploreState) -> pd.DataFrame:
     """What the card shows and downloads: the chosen categories and the area's total beside them."""
     picked = _choice(rows, state)
-    if picked is None:  # no breakdown: the chosen areas' totals (the card says so in words and downloads these)
-        return rows[rows["area_code"].isin(list(state.areas)) & (rows["category_type"] == "")]
+    if picked is None:  # no breakdown with values: the chosen areas' rows (the card says why in words and downloads these)
+        return rows[rows["area_code"].isin(list(state.areas))]
     area, period, kind = picked
     at = (rows["area_code"] == area) & (rows["period"] == period)
     return rows[at & ((rows["category_type"] == kind) | (rows["category_type"] == ""))]
