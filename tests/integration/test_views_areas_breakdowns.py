@@ -17,14 +17,17 @@ from callbacks.context import EXTENSION_KEY
 from data.ingest import upload_jobs
 from data.ingest.importer import read_upload
 from tests.integration.conftest import (
+    BLOCKING_IMPACTS,
     ENGLAND,
     WAIT,
     YORK,
+    axe_violations,
     card_table,
     checked_values,
     choose,
     click,
     console_errors,
+    describe_violations,
     explore_url,
     option_input,
     settle,
@@ -37,6 +40,12 @@ RAW = Path(__file__).resolve().parents[1] / "data" / "fingertips" / "raw-downloa
 FT = "fingertips-93356"
 DEPRIVATION = "County & UA deprivation deciles in England (IMD2015)"
 LEEDS = "E08000035"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21aa", "wcag22aa"]
+
+
+def assert_accessible(dash_duo) -> None:
+    blocking = [v for v in axe_violations(dash_duo, WCAG_TAGS) if v["impact"] in BLOCKING_IMPACTS]
+    assert blocking == [], describe_violations(blocking)
 
 
 @pytest.fixture
@@ -107,6 +116,7 @@ def test_vwb101_breakdown_view_shows_englands_deprivation_deciles_in_order(dash_
     deciles = [r for r in csv_rows if r["category_type"] == DEPRIVATION]
     assert len(deciles) == 10 and all(r["count"] and r["denominator"] for r in deciles)
     assert {r["area_code"] for r in csv_rows} == {ENGLAND} and {r["period"] for r in csv_rows} == {"2016"}
+    assert_accessible(dash_duo)
     logs = dash_duo.get_logs()
     assert logs == [], console_errors(logs)
 
@@ -141,6 +151,7 @@ def test_vwb102_compare_areas_ranks_the_group_with_york_marked_and_any_area_can_
     assert f"England {round(england, 2)} per 100,000" in summary
     csv_rows = _download(dash_duo, FT)
     assert len(csv_rows) == len(region) + 1 and all(r["lower_ci"] and r["upper_ci"] for r in csv_rows)
+    assert_accessible(dash_duo)
 
     # Any area in the data: filter the list, tick Leeds; the address keeps it.
     box = dash_duo.find_element("#explore-area-filter")
