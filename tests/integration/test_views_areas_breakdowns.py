@@ -87,7 +87,12 @@ def _download(dash_duo, ind: str) -> list[dict]:
 def test_vwb101_breakdown_view_shows_englands_deprivation_deciles_in_order(dash_duo, site, raw):
     dash_duo.start_server(site)
     dash_duo.wait_for_page(explore_url(dash_duo, indicator=FT))
-    wait_for_traces(dash_duo, FT, lambda ts: {t["name"] for t in ts} >= {"York", "England"}, what="York and England lines")
+    traces = wait_for_traces(dash_duo, FT, lambda ts: {t["name"] for t in ts} == {"York", "England"}, what="York and England lines")
+    totals = raw[(raw["Category Type"] == "") & (raw["Age"] == "All ages")].set_index(["Area Name", "Time period"])["Value"]
+    for trace in traces:  # the trend is the area totals: no decile took a total's place
+        assert trace["y"] == pytest.approx([totals[(trace["name"], p)] for p in ("2015", "2016", "2017")])
+    trend_rows = [(r["Period"], r["Area"]) for r in table_records(card_table(dash_duo, FT))]
+    assert len(trend_rows) == len(set(trend_rows)) == 6  # one row per area and year
     click(dash_duo, option_input(dash_duo, "explore-mode", "breakdown"))  # the view is a choice of "Show"
     wait_for_query(dash_duo, "mode", "breakdown")
     choose(dash_duo, "explore-breakdown-area", "England")
