@@ -99,7 +99,7 @@ def _figure(shown: Shown, ind: pd.Series, state: ExploreState):
         return None  # no chart: the summary says there is no breakdown
     reference = (f"{t['area_name'].iloc[0]} as a whole", shown.total) if shown.total is not None and len(t) else None
     return interval_bars(t["category"].tolist(), t["value"].tolist(), t["lower_ci"].tolist(), t["upper_ci"].tolist(), ind["unit"],
-                         others_name=t["category_type"].iloc[0] if len(t) else "", reference=reference)
+                         others_name="Categories", reference=reference)  # the kind of category is in the caption and table
 
 
 def _table(shown: Shown, ind: pd.Series, state: ExploreState):
