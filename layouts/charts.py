@@ -183,11 +183,13 @@ def interval_bars(labels: list[str], values: list, lower: list, upper: list, uni
         plus, minus, has_ci = _ci_arrays(vals, [lower[i] for i in picked], [upper[i] for i in picked])
         trace = {
             "type": "bar", "orientation": "h", "name": name or "Value", "y": [wrapped[i] for i in picked], "x": [_number(v) for v in vals],
-            "marker": {"color": colour, "pattern": {"shape": pattern, "fgcolor": "white"}, "line": {"color": "#0b0c0c", "width": 1 if is_marked else 0}},
+            # Lighter bars (about 3.6:1 on white) so the black interval whiskers read across them.
+            "marker": {"color": colour, "opacity": 1 if is_marked else 0.6, "pattern": {"shape": pattern, "fgcolor": "white"},
+                       "line": {"color": "#0b0c0c", "width": 1 if is_marked else 0}},
             "hovertemplate": "%{y}: %{x}<extra></extra>",
         }
         if has_ci:
-            trace["error_x"] = {"type": "data", "array": plus, "arrayminus": minus, "visible": True, "thickness": 1.5, "color": "#3D3D3D"}
+            trace["error_x"] = {"type": "data", "array": plus, "arrayminus": minus, "visible": True, "thickness": 2, "width": 5, "color": "#0b0c0c"}
         data.append(trace)
     if reference is not None and wrapped:
         name, value = reference
