@@ -127,19 +127,28 @@ def compare_periods(rows: pd.DataFrame, period_a: str, period_b: str) -> pd.Data
     totals = area_totals(rows)
     out = []
     for (code, name), group in totals.groupby(["area_code", "area_name"], sort=False):
-        a = group.loc[group["period"] == period_a, "value"]
-        b = group.loc[group["period"] == period_b, "value"]
-        va = float(a.iloc[0]) if len(a) and not pd.isna(a.iloc[0]) else None
-        vb = float(b.iloc[0]) if len(b) and not pd.isna(b.iloc[0]) else None
+        a = group[group["period"] == period_a]
+        b = group[group["period"] == period_b]
+        va, vb = _first(a, "value"), _first(b, "value")
         if va is None and vb is None:
             continue
         out.append({
             "area_code": code, "area_name": name, "period_a": period_a, "value_a": va,
             "period_b": period_b, "value_b": vb,
             "change": None if va is None or vb is None else vb - va,
+            # Each value's 95% confidence interval, where the data has one.
+            "lower_a": _first(a, "lower_ci"), "upper_a": _first(a, "upper_ci"),
+            "lower_b": _first(b, "lower_ci"), "upper_b": _first(b, "upper_ci"),
         })
-    frame = pd.DataFrame(out, columns=["area_code", "area_name", "period_a", "value_a", "period_b", "value_b", "change"])
+    frame = pd.DataFrame(out, columns=["area_code", "area_name", "period_a", "value_a", "period_b", "value_b", "change",
+                                       "lower_a", "upper_a", "lower_b", "upper_b"])
     return frame
+
+
+def _first(rows: pd.DataFrame, column: str) -> float | None:
+    if rows.empty or column not in rows or pd.isna(rows[column].iloc[0]):
+        return None
+    return float(rows[column].iloc[0])
 
 
 def compare_summary(table: pd.DataFrame, indicator: pd.Series) -> str:

@@ -298,3 +298,13 @@ def test_vws016_put_area_group_is_for_editors_and_names_a_bad_code(site):
     ok = editor.put("/api/area-groups/Neighbours", json=[ENGLAND, HOME_AREA])
     assert ok.status_code == 200 and ok.get_json()["areas"] == [{"code": ENGLAND, "name": "England"}, {"code": HOME_AREA, "name": "York"}]
     assert [c for c, _ in list_groups(store.engine)["Neighbours"]] == [ENGLAND, HOME_AREA]
+
+
+def test_vws017_compare_two_periods_shows_each_values_interval(uploaded, raw):
+    state = normalise(uploaded, parse_query(f"?indicator={FT}&mode=compare&a=2015&b=2017"))
+    card = str(explore_results(uploaded, state)[0])
+    york = _totals(raw)[(raw["Area Code"] == HOME_AREA)].set_index("Time period")
+    for period in ("2015", "2017"):
+        lower, upper = york.loc[period, "Lower CI 95.0 limit"], york.loc[period, "Upper CI 95.0 limit"]
+        assert f"95% CI, {period}" in card
+        assert f"{round(float(lower), 2)} per 100,000 to {round(float(upper), 2)} per 100,000" in card
