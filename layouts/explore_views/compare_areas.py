@@ -60,7 +60,10 @@ def kind_options(dataset: Dataset, state: ExploreState) -> list[str]:
 
 
 def period_options(dataset: Dataset, state: ExploreState) -> list[str]:
-    return compare_areas_periods(_totals(dataset, state), state.choice("areas_type") or UPPER_TIER)
+    """The periods of the state's area type (or, when that is not offered, of the type that will be picked)."""
+    kinds = kind_options(dataset, state)
+    kind = state.choice("areas_type") if state.choice("areas_type") in kinds else (kinds[0] if kinds else UPPER_TIER)
+    return compare_areas_periods(_totals(dataset, state), kind)
 
 
 def group_options(dataset: Dataset, state: ExploreState) -> list[str]:

@@ -308,3 +308,9 @@ def test_vws017_compare_two_periods_shows_each_values_interval(uploaded, raw):
         lower, upper = york.loc[period, "Lower CI 95.0 limit"], york.loc[period, "Upper CI 95.0 limit"]
         assert f"95% CI, {period}" in card
         assert f"{round(float(lower), 2)} per 100,000 to {round(float(upper), 2)} per 100,000" in card
+
+
+def test_vws018_a_pasted_address_with_an_unknown_area_type_or_group_still_ranks_areas(uploaded):
+    state = normalise(uploaded, parse_query(f"?indicator={FT}&mode=areas&areas_type=Nowhere&areas_group=Nobody&areas_period=1900"))
+    assert (state.choice("areas_type"), state.choice("areas_group"), state.choice("areas_period")) == (UPPER_TIER, "all", "2017")
+    assert "ranks" in str(explore_results(uploaded, state)[0])
