@@ -12,6 +12,7 @@ from __future__ import annotations
 import dash
 
 from callbacks.api import api
+from callbacks.area_groups_api import area_groups_api
 from callbacks.auth import register_auth
 from callbacks.context import EXTENSION_KEY, SETTINGS_KEY
 from callbacks.register import register_callbacks
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None, *, source=None) -> dash.Dash:
     register_auth(app, getattr(server.extensions[EXTENSION_KEY], "store", None), settings)  # sessions, /login, CLI
     server.register_blueprint(api)
     server.register_blueprint(uploads_api)
+    server.register_blueprint(area_groups_api)
     server.register_blueprint(spotlight_export)
     app.layout = app_shell(settings.partnership_name)
     register_callbacks(app)

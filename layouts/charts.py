@@ -201,3 +201,62 @@ def sparkline(rows: pd.DataFrame) -> dict:
     layout = {"height": 60, "margin": {"l": 2, "r": 2, "t": 4, "b": 4}, "showlegend": False,
               "plot_bgcolor": "white", "paper_bgcolor": "white", "xaxis": {"visible": False}, "yaxis": {"visible": False}}
     return _figure([trace], layout, _EMPTY_TEMPLATE)
+
+
+# -- ranked and category bars with 95% confidence intervals (breakdown, compare areas) -----------------
+
+HIGHLIGHT = PALETTE[3]  # York's bar: its own colour AND pattern AND a marked label, never colour alone
+
+
+def _ci_arrays(values: list, lower: list, upper: list) -> tuple[list, list, bool]:
+    plus, minus = [], []
+    for v, lo, hi in zip(values, lower, upper, strict=True):
+        v, lo, hi = _number(v), _number(lo), _number(hi)
+        ok = v is not None and lo is not None and hi is not None
+        plus.append(hi - v if ok else None)
+        minus.append(v - lo if ok else None)
+    return plus, minus, any(p is not None for p in plus)
+
+
+def interval_bars(labels: list[str], values: list, lower: list, upper: list, unit: str, *,
+                  highlight: list[bool] | None = None, highlight_name: str = "", others_name: str = "",
+                  reference: tuple[str, float] | None = None) -> dict:
+    """Horizontal bars from zero, top to bottom in the given order, with 95% confidence intervals as error
+    bars; highlighted bars (York) in their own trace: another colour, a pattern and a legend entry;
+    `reference` (England, value) a dashed line across the bars, named in the legend."""
+    flags = highlight or [False] * len(labels)
+    wrapped = [_wrap(label) for label in labels]
+    data = []
+    for is_marked, name, colour, pattern in ((False, others_name, PALETTE[0], ""), (True, highlight_name, HIGHLIGHT, "/")):
+        picked = [i for i, f in enumerate(flags) if f == is_marked]
+        if not picked:
+            continue
+        vals = [values[i] for i in picked]
+        plus, minus, has_ci = _ci_arrays(vals, [lower[i] for i in picked], [upper[i] for i in picked])
+        trace = {
+            "type": "bar", "orientation": "h", "name": name or "Value", "y": [wrapped[i] for i in picked], "x": [_number(v) for v in vals],
+            # Lighter bars (about 3.6:1 on white) so the black interval whiskers read across them.
+            "marker": {"color": colour, "opacity": 1 if is_marked else 0.6, "pattern": {"shape": pattern, "fgcolor": "white"},
+                       "line": {"color": "#0b0c0c", "width": 1 if is_marked else 0}},
+            "hovertemplate": "%{y}: %{x}<extra></extra>",
+        }
+        if has_ci:
+            trace["error_x"] = {"type": "data", "array": plus, "arrayminus": minus, "visible": True, "thickness": 2, "width": 5, "color": "#0b0c0c"}
+        data.append(trace)
+    if reference is not None and wrapped:
+        name, value = reference
+        data.append({
+            "type": "scatter", "mode": "lines", "name": f"{name} {format_value(value, unit)}", "x": [value, value],
+            "y": [wrapped[0], wrapped[-1]], "line": {"color": PALETTE[4], "width": 2, "dash": "dash"}, "hoverinfo": "skip",
+        })
+    lines = sum(label.count("<br>") + 1 for label in wrapped)  # a wrapped label needs the room of its lines
+    layout = _base_layout(unit, height=max(360, 22 * lines + 8 * len(labels) + 140))
+    layout["xaxis"].update(title={"text": unit}, rangemode="tozero", gridcolor="#dddddd")
+    layout["yaxis"] = {"gridcolor": "white", "type": "category", "categoryorder": "array", "categoryarray": wrapped,
+                       "autorange": "reversed", "automargin": True}
+    layout["margin"] = {"l": 20, "r": 30, "t": 20, "b": 60}
+    layout.update(barmode="overlay", showlegend=len(data) > 1)
+    if reference is not None and wrapped:  # the line spans the whole plot, however few bars
+        layout["shapes"] = [{"type": "line", "xref": "x", "yref": "paper", "x0": reference[1], "x1": reference[1], "y0": 0, "y1": 1,
+                             "line": {"color": PALETTE[4], "width": 2, "dash": "dash"}}]
+    return _figure(data, layout)

@@ -6,6 +6,7 @@ import re
 import pandas as pd
 from dash import html
 
+from data.domain.formatting import format_value
 from data.domain.significance import METHOD
 from data.domain.status import OUT_OF_DATE, OVERDUE
 
@@ -50,6 +51,28 @@ def data_table(frame: pd.DataFrame, caption: str, row_header: str | None = None)
             cells.append(html.Th(text, scope="row") if col == row_header else html.Td(text))
         body.append(html.Tr(cells))
     return html.Table([html.Caption(caption), head, html.Tbody(body)], className="table table-sm data-table")
+
+
+def _cell(value, unit: str) -> str:
+    return "" if value is None or pd.isna(value) else format_value(value, unit)
+
+
+def _whole(value) -> str:
+    return "" if value is None or pd.isna(value) else f"{float(value):,.0f}" if float(value).is_integer() else f"{float(value):,}"
+
+
+def measure_columns(rows: pd.DataFrame, unit: str) -> dict[str, list[str]]:
+    """The table columns of a value with what the data has beside it: "Value", then "95% CI" (lower to
+    upper), "Count" and "Denominator" when any row has them (a column nobody has is left out)."""
+    out = {"Value": ["no value" if v is None or pd.isna(v) else format_value(v, unit) for v in rows["value"]]}
+    lower, upper = rows.get("lower_ci"), rows.get("upper_ci")
+    if lower is not None and upper is not None and (lower.notna() & upper.notna()).any():
+        out["95% CI"] = [f"{_cell(lo, unit)} to {_cell(hi, unit)}" if not (pd.isna(lo) or pd.isna(hi)) else ""
+                         for lo, hi in zip(lower, upper, strict=True)]
+    for col, title in (("count", "Count"), ("denominator", "Denominator")):
+        if col in rows and rows[col].notna().any():
+            out[title] = [_whole(v) for v in rows[col]]
+    return out
 
 
 def details(summary: str, children, class_name: str = "") -> html.Details:

@@ -5,6 +5,7 @@ chart, its table, its summary and its download show, so all four agree.
 """
 from __future__ import annotations
 
+import re
 from typing import cast
 
 import pandas as pd
@@ -30,7 +31,22 @@ def indicator_rows(dataset: Dataset, indicator_id: str, areas=None, from_year=No
 
 
 def is_breakdown(rows: pd.DataFrame) -> bool:
-    """True when the indicator is published as categories (courses, ratings) rather than a time series."""
+    """True when the indicator is published as categories (courses, ratings) rather than as area totals:
+    it has category rows and every area total it has is the total of categories for the same area and
+    period (a report table's "Total" row). A Fingertips indicator with England's deprivation deciles
+    beside every area's totals is NOT one: its totals are a series, its deciles a breakdown of England."""
+    cats = rows["category_type"] != ""
+    if not cats.any():
+        return False
+    totals = rows.loc[~cats, ["area_code", "period"]].drop_duplicates()
+    if totals.empty:
+        return True
+    with_cats = rows.loc[cats, ["area_code", "period"]].drop_duplicates()
+    return len(totals.merge(with_cats, on=["area_code", "period"])) == len(totals)
+
+
+def has_breakdowns(rows: pd.DataFrame) -> bool:
+    """True when any row is a category (deprivation decile, sex, age group, course...) of its area and period."""
     return bool((rows["category_type"] != "").any())
 
 
@@ -122,10 +138,9 @@ def compare_periods(rows: pd.DataFrame, period_a: str, period_b: str) -> pd.Data
     totals = area_totals(rows)
     out = []
     for (code, name), group in totals.groupby(["area_code", "area_name"], sort=False):
-        a = group.loc[group["period"] == period_a]
-        b = group.loc[group["period"] == period_b]
-        va = float(a["value"].iloc[0]) if len(a) and not pd.isna(a["value"].iloc[0]) else None
-        vb = float(b["value"].iloc[0]) if len(b) and not pd.isna(b["value"].iloc[0]) else None
+        a = group[group["period"] == period_a]
+        b = group[group["period"] == period_b]
+        va, vb = _first(a, "value"), _first(b, "value")
         if va is None and vb is None:
             continue
         basis_a = source_basis(str(a["source"].iloc[0])) if len(a) else ""
@@ -136,8 +151,18 @@ def compare_periods(rows: pd.DataFrame, period_a: str, period_b: str) -> pd.Data
             "area_code": code, "area_name": name, "period_a": period_a, "value_a": va,
             "period_b": period_b, "value_b": vb,
             "change": vb - va if comparable and va is not None and vb is not None else None, "note": note,
+            # Each value's 95% confidence interval, where the data has one.
+            "lower_a": _first(a, "lower_ci"), "upper_a": _first(a, "upper_ci"),
+            "lower_b": _first(b, "lower_ci"), "upper_b": _first(b, "upper_ci"),
         })
-    return pd.DataFrame(out, columns=["area_code", "area_name", "period_a", "value_a", "period_b", "value_b", "change", "note"])
+    return pd.DataFrame(out, columns=["area_code", "area_name", "period_a", "value_a", "period_b", "value_b", "change", "note",
+                                      "lower_a", "upper_a", "lower_b", "upper_b"])
+
+
+def _first(rows: pd.DataFrame, column: str) -> float | None:
+    if rows.empty or column not in rows or pd.isna(rows[column].iloc[0]):
+        return None
+    return float(rows[column].iloc[0])
 
 
 def compare_summary(table: pd.DataFrame, indicator: pd.Series) -> str:
@@ -246,4 +271,208 @@ def england_summary(table: pd.DataFrame, indicator: pd.Series) -> str:
         text += " " + latest.sentence()
     else:
         text += " Not compared for significance: the data has no confidence interval or stated comparison for this period."
+    return text
+
+
+# -- categories in their own order --------------------------------------------------------------------
+
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10}
+_SEXES = {"persons": 0, "male": 1, "males": 1, "female": 2, "females": 2}
+
+
+def _deprivation_rank(category: str) -> float | None:
+    """Fingertips' deprivation labels, most deprived first: "Most deprived decile", "Second most deprived
+    decile", "Third more deprived decile" ... "Fifth less deprived decile" ... "Least deprived decile"
+    (deciles; quintiles the same, with "Middle quintile")."""
+    text = category.lower()
+    size = 10 if "decile" in text else (5 if "quintile" in text else None)
+    if size is None:
+        return None
+    words = re.findall(r"[a-z]+", text)
+    ordinal = next((_ORDINALS[w] for w in words if w in _ORDINALS), 1)
+    if "middle" in words:
+        return (size + 1) / 2
+    if "most" in words or "more" in words:
+        return ordinal
+    if "least" in words or "less" in words:
+        return size + 1 - ordinal
+    return None
+
+
+def category_key(category: str) -> tuple:
+    """Sort key putting categories in their own order: deprivation from most to least deprived, sexes as
+    Fingertips lists them (Persons, Male, Female), labels starting with a number (ages "5-9 yrs", ratings
+    "1 (not at all)") by that number; any other label keeps the order it came in (a stable sort)."""
+    text = str(category).strip()
+    rank = _deprivation_rank(text)
+    if rank is not None:
+        return (0, rank)
+    if text.lower() in _SEXES:
+        return (1, _SEXES[text.lower()])
+    number = re.match(r"<?\s*(\d+(?:\.\d+)?)", text)
+    if number:
+        return (2, float(number.group(1)))
+    return (3, 0)
+
+
+def in_category_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows with their categories in their own order (category_key); a stable sort otherwise."""
+    if frame.empty:
+        return frame
+    keys = frame["category"].map(category_key)
+    order = sorted(range(len(frame)), key=lambda i: keys.iloc[i])
+    return frame.iloc[order]
+
+
+# -- the breakdown view: one area, one period, one kind of category ----------------------------------
+
+BREAKDOWN_COLUMNS = ["area_code", "area_name", "period", "category_type", "category", "value", "lower_ci", "upper_ci", "count", "denominator"]
+
+
+def breakdown_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """The category rows with a value."""
+    return rows[(rows["category_type"] != "") & rows["value"].notna()]
+
+
+def breakdown_choice(rows: pd.DataFrame, area: str = "", period: str = "", category_type: str = "") -> tuple[str, str, str] | None:
+    """(area, period, category type) a breakdown of these rows shows: each asked-for one when the rows have
+    categories for it, else York, then England, then the first area with categories; that area's first
+    kind of category; its latest period. None when the rows have no categories."""
+    cats = breakdown_rows(rows)
+    if cats.empty:
+        return None
+    codes = list(dict.fromkeys(cats["area_code"]))
+    chosen_area = next(a for a in (area, HOME_AREA, ENGLAND, codes[0]) if a in codes)
+    cats = cats[cats["area_code"] == chosen_area]
+    types = list(dict.fromkeys(cats["category_type"]))
+    chosen_type = category_type if category_type in types else types[0]
+    cats = cats[cats["category_type"] == chosen_type]
+    periods = periods_of(cats)
+    chosen_period = period if period in periods else periods[-1]
+    return chosen_area, chosen_period, chosen_type
+
+
+def breakdown_table(rows: pd.DataFrame, area: str, period: str, category_type: str) -> pd.DataFrame:
+    """One area's categories of one kind in one period, in the categories' own order, with their
+    intervals, counts and denominators."""
+    cats = breakdown_rows(rows)
+    cats = cats[(cats["area_code"] == area) & (cats["period"] == period) & (cats["category_type"] == category_type)]
+    return in_category_order(cats.reindex(columns=BREAKDOWN_COLUMNS)).reset_index(drop=True)
+
+
+def area_total(rows: pd.DataFrame, area: str, period: str) -> float | None:
+    """The area's total (no category) in that period, or None."""
+    totals = area_totals(rows)
+    hit = totals[(totals["area_code"] == area) & (totals["period"] == period) & totals["value"].notna()]
+    return None if hit.empty else float(hit["value"].iloc[0])
+
+
+def _ci_phrase(row, unit: str) -> str:
+    if is_missing(row["lower_ci"]) or is_missing(row["upper_ci"]) or pd.isna(row["lower_ci"]) or pd.isna(row["upper_ci"]):
+        return ""
+    return f" (95% confidence interval {format_value(row['lower_ci'], unit)} to {format_value(row['upper_ci'], unit)})"
+
+
+def no_breakdown_text(indicator: pd.Series) -> str:
+    return (f"{indicator['name']} has no breakdown in the data: no rows by deprivation, sex, age group or other "
+            "category, only area totals. Choose another view to see them.")
+
+
+def breakdown_view_summary(table: pd.DataFrame, indicator: pd.Series, total: float | None = None) -> str:
+    """One or two sentences: what the breakdown is, its highest and lowest category, and the area's total."""
+    if table.empty:
+        return no_breakdown_text(indicator)
+    unit = indicator["unit"]
+    first = table.iloc[0]
+    text = f"{indicator['name']}, {first['area_name']}, {first['period']}, by {first['category_type']}"
+    if len(table) == 1:
+        text += f": {first['category']} {format_value(first['value'], unit)}{_ci_phrase(first, unit)}."
+    else:
+        top = table.loc[cast(int, table["value"].idxmax())]
+        low = table.loc[cast(int, table["value"].idxmin())]
+        text += (f": highest {top['category']} {format_value(top['value'], unit)}{_ci_phrase(top, unit)}; "
+                 f"lowest {low['category']} {format_value(low['value'], unit)}{_ci_phrase(low, unit)}.")
+    if total is not None:
+        text += f" {first['area_name']} as a whole: {format_value(total, unit)}."
+    return text
+
+
+# -- areas and their types -----------------------------------------------------------------------
+
+ENGLAND_TYPE = "England"
+REGION = "Region"
+UPPER_TIER = "County & UA"
+LOWER_TIER = "District & UA"
+OTHER = "Other areas"
+# ONS GSS code prefixes (the code's entity type) -> Fingertips' area type. County & UA is the upper tier:
+# unitary authorities (E06), metropolitan districts (E08), London boroughs (E09) and counties (E10).
+_TYPE_OF_PREFIX = {"E92": ENGLAND_TYPE, "E12": REGION, "E06": UPPER_TIER, "E08": UPPER_TIER, "E09": UPPER_TIER,
+                   "E10": UPPER_TIER, "E07": LOWER_TIER}
+AREA_TYPES = (ENGLAND_TYPE, REGION, UPPER_TIER, LOWER_TIER, OTHER)  # in the order a list of areas shows them
+
+
+def area_type(code: str) -> str:
+    """The Fingertips area type of an ONS area code (E06000014 -> "County & UA"); the observations keep
+    no area type, but the code's first three characters name its kind of area."""
+    return _TYPE_OF_PREFIX.get(str(code)[:3], OTHER)
+
+
+def areas_by_type(areas: dict[str, str]) -> dict[str, dict[str, str]]:
+    """{area type: {code: name}} in AREA_TYPES order, York first among its type, names A-Z otherwise."""
+    out: dict[str, dict[str, str]] = {t: {} for t in AREA_TYPES}
+    ordered = sorted(areas.items(), key=lambda kv: (kv[0] != HOME_AREA, kv[1].lower(), kv[0]))
+    for code, name in ordered:
+        out[area_type(code)][code] = name
+    return {t: members for t, members in out.items() if members}
+
+
+# -- the compare-areas view: every area of a type in one period, ranked -----------------------------
+
+COMPARE_AREAS_COLUMNS = ["rank", "area_code", "area_name", "period", "value", "lower_ci", "upper_ci", "count", "denominator"]
+
+
+def compare_areas_periods(rows: pd.DataFrame, kind: str = UPPER_TIER) -> list[str]:
+    """Dated periods in which some area of that type has a total, oldest first."""
+    totals = area_totals(rows)
+    totals = totals[totals["area_code"].map(area_type) == kind]
+    return periods_of(totals[totals["period_end"].notna()])
+
+
+def compare_areas(rows: pd.DataFrame, period: str, kind: str = UPPER_TIER, members: list[str] | tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Every area of that type (or, given members, only those areas) with a total in the period, highest
+    value first (rank 1), ties in name order; England is never ranked (it is the reference)."""
+    totals = area_totals(rows)
+    shown = totals[(totals["period"] == period) & totals["value"].notna() & (totals["area_code"].map(area_type) == kind)]
+    if members is not None:
+        shown = shown[shown["area_code"].isin(list(members))]
+    shown = shown.drop_duplicates("area_code").sort_values(["value", "area_name"], ascending=[False, True], kind="stable")
+    out = shown.reindex(columns=COMPARE_AREAS_COLUMNS[1:]).reset_index(drop=True)
+    out.insert(0, "rank", shown["value"].rank(method="min", ascending=False).astype(int).to_list())
+    return out
+
+
+def england_value(rows: pd.DataFrame, period: str) -> float | None:
+    return area_total(rows, ENGLAND, period)
+
+
+def compare_areas_summary(table: pd.DataFrame, indicator: pd.Series, period: str, england: float | None,
+                          kind: str = UPPER_TIER, group: str = "") -> str:
+    """Where York ranks among the areas shown, its interval, the range and England's value."""
+    kinds = "regions" if kind == REGION else f"{kind} areas"
+    among = f"areas in the {group} group" if group else kinds
+    if table.empty:
+        return f"No {among} have a value for {indicator['name']} in {period or 'the chosen period'}."
+    unit, n = indicator["unit"], len(table)
+    top, bottom = table.iloc[0], table.iloc[-1]
+    home = table[table["area_code"] == HOME_AREA]
+    if home.empty:
+        text = f"York is not among the {n} {among} with a value in {period}."
+    else:
+        york = home.iloc[0]
+        text = (f"In {period}, York {format_value(york['value'], unit)}{_ci_phrase(york, unit)} ranks "
+                f"{int(york['rank'])} of the {n} {among}, highest first.")
+    text += (f" Highest {top['area_name']} {format_value(top['value'], unit)}, lowest "
+             f"{bottom['area_name']} {format_value(bottom['value'], unit)}.")
+    if england is not None:
+        text += f" England {format_value(england, unit)}."
     return text

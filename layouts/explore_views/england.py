@@ -56,6 +56,7 @@ def _table(shaped, ind: pd.Series, state: ExploreState):
 VIEW = ExploreView(
     key="england",
     label="Compare with England",
+    rows=lambda rows, state: area_totals(rows),  # what it shows and downloads: area totals, never a breakdown
     shape=_shape,
     figure=_figure,
     table=_table,

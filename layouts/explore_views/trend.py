@@ -8,8 +8,8 @@ import pandas as pd
 from data.domain.series import break_caption
 from data.domain.views import area_totals, headline, trend_summary
 from layouts.charts import headline_parts, trend_figure
-from layouts.components import data_table
-from layouts.explore_views.base import ExploreView, value_text
+from layouts.components import data_table, measure_columns
+from layouts.explore_views.base import ExploreView
 
 if TYPE_CHECKING:
     from layouts.explore_state import ExploreState
@@ -30,9 +30,7 @@ def _table(totals: pd.DataFrame, ind: pd.Series, state: ExploreState):
     shown, unit = _shown(totals), ind["unit"]
     return data_table(
         pd.DataFrame({
-            "Period": shown["period"], "Area": shown["area_name"], "Value": [value_text(v, unit) for v in shown["value"]],
-            "95% CI": [f"{value_text(lo, unit)} to {value_text(hi, unit)}" if not pd.isna(lo) else ""
-                       for lo, hi in zip(shown["lower_ci"], shown["upper_ci"], strict=True)],
+            "Period": shown["period"], "Area": shown["area_name"], **measure_columns(shown, unit),  # value, 95% CI, count, denominator
             "Source": shown["source"],
         }),
         f"{ind['name']}: values shown in the chart", row_header="Period",
@@ -42,6 +40,7 @@ def _table(totals: pd.DataFrame, ind: pd.Series, state: ExploreState):
 VIEW = ExploreView(
     key="trend",
     label="Trend over time",
+    rows=lambda rows, state: area_totals(rows),  # what it shows and downloads: area totals, never a breakdown
     shape=lambda rows, state: area_totals(rows),
     figure=_figure,
     table=_table,
