@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from data.domain.dataset import BUNDLED, DEFAULT_REPORTING_YEAR, ENGLAND, HOME_AREA, Dataset, read_csv_text
-from data.domain.formatting import format_change, format_value, is_missing
+from data.domain.formatting import display_name, format_change, format_value, is_missing
 from data.domain.status import PENDING, change_direction, indicator_status
 from data.domain.views import area_totals, breakdown_summary, indicator_rows, is_breakdown, trend_summary, unpublished_reason, values_unpublished
 
@@ -214,9 +214,8 @@ def _indicator_slide(dataset: Dataset, ind_id: str, status: pd.DataFrame, report
         when: str = st["latest_period"] if not pd.isna(st["latest_period_end"]) else "period not stated"
         caption = f"York, {when}"
     sources = list(dict.fromkeys(s for s in rows.loc[rows["value"].notna(), "source"] if s)) or [ind["source"]]
-    name = ind["name"]
     return Slide(
-        "indicator", name[:1].upper() + name[1:], text, "Source: " + "; ".join(sources), ind_id, number, caption,
+        "indicator", display_name(ind), text, "Source: " + "; ".join(sources), ind_id, number, caption,
         trend.label if trend else "", trend.judgement if trend else "",
         str(st["pending_reason"]) if st["status"] == PENDING else None, reporting_year,
     )
@@ -233,7 +232,7 @@ def deck(dataset: Dataset, topic: Topic, reporting_year: str = DEFAULT_REPORTING
     items: tuple[tuple[str, str, str], ...] = ()
     if topic.computed:
         items = tuple(
-            (dataset.indicator(i)["name"][:1].upper() + dataset.indicator(i)["name"][1:], trends[i].label, trends[i].judgement)
+            (display_name(dataset.indicator(i)), trends[i].label, trends[i].judgement)
             for i in present if i in trends
         )
     slides = [Slide("title", topic.title, intro, topic.source or "", items=items, reporting_year=reporting_year)]

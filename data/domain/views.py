@@ -10,7 +10,7 @@ from typing import cast
 import pandas as pd
 
 from data.domain.dataset import ENGLAND, HOME_AREA, Dataset
-from data.domain.formatting import format_change, format_percent_change, format_value, is_missing, movement
+from data.domain.formatting import display_name, format_change, format_percent_change, format_value, is_missing, movement
 from data.domain.status import change_direction
 
 NOT_PUBLISHED = "not published in the report text"
@@ -50,9 +50,9 @@ def trend_summary(rows: pd.DataFrame, indicator: pd.Series) -> str:
     totals = area_totals(rows)
     home = totals[(totals["area_code"] == HOME_AREA) & totals["value"].notna()]
     if values_unpublished(rows):
-        return f"{indicator['name']}: values {NOT_PUBLISHED}."
+        return f"{display_name(indicator)}: values {NOT_PUBLISHED}."
     if home.empty:
-        return f"No York value for {indicator['name']} in the chosen years."
+        return f"No York value for {display_name(indicator)} in the chosen years."
     dated = home[home["period_end"].notna()]
     latest = (dated if not dated.empty else home).iloc[-1]
     when = _period_phrase(latest)
@@ -83,12 +83,12 @@ def _period_phrase(row) -> str:
 
 def breakdown_summary(rows: pd.DataFrame, indicator: pd.Series) -> str:
     if values_unpublished(rows):
-        return f"{indicator['name']}: values {NOT_PUBLISHED}."
+        return f"{display_name(indicator)}: values {NOT_PUBLISHED}."
     parts = rows[rows["value"].notna()]
     total = parts[parts["category_type"] == ""]
     cats = parts[parts["category_type"] != ""]
     unit = indicator["unit"]
-    text = f"{indicator['name']} in {parts.iloc[-1]['period']}: "
+    text = f"{display_name(indicator)} in {parts.iloc[-1]['period']}: "
     if not total.empty:
         text += f"total {format_value(total.iloc[-1]['value'], unit)}"
         if not cats.empty:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from data.domain.formatting import display_name
 from data.domain.views import breakdown_summary
 from layouts.charts import bar_figure
 from layouts.components import data_table
@@ -32,7 +33,7 @@ def _table(rows: pd.DataFrame, ind: pd.Series, state: ExploreState):
     return data_table(
         pd.DataFrame({"Category": latest["category"].replace("", "Total"), "Period": latest["period"],
                       "Value": [value_text(v, unit) for v in latest["value"]]}),
-        f"{ind['name']}: {latest['area_name'].iloc[0]}, {latest['period'].iloc[0]}", row_header="Category",
+        f"{display_name(ind)}: {latest['area_name'].iloc[0]}, {latest['period'].iloc[0]}", row_header="Category",
     )
 
 

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from data.domain.formatting import format_change, format_percent_change
+from data.domain.formatting import display_name, format_change, format_percent_change
 from data.domain.views import compare_periods, compare_summary
 from layouts import ids
 from layouts.charts import bar_figure
@@ -37,7 +37,7 @@ def _table(cmp: pd.DataFrame, ind: pd.Series, state: ExploreState):
             "Change": [format_change(v, unit) for v in cmp["change"]],
             "% change": [format_percent_change(va, vb) for va, vb in zip(cmp["value_a"], cmp["value_b"], strict=True)],
         }),
-        f"{ind['name']}: {a} compared with {b}", row_header="Area",
+        f"{display_name(ind)}: {a} compared with {b}", row_header="Area",
     )
 
 

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from data.domain.formatting import format_change
+from data.domain.formatting import display_name, format_change
 from data.domain.views import compare_with_england, england_summary
 from layouts.charts import bar_figure
 from layouts.components import data_table
@@ -27,7 +27,7 @@ def _table(eng: pd.DataFrame, ind: pd.Series, state: ExploreState):
             "England": [value_text(v, unit) for v in eng["england"]],
             "York minus England": [format_change(v, unit) for v in eng["difference"]],
         }),
-        f"{ind['name']}: York compared with England", row_header="Period",
+        f"{display_name(ind)}: York compared with England", row_header="Period",
     )
 
 

@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from data.domain.formatting import display_name
 from data.domain.views import area_totals, trend_summary
 from layouts.charts import bar_figure, trend_figure
 from layouts.components import data_table
@@ -36,7 +37,7 @@ def _table(totals: pd.DataFrame, ind: pd.Series, state: ExploreState):
                        for lo, hi in zip(shown["lower_ci"], shown["upper_ci"], strict=True)],
             "Source": shown["source"],
         }),
-        f"{ind['name']}: values shown in the chart", row_header="Period",
+        f"{display_name(ind)}: values shown in the chart", row_header="Period",
     )
 
 

@@ -13,6 +13,7 @@ from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 
 from callbacks.context import EXTENSION_KEY
+from data.domain.formatting import format_period
 from data.domain.status import PENDING, indicator_status
 from data.storage import users
 from tests.integration.conftest import WAIT, click, console_errors, normalise_space, select_value, served_dataset, settle
@@ -138,7 +139,7 @@ def test_upl101_publish_clears_the_pending_badge_and_restore_brings_it_back(dash
     year = select_value(dash_duo, "overview-reporting-year")
     assert ROW["indicator_id"] not in badges, "the published 2023/24 value should clear the badge"
     assert set(badges) == pending_in(app, year) == pending_before - {ROW["indicator_id"]}
-    assert dash_duo.find_element(f"#tile-{ROW['indicator_id']} .tile-period").text.strip() == ROW["period"]
+    assert dash_duo.find_element(f"#tile-{ROW['indicator_id']} .tile-period").text.strip() == format_period(ROW["period"])
 
     sign_in(dash_duo, "/versions")
     restore_xpath = f"//button[normalize-space()='Restore version {first}']"
