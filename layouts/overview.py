@@ -87,10 +87,10 @@ def overview_page(dataset: Dataset, reporting_year: str, view: str = TABLE) -> h
     return html.Div(
         [
             dcc.Location(id=ids.OV_URL, refresh=False),
-            html.H1("Children's indicators: overview"),
+            html.H1("Children's indicators: overview", className="ov-title"),
             html.P(
-                "York's latest value of every indicator, its change, England's value and its status. "
-                "Choose a reporting year to see which values are still pending.",
+                "York's latest value of every indicator, its change, England's value and its status; "
+                "choose a reporting year to see which values are pending.",
                 className="lead ov-lead",
             ),
             html.Div(
@@ -207,9 +207,6 @@ def overview_table(rows: list[OverviewRow], dataset: Dataset, reporting_year: st
 
 
 def _table_row(r: OverviewRow, ind: pd.Series) -> html.Tr:
-    period: list = [r.period]
-    if r.published_period and r.period != r.published_period:  # the label as published, kept beside the one display form
-        period.append(html.Span(f"published as {r.published_period}", className="ov-published"))
     change: list = []
     if r.change:
         change = [html.Span(ARROWS[r.movement], className=f"arrow arrow-{r.movement}", **{"aria-hidden": "true"}), f" {r.change}"]
@@ -222,7 +219,7 @@ def _table_row(r: OverviewRow, ind: pd.Series) -> html.Tr:
         [
             html.Th(html.A(r.name, href=explore_href(ind)), scope="row", className="ov-name"),
             html.Td(r.value or "Not stated", className="num ov-value" if r.value else "ov-missing"),
-            html.Td(period, className="ov-period"),
+            html.Td(r.period, className="ov-period"),  # the label as published: in "About this data" on explore
             html.Td(change, className="ov-change"),
             html.Td(r.england, className="num ov-england"),
             html.Td(r.comparison, className="ov-comparison"),
@@ -233,7 +230,7 @@ def _table_row(r: OverviewRow, ind: pd.Series) -> html.Tr:
     )
 
 
-def sparkline_img(r: OverviewRow, width: int = 96, height: int = 24) -> html.Img:
+def sparkline_img(r: OverviewRow, width: int = 80, height: int = 22) -> html.Img:
     """A tiny inline SVG on a time axis (gaps show as gaps), as an image whose alt text is the trend in words."""
     xs = [x for x, _ in r.trend]
     ys = [y for _, y in r.trend]

@@ -88,10 +88,10 @@ _SPLIT_YEAR = re.compile(r"(?<![\d/])(\d{4}|\d{2})\s*[/-]\s*(\d{4}|\d{2})(?![\d/
 def _split_year(m: re.Match) -> str:
     first, second = m.group(1), m.group(2)
     start = int(first) if len(first) == 4 else 2000 + int(first)
-    end = int(second) if len(second) == 4 else (start // 100) * 100 + int(second)
+    end = int(second) if len(second) == 4 else start + (int(second) - start) % 100  # "99/00" -> 2000
     if end == start + 1:
         return f"{start}/{str(end)[-2:]}"
-    if len(first) == 2 and len(second) == 2 and end > start:  # a span of years: "20-22"
+    if len(first) == 2 and len(second) == 2 and 1 < end - start <= 10:  # a span of years: "20-22"
         return f"{start} to {end}"
     return m.group(0)
 

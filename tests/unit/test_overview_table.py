@@ -1,0 +1,65 @@
+"""The overview table's rows (data/domain/overview_table.py): one per indicator, grouped by set, the
+same status and change as status.py says, every cell in words."""
+from __future__ import annotations
+
+from data.domain.formatting import display_name, format_period, format_value
+from data.domain.overview_table import england_comparison, overview_rows, trend_words
+from data.domain.status import PENDING, indicator_status
+
+
+def test_ovt001_one_row_per_indicator_in_set_order(bundled):
+    rows = overview_rows(bundled, "2023/24")
+    assert [r.id for r in rows] == [i for s in bundled.sets for i in bundled.indicators.index[bundled.indicators["set"] == s]]
+    assert [r.name for r in rows] == [display_name(bundled.indicator(r.id)) for r in rows]
+    assert overview_rows(bundled, "2023/24") == rows  # built once per version and year
+
+
+def test_ovt002_values_periods_and_status_are_status_pys(bundled):
+    status = indicator_status(bundled, "2023/24")
+    for r in overview_rows(bundled, "2023/24"):
+        st = status.loc[r.id]
+        unit = bundled.indicator(r.id)["unit"]
+        assert r.status == st["status"]
+        if r.value:
+            assert r.value == format_value(st["latest_value"], unit)
+            assert r.period == format_period(st["latest_period"]) and r.published_period == st["latest_period"]
+        assert (r.status_text == "Pending 2023/24") == (st["status"] == PENDING)
+        assert bool(r.reason) == (st["status"] == PENDING)
+
+
+def test_ovt003_a_pending_row_carries_its_own_reason_not_the_whole_footnote(bundled):
+    row = {r.id: r for r in overview_rows(bundled, "2023/24")}["reception-overweight"]
+    assert row.status == PENDING
+    assert "National Child Measurement Programme" in row.reason
+    assert "hospital admissions" not in row.reason.lower()
+
+
+def test_ovt004_change_in_words_with_direction_and_judgement(bundled):
+    rows = {r.id: r for r in overview_rows(bundled, "2023/24")}
+    status = indicator_status(bundled, "2023/24").loc["year6-overweight"]
+    row = rows["year6-overweight"]  # lower is better: a rise is worse
+    delta = status["latest_value"] - status["previous_value"]
+    assert row.movement == ("up" if delta > 0 else "down")
+    assert row.change.endswith(f"since {format_period(status['previous_period'])}")
+    assert row.change_word == ("worse" if delta > 0 else "better")
+    assert rows["smoking-at-delivery"].change == ""  # one value: no change claimed
+
+
+def test_ovt005_england_comparison_uses_the_sources_own_test_first(bundled):
+    rows = {r.id: r for r in overview_rows(bundled, "2023/24")}
+    dental = rows["fingertips-dental-decay-free-5"]
+    assert dental.england and dental.comparison.endswith("England (Fingertips)")
+    assert england_comparison(10.0, 12.0) == "Lower than England (not tested)"
+    assert england_comparison(12.0, 10.0, "Compared with England: Worse") == "Worse than England (Fingertips)"
+    assert england_comparison(12.0, 10.0, "Compared with England: Similar") == "Similar to England (Fingertips)"
+    assert england_comparison(None, 10.0) == ""
+
+
+def test_ovt006_the_sparkline_is_on_a_time_axis_and_said_in_words(bundled):
+    rows = {r.id: r for r in overview_rows(bundled, "2023/24")}
+    row = rows["reception-overweight"]
+    xs = [x for x, _ in row.trend]
+    assert xs == sorted(xs) and xs[0] == 0
+    assert row.trend_text.startswith(f"Trend: {len(row.trend)} values from ")
+    assert "/" in row.trend_text and "%" in row.trend_text
+    assert rows["smoking-at-delivery"].trend == () and trend_words(None, "%") == ""
