@@ -18,6 +18,7 @@ from selenium.webdriver.common.keys import Keys
 from app import create_app
 from callbacks.context import EXTENSION_KEY
 from data.domain.dataset import load_bundled
+from data.domain.formatting import display_name
 from data.domain.source import FixedSource
 from data.domain.topics import EMERGING, deck
 from data.storage import users
@@ -154,7 +155,7 @@ def test_spt103_emerging_trends_open_on_the_largest_adverse_change(dash_duo):
       return {id: s.dataset.indicator, slide: +s.dataset.slide, change: s.querySelector('.slide-change').textContent,
               listed: document.querySelector('.slide-trends li').textContent};""")
     assert first["id"] == expected and first["slide"] == 2, first
-    name = app.server.extensions[EXTENSION_KEY].current().indicator(expected)["name"]
+    name = display_name(app.server.extensions[EXTENSION_KEY].current().indicator(expected))  # the short name (issue 14)
     assert first["listed"].lower().startswith(name.lower()) and "(worse)" in first["listed"]
     assert re.search(r"Change: [+-][\d.]+ ", first["change"]) and "(worse)" in first["change"]
     assert_no_console_errors(dash_duo)

@@ -111,7 +111,7 @@ def test_spt004_a_new_adverse_value_moves_to_the_top(bundled):
                                pd.concat([obs[list(OBSERVATION_COLUMNS)], row[list(OBSERVATION_COLUMNS)]], ignore_index=True))
     assert largest_adverse_change(changed) == "hsb-support-awareness"
     first = emerging_trends(changed)[0]
-    assert (first.indicator_id, first.judgement, first.label) == ("hsb-support-awareness", "worse", "-44 percentage points since June 2023 (worse)")
+    assert (first.indicator_id, first.judgement, first.label) == ("hsb-support-awareness", "worse", "-44.0 percentage points since June 2023 (worse)")
 
 
 # -- the store ------------------------------------------------------------------------
