@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from data.domain.dataset import BUNDLED, DEFAULT_REPORTING_YEAR, ENGLAND, HOME_AREA, Dataset, read_csv_text
-from data.domain.formatting import display_name, format_change, format_value, is_missing
+from data.domain.formatting import display_name, format_change, format_period, format_value, is_missing
 from data.domain.status import PENDING, change_direction, indicator_status
 from data.domain.views import area_totals, breakdown_summary, indicator_rows, is_breakdown, trend_summary, unpublished_reason, values_unpublished
 
@@ -170,7 +170,7 @@ def emerging_trends(dataset: Dataset, n: int = 8, reporting_year: str = DEFAULT_
         delta = float(st["latest_value"] - st["previous_value"])
         judgement = change_direction(delta, ind["polarity"])
         judged = f" ({judgement})" if judgement in ("better", "worse") else ""
-        label = f"{format_change(delta, ind['unit'])} since {st['previous_period']}{judged}"
+        label = f"{format_change(delta, ind['unit'])} since {format_period(st['previous_period'])}{judged}"
         trends.append(Trend(ind_id, delta, judgement, st["latest_period"], st["previous_period"],
                             float(st["latest_value"]), float(st["previous_value"]), label))
     trends.sort(key=lambda t: (_RANK[t.judgement], -abs(t.change), t.indicator_id))
@@ -211,7 +211,7 @@ def _indicator_slide(dataset: Dataset, ind_id: str, status: pd.DataFrame, report
                                else "No York figure stated as a number")
     else:
         number = format_value(st["latest_value"], unit)
-        when: str = st["latest_period"] if not pd.isna(st["latest_period_end"]) else "period not stated"
+        when: str = format_period(st["latest_period"]) if not pd.isna(st["latest_period_end"]) else "period not stated"
         caption = f"York, {when}"
     sources = list(dict.fromkeys(s for s in rows.loc[rows["value"].notna(), "source"] if s)) or [ind["source"]]
     return Slide(

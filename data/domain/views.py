@@ -10,7 +10,7 @@ from typing import cast
 import pandas as pd
 
 from data.domain.dataset import ENGLAND, HOME_AREA, Dataset
-from data.domain.formatting import display_name, format_change, format_percent_change, format_value, is_missing, movement
+from data.domain.formatting import display_name, format_change, format_percent_change, format_period, format_value, is_missing, movement
 from data.domain.status import change_direction
 
 NOT_PUBLISHED = "not published in the report text"
@@ -65,20 +65,20 @@ def trend_summary(rows: pd.DataFrame, indicator: pd.Series) -> str:
         verb = {"up": "up from", "down": "down from", "same": "unchanged from"}[direction]
         judgement = change_direction(delta, polarity)
         judged = f" ({judgement})" if judgement in ("better", "worse") else ""
-        sentence += f", {verb} {format_value(prev['value'], unit)} in {prev['period']}{judged}"
+        sentence += f", {verb} {format_value(prev['value'], unit)} in {format_period(prev['period'])}{judged}"
     sentence += "."
     england = totals[(totals["area_code"] == ENGLAND) & totals["value"].notna()]
     if not england.empty:
         same = england[england["period"] == latest["period"]]
         eng = (same if not same.empty else england).iloc[-1]
-        sentence += f" England {format_value(eng['value'], unit)} in {eng['period']}."
+        sentence += f" England {format_value(eng['value'], unit)} in {format_period(eng['period'])}."
     return sentence
 
 
 def _period_phrase(row) -> str:
     if is_missing(row["period_end"]) or pd.isna(row["period_end"]):
         return "(period not stated)"
-    return f"in {row['period']}"
+    return f"in {format_period(row['period'])}"
 
 
 def breakdown_summary(rows: pd.DataFrame, indicator: pd.Series) -> str:
@@ -88,7 +88,7 @@ def breakdown_summary(rows: pd.DataFrame, indicator: pd.Series) -> str:
     total = parts[parts["category_type"] == ""]
     cats = parts[parts["category_type"] != ""]
     unit = indicator["unit"]
-    text = f"{display_name(indicator)} in {parts.iloc[-1]['period']}: "
+    text = f"{display_name(indicator)} in {format_period(parts.iloc[-1]['period'])}: "
     if not total.empty:
         text += f"total {format_value(total.iloc[-1]['value'], unit)}"
         if not cats.empty:
@@ -170,7 +170,7 @@ def england_summary(table: pd.DataFrame, indicator: pd.Series) -> str:
     diff = row["difference"]
     relation = "higher than" if diff > 0 else ("lower than" if diff < 0 else "the same as")
     text = (
-        f"In {row['period']}, York {format_value(row['york'], unit)} was {relation} England "
+        f"In {format_period(row['period'])}, York {format_value(row['york'], unit)} was {relation} England "
         f"{format_value(row['england'], unit)}"
     )
     if diff != 0:

@@ -82,7 +82,7 @@ def test_spt002_decks_have_a_title_headlines_and_one_slide_per_indicator(bundled
     assert "No indicator for this topic is in the data set yet." in fathers[0].text
     year6 = next(s for s in deck(bundled, find_topic(None, bundled, EMERGING)) if s.indicator_id == "year6-overweight")
     assert year6.pending_reason and "November 24" in year6.pending_reason
-    assert year6.number == "32.5%" and year6.number_caption == "York, 22/23"
+    assert year6.number == "32.5%" and year6.number_caption == "York, 2022/23"
 
 
 # -- emerging trends ------------------------------------------------------------------
