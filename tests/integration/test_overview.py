@@ -2,6 +2,8 @@
 sets, pending badges and the reporting year."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from dash.testing.wait import until
 
@@ -151,6 +153,12 @@ def test_ovr003_the_first_screen_at_1366_is_numbers(dash_duo):
     rows = dash_duo.driver.execute_script("return Array.from(document.querySelectorAll('tr[id^=\"row-\"]')).map(tr => tr.id.slice(4))")
     assert sorted(rows) == sorted(dataset.indicators.index), "one row per indicator"
     assert screen["height"] < 6000, f"page height {screen['height']} px (the tiles: 10,665)"
+    cells = dash_duo.driver.execute_script(
+        "return Array.from(document.querySelectorAll('.ov-table tbody tr[id^=\"row-\"]')).map(tr => "
+        "[tr.querySelector('th').textContent.trim(), tr.querySelector('.ov-period').textContent.trim()])")
+    short_or_dashed = re.compile(r"(?<![\d/])\d{2}/\d{2}(?![\d/])|\b\d{4}-\d{2}\b")
+    assert not [p for _, p in cells if short_or_dashed.search(p)], "periods in one form (2022/23)"
+    assert not [n for n, _ in cells if "%" in n or not n[:1].isupper()], "names: no value, a capital first letter"
     assert screen["scroll"] <= screen["inner"]
     logs = dash_duo.get_logs()
     assert logs == [], console_errors(logs)
