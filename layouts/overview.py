@@ -21,6 +21,7 @@ from layouts.serialised import as_sent
 
 TILE_SLOT = "tile-slot"  # a tile's parts that change with the reporting year (sections_update patches them)
 TABLE, TILES = "table", "tiles"  # the two views (?view=tiles; the table is the default)
+TABLE_SLOT = "ov-slot"  # a table cell or title that changes with the reporting year (patched like a tile slot)
 
 
 def view_from(search: str | None) -> str:
@@ -51,9 +52,10 @@ def sections_update(dataset: Dataset, on_page: dict | None, year: str, view: str
     tile's slots (a few KB instead of ~100 KB). It sets all of them, not just those that differ from the
     year on the page, so it is right whatever year the page shows (even if an earlier answer is still in
     flight). Otherwise, the whole sections."""
-    if view == TABLE or not on_page or on_page.get("version") != dataset.version or on_page.get("view", TILES) != TILES:
+    if not on_page or on_page.get("version") != dataset.version or on_page.get("view", TILES) != view:
         return cached_sections(dataset, year, view)
-    return dataset.cache.remember("overview_year_patch", year, lambda: as_sent(_year_patch(cached_sections(dataset, year))))
+    key = "overview_year_patch" if view == TILES else "overview_table_year_patch"
+    return dataset.cache.remember(key, year, lambda: as_sent(_year_patch(cached_sections(dataset, year, view))))
 
 
 def _year_patch(sections: list) -> Patch:
@@ -70,13 +72,13 @@ def _year_patch(sections: list) -> Patch:
 
 
 def _slots(tree, path: tuple = ()):
-    """(path, node) of every tile slot in a sections tree, in document order."""
+    """(path, node) of every slot (a tile's, or the table's) in a sections tree, in document order."""
     if isinstance(tree, list):
         for i, item in enumerate(tree):
             yield from _slots(item, path + (i,))
     elif isinstance(tree, dict):
         props = tree.get("props") or {}
-        if props.get("className") == TILE_SLOT:
+        if props.get("className") == TILE_SLOT or TABLE_SLOT in str(props.get("className", "")).split():
             yield path, tree
         elif "children" in props:
             yield from _slots(props["children"], path + ("props", "children"))
@@ -192,7 +194,7 @@ def overview_table(rows: list[OverviewRow], dataset: Dataset, reporting_year: st
     title = f"Every indicator for reporting year {reporting_year}: York's latest value, its change, England and status"
     table = html.Table(
         [
-            html.Caption(title, className="visually-hidden"),
+            html.Caption(title, className=f"visually-hidden {TABLE_SLOT}"),
             html.Thead(html.Tr([html.Th(c, scope="col", className=f"ov-col-{slug(c)}") for c in COLUMNS])),
             *body,
         ],
@@ -200,7 +202,7 @@ def overview_table(rows: list[OverviewRow], dataset: Dataset, reporting_year: st
     )
     return html.Div(
         [
-            html.H2(title, id=caption_id, className="ov-table-heading"),
+            html.H2(title, id=caption_id, className=f"ov-table-heading {TABLE_SLOT}"),
             html.Div(table, className="ov-table-region", role="region", tabIndex=0, **{"aria-labelledby": caption_id}),
         ]
     )
@@ -224,7 +226,7 @@ def _table_row(r: OverviewRow, ind: pd.Series) -> html.Tr:
             html.Td(r.england, className="num ov-england"),
             html.Td(r.comparison, className="ov-comparison"),
             html.Td(sparkline_img(r) if r.trend else "", className="ov-trend"),
-            html.Td(status, className="ov-status-cell"),
+            html.Td(status, className=f"ov-status-cell {TABLE_SLOT}"),
         ],
         id=f"row-{r.id}",
     )

@@ -63,3 +63,33 @@ def test_ovt006_the_sparkline_is_on_a_time_axis_and_said_in_words(bundled):
     assert row.trend_text.startswith(f"Trend: {len(row.trend)} values from ")
     assert "/" in row.trend_text and "%" in row.trend_text
     assert rows["smoking-at-delivery"].trend == () and trend_words(None, "%") == ""
+
+
+def test_ovt007_a_year_change_patches_only_the_tables_status_cells_and_titles(bundled):
+    import copy
+    import json
+
+    from data.domain.status import reporting_years
+    from layouts.overview import TABLE, cached_sections, sections_update, shown
+
+    def apply(tree, patch):  # Assign operations, as the renderer applies them
+        out = copy.deepcopy(tree)
+        for op in patch["operations"]:
+            assert op["operation"] == "Assign"
+            *parents, last = op["location"]
+            node = out
+            for key in parents:
+                node = node[key]
+            node[last] = op["params"]["value"]
+        return out
+
+    years = reporting_years(bundled)
+    for new in years[:3]:
+        update = sections_update(bundled, shown(bundled, years[0], TABLE), new, TABLE)
+        assert update["__dash_patch_update"] == "__dash_patch_update"
+        assert len(json.dumps(update)) < len(json.dumps(cached_sections(bundled, new, TABLE))) / 2
+        for old in years[:3]:
+            assert apply(cached_sections(bundled, old, TABLE), update) == cached_sections(bundled, new, TABLE), (old, new)
+    # From the tiles, or without a record of the page: the whole table.
+    assert sections_update(bundled, shown(bundled, years[0]), years[1], TABLE) is cached_sections(bundled, years[1], TABLE)
+    assert sections_update(bundled, None, years[1], TABLE) is cached_sections(bundled, years[1], TABLE)
