@@ -62,7 +62,8 @@ def _year_patch(sections: list) -> Patch:
     """As the JSON Dash sends (as_sent), a Patch is a plain dict the renderer applies, and the
     encoder's fast path takes it as it is."""
     patch = Patch()
-    patch[0] = sections[0]  # the pending box
+    patch[0] = sections[0]  # the Table | Tiles links (they carry the year)
+    patch[1] = sections[1]  # the pending box
     for path, slot in _slots(sections):
         target = patch
         for key in path:
@@ -104,7 +105,6 @@ def overview_page(dataset: Dataset, reporting_year: str, view: str = TABLE) -> h
                         ],
                         className="reporting-year",
                     ),
-                    _view_links(reporting_year, view),
                 ],
                 className="ov-controls",
             ),
@@ -114,13 +114,14 @@ def overview_page(dataset: Dataset, reporting_year: str, view: str = TABLE) -> h
     )
 
 
-def _view_links(year: str, view: str) -> html.Nav:
-    """Table | Tiles: plain links (the current one marked with aria-current, in words and weight)."""
+def view_links(year: str, view: str) -> html.Nav:
+    """Table | Tiles: plain links (the current one marked with aria-current, in words and weight). They sit in
+    the sections, so a year change (or back/forward between the views) updates them with the rest."""
     items = []
     for key, label in ((TABLE, "Table"), (TILES, "Tiles")):
         current = {"aria-current": "page", "className": "ov-view-link current"} if key == view else {"className": "ov-view-link"}
         items.append(html.Li(html.A(label, href="/" + page_query(year, key), **current)))
-    return html.Nav(html.Ul(items, className="ov-views"), **{"aria-label": "Overview views"})
+    return html.Nav(html.Ul(items, className="ov-views"), className="ov-views-nav", **{"aria-label": "Overview views"})
 
 
 def _native_select(select_id: str, options: list[str], value: str):
@@ -136,7 +137,7 @@ def overview_sections(dataset: Dataset, reporting_year: str) -> list:
         [html.H2("Indicator sets", className="h5"), html.Ul([html.Li(html.A(s, href=f"#set-{slug(s)}")) for s in dataset.sets], className="set-contents")],
         **{"aria-label": "Indicator sets"},
     )
-    sections = [pending_summary(dataset, status, reporting_year), contents]
+    sections = [view_links(reporting_year, TILES), pending_summary(dataset, status, reporting_year), contents]
     for set_name in dataset.sets:
         members = dataset.indicators[dataset.indicators["set"] == set_name]
         tiles = [_tile(ind, status.loc[ind_id], series_by_id.get(ind_id), reporting_year) for ind_id, ind in members.iterrows()]
@@ -153,7 +154,7 @@ def overview_sections(dataset: Dataset, reporting_year: str) -> list:
 def table_sections(dataset: Dataset, reporting_year: str) -> list:
     """The table view: the compact pending summary, then the table of every indicator."""
     rows = overview_rows(dataset, reporting_year)
-    return [compact_pending(rows, reporting_year), overview_table(rows, dataset, reporting_year)]
+    return [view_links(reporting_year, TABLE), compact_pending(rows, reporting_year), overview_table(rows, dataset, reporting_year)]
 
 
 def compact_pending(rows: list[OverviewRow], reporting_year: str) -> html.Section:
