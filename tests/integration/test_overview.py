@@ -195,6 +195,9 @@ def test_ovr004_rows_link_to_explore_grouped_by_set_with_england_and_trend_in_wo
     until(lambda: query(dash_duo).get("year") == ["2022/23"], WAIT, msg=f"URL: {dash_duo.driver.current_url}")
     until(lambda: count(dash_duo, "#row-smoking-at-delivery .badge-pending") == 0, WAIT, msg="badge still shown for 2022/23")
     assert "view" not in query(dash_duo)
+    tiles_href = "return document.querySelector('.ov-views a:not([aria-current])').getAttribute('href')"
+    until(lambda: "year=2022%2F23" in dash_duo.driver.execute_script(tiles_href) and "view=tiles" in dash_duo.driver.execute_script(tiles_href),
+          WAIT, msg="the Tiles link keeps the chosen year")
     logs = dash_duo.get_logs()
     assert logs == [], console_errors(logs)
 
