@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 from callbacks.context import current_dataset, current_store
 from data.domain.dataset import DEFAULT_REPORTING_YEAR
 from data.domain.export import to_csv, to_records
+from data.domain.formatting import display_name
 from data.domain.periods import PeriodError, canonical_year
 from data.domain.status import indicator_status, reporting_years
 from data.storage.store import store_fault
@@ -102,6 +103,7 @@ def indicators():
         out.append({
             "id": ind_id,
             "name": ind["name"],
+            "short_name": display_name(ind),  # the display name (issue 14); name is the report's wording
             "set": ind["set"],
             "age_band": ind["age_band"] or None,
             "unit": ind["unit"],

@@ -6,18 +6,13 @@ import re
 import pandas as pd
 from dash import html
 
-from data.domain.formatting import format_value
+from data.domain.formatting import as_worded, format_value, period_with_published
 from data.domain.significance import METHOD
 from data.domain.status import OUT_OF_DATE, OVERDUE
 
 
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
-def display_name(name: str) -> str:
-    """The report's wording with a capital first letter ("mothers smoking..." -> "Mothers smoking...")."""
-    return name[:1].upper() + name[1:]
 
 
 def pending_badge(reporting_year: str) -> html.Strong:
@@ -87,9 +82,10 @@ def about_panel(indicator: pd.Series, rows: pd.DataFrame, status_row: pd.Series 
     notes += [n for n in dict.fromkeys(rows["note"]) if n and not n.startswith("Compared with England")]
     items = [
         ("Definition", indicator["definition"] or indicator["name"]),
+        ("As the report words it" if indicator["source"].startswith("Annual Report") else "As the source words it", as_worded(indicator)),
         ("Unit", indicator["unit"]),
         ("Polarity", indicator["polarity"]),
-        ("Periods shown", ", ".join(periods) if periods else "none in the chosen years"),
+        ("Periods shown", ", ".join(period_with_published(p) for p in periods) if periods else "none in the chosen years"),
         ("Sources", sources),
     ]
     if indicator["fingertips_id"]:

@@ -8,11 +8,12 @@ import pandas as pd
 from dash import dcc, html
 
 from data.domain.dataset import DEFAULT_REPORTING_YEAR, ENGLAND, HOME_AREA, Dataset
+from data.domain.formatting import display_name
 from data.domain.status import indicator_status
 from data.domain.views import areas_by_type, indicator_rows, unpublished_reason, values_unpublished
 from layouts import explore_views as views
 from layouts import ids
-from layouts.components import about_panel, details, display_name, status_block
+from layouts.components import about_panel, details, status_block
 from layouts.explore_filters import age_bands, candidates, year_range
 from layouts.explore_state import ALL, MAX_AREAS, ExploreState, control_value
 from layouts.explore_views.base import ExploreView, ViewControls
@@ -36,7 +37,7 @@ def control_options(dataset: Dataset, state: ExploreState) -> dict:
 
 
 def _control_options(dataset: Dataset, state: ExploreState) -> dict:
-    names = {i: display_name(n) for i, n in zip(dataset.indicators.index, dataset.indicators["name"], strict=True)}
+    names = {i: display_name(r) for i, r in zip(dataset.indicators.index, dataset.indicators[["name", "short_name"]].to_dict("records"), strict=True)}
     years = year_range(dataset)
     choices = {}
     for _, controls in views.control_groups():
@@ -206,7 +207,7 @@ def indicator_card(dataset: Dataset, ind_id: str, state: ExploreState, st: pd.Se
     ind = dataset.indicator(ind_id)
     view, rows = _card_view(dataset, ind_id, state)
     heading_id = f"card-{ind_id}-title"
-    parts = [html.H2(display_name(ind["name"]), id=heading_id, className="h4"), html.P(ind["set"], className="card-set")]
+    parts = [html.H2(display_name(ind), id=heading_id, className="h4"), html.P(ind["set"], className="card-set")]
     block = status_block(st, reporting_year, f"card-{ind_id}")
     if block is not None:
         parts.append(block)

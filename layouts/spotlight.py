@@ -13,12 +13,13 @@ import plotly.graph_objects as go
 from dash import dcc, html
 
 from data.domain.dataset import ENGLAND, HOME_AREA, Dataset
+from data.domain.formatting import display_name
 from data.domain.significance import NOT_COMPARED
 from data.domain.topics import Slide, Topic, slide_rows
 from data.domain.views import area_totals, compare_with_england, england_comparisons, values_unpublished
 from layouts import ids
 from layouts.charts import bar_figure, trend_figure
-from layouts.components import display_name, pending_badge
+from layouts.components import pending_badge
 
 CHART_FONT_PX = 20  # chart text on a slide (>= 18 px at 1920x1080)
 EXPORT_SIZE = (1000, 560)  # chart images in the HTML export: about their size on a 1920x1080 slide
@@ -285,7 +286,7 @@ def edit_panel(topic: Topic, dataset: Dataset) -> html.Details:
         )
     chosen = [i for i in topic.indicator_ids if dataset.has_indicator(i)]
     others = [i for i in dataset.indicators.index if i not in chosen]
-    options = [{"label": f"{display_name(dataset.indicators.at[i, 'name'])} ({dataset.indicators.at[i, 'set']})", "value": i} for i in chosen + others]
+    options = [{"label": f"{display_name(dataset.indicator(i))} ({dataset.indicators.at[i, 'set']})", "value": i} for i in chosen + others]
 
     def field(label, control_id, control, hint=None):
         parts = [html.Label(label, htmlFor=control_id, className="form-label")]

@@ -18,6 +18,7 @@ from functools import lru_cache
 
 import pandas as pd
 
+from data.domain.formatting import format_period
 from data.domain.periods import QUARTER, financial_year
 
 _FINGERTIPS_ID = re.compile(r"indicator\s+(\d+)", re.I)
@@ -131,6 +132,7 @@ def number_words(n: int) -> str:
 def gap_phrase(previous_period: str, previous_end, previous_start, latest_start, latest_end) -> str:
     """"since 2021/22" when the previous value is the period just before; "since 2017/18, five years
     earlier" when it is further back."""
+    previous_period = format_period(previous_period)
     if consecutive(previous_end, latest_start):
         return f"since {previous_period}"
     years = years_between(previous_end, latest_end)
@@ -182,7 +184,7 @@ def change_of(points: list[dict]) -> Change:
     prior = earlier[-1]
     if prior["basis"] != latest["basis"]:
         return Change(latest, None, prior, False,
-                      f"no change stated: the source changed after {prior['period']}, from {prior['basis']} to {latest['basis']}", None)
+                      f"no change stated: the source changed after {format_period(prior['period'])}, from {prior['basis']} to {latest['basis']}", None)
     phrase = gap_phrase(prior["period"], prior["period_end"], prior["period_start"], latest["period_start"], latest["period_end"])
     gap = None if consecutive(prior["period_end"], latest["period_start"]) else years_between(prior["period_end"], latest["period_end"])
     return Change(latest, prior, prior, True, phrase, gap)

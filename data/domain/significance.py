@@ -30,6 +30,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from data.domain.formatting import format_period
+
 BETTER, SIMILAR, WORSE, HIGHER, LOWER, NOT_COMPARED = "Better", "Similar", "Worse", "Higher", "Lower", "not compared"
 COMPARISONS = (BETTER, SIMILAR, WORSE, HIGHER, LOWER, NOT_COMPARED)
 SIGNIFICANT = (BETTER, WORSE, HIGHER, LOWER)
@@ -103,14 +105,14 @@ class Comparison:
 
     def sentence(self, area: str = "York") -> str:
         if self.result == NOT_COMPARED:
-            return f"{area} is not compared with England" + (f" in {self.period}" if self.period else "") + "."
+            return f"{area} is not compared with England" + (f" in {format_period(self.period)}" if self.period and self.period != "not stated" else "") + "."
         if self.result == SIMILAR:
             words = "similar to England"
         else:
             words = {BETTER: "significantly better than England", WORSE: "significantly worse than England",
                      HIGHER: "significantly higher than England", LOWER: "significantly lower than England"}[self.result]
         how = "as the source states" if self.basis == STATED else "by its 95% confidence interval"
-        return f"{area} was {words} in {self.period} ({how})."
+        return f"{area} was {words} in {format_period(self.period)} ({how})."
 
 
 def compare_with_england(note, lower, upper, england, polarity: str, period: str) -> Comparison:
@@ -144,7 +146,7 @@ class TrendTest:
         return "no judgement"
 
     def sentence(self, polarity: str) -> str:
-        span = f"over the {number_of(self.points)} periods {self.first_period} to {self.last_period}"
+        span = f"over the {number_of(self.points)} periods {format_period(self.first_period)} to {format_period(self.last_period)}"
         if self.direction == NO_CHANGE:
             return f"No significant change {span} (chi-squared test for trend)."
         judged = self.judgement(polarity)

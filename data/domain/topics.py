@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from data.domain.dataset import BUNDLED, DEFAULT_REPORTING_YEAR, ENGLAND, HOME_AREA, Dataset, read_csv_text
-from data.domain.formatting import format_value, is_missing
+from data.domain.formatting import display_name, format_period, format_value, is_missing
 from data.domain.significance import BETTER, NO_CHANGE, WORSE
 from data.domain.status import OUT_OF_DATE, indicator_status
 from data.domain.views import area_totals, breakdown_summary, indicator_rows, is_breakdown, trend_summary, unpublished_reason, values_unpublished
@@ -249,18 +249,17 @@ def _indicator_slide(dataset: Dataset, ind_id: str, status: pd.DataFrame, report
     else:
         number = format_value(st["latest_value"], unit)
         dated = not pd.isna(st["latest_period_end"])
-        when = str(st["latest_period"]) if dated else "period not stated"
+        when = format_period(st["latest_period"]) if dated else "period not stated"
         caption = f"York, {when}"
         if dated and st["age_years"] and st["age_years"] > 0:
             caption += f": {st['age_text']}"
     sources = list(dict.fromkeys(s for s in rows.loc[rows["value"].notna(), "source"] if s)) or [ind["source"]]
-    name = ind["name"]
     change = trend.label if trend else str(st["change_text"] or (st["change_note"] if st["change_note"].startswith("no change") else ""))
     judgement = trend.judgement if trend else str(st["change_judgement"] or "")
     label = str(st["status_label"]) if st["status"] in ("pending", "overdue", "out_of_date") else ""
     reason = str(st["pending_reason"]) if st["pending"] else None
     return Slide(
-        "indicator", name[:1].upper() + name[1:], text, "Source: " + "; ".join(sources), ind_id, number, caption,
+        "indicator", display_name(ind), text, "Source: " + "; ".join(sources), ind_id, number, caption,
         change, judgement, reason, reporting_year,
         status_label=label, england=england_words(st, unit),
     )
@@ -289,7 +288,7 @@ def deck(dataset: Dataset, topic: Topic, reporting_year: str = DEFAULT_REPORTING
     items: tuple[tuple[str, str, str], ...] = ()
     if topic.computed:
         items = tuple(
-            (dataset.indicator(i)["name"][:1].upper() + dataset.indicator(i)["name"][1:], trends[i].label, trends[i].judgement)
+            (display_name(dataset.indicator(i)), trends[i].label, trends[i].judgement)
             for i in present if i in trends
         )
     slides = [Slide("title", topic.title, intro, topic.source or "", items=items, reporting_year=reporting_year)]

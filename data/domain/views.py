@@ -11,7 +11,7 @@ from typing import cast
 import pandas as pd
 
 from data.domain.dataset import ENGLAND, HOME_AREA, Dataset
-from data.domain.formatting import format_change, format_percent_change, format_value, is_missing, movement
+from data.domain.formatting import display_name, format_change, format_percent_change, format_period, format_value, is_missing, movement
 from data.domain.series import in_years, latest_change, source_basis
 from data.domain.significance import NOT_COMPARED, Comparison
 from data.domain.significance import compare_with_england as compare
@@ -70,9 +70,9 @@ def trend_summary(rows: pd.DataFrame, indicator: pd.Series) -> str:
     totals = area_totals(rows)
     home = totals[(totals["area_code"] == HOME_AREA) & totals["value"].notna()]
     if values_unpublished(rows):
-        return f"{indicator['name']}: values {NOT_PUBLISHED}."
+        return f"{display_name(indicator)}: values {NOT_PUBLISHED}."
     if home.empty:
-        return f"No York value for {indicator['name']} in the chosen years."
+        return f"No York value for {display_name(indicator)} in the chosen years."
     dated = home[home["period_end"].notna()]
     latest = (dated if not dated.empty else home).iloc[-1]
     when = _period_phrase(latest)
@@ -85,8 +85,8 @@ def trend_summary(rows: pd.DataFrame, indicator: pd.Series) -> str:
             verb = {"up": "up from", "down": "down from", "same": "unchanged from"}[movement(delta)]
             judgement = change_direction(delta, polarity)
             judged = f" ({judgement})" if judgement in ("better", "worse") else ""
-            back = change.phrase.removeprefix(f"since {prev['period']}")
-            sentence += f", {verb} {format_value(prev['value'], unit)} in {prev['period']}{back}{judged}"
+            back = change.phrase.removeprefix(f"since {format_period(prev['period'])}")
+            sentence += f", {verb} {format_value(prev['value'], unit)} in {format_period(prev['period'])}{back}{judged}"
         elif change.prior is not None:
             sentence += f"; {change.phrase}"
     sentence += "."
@@ -94,27 +94,28 @@ def trend_summary(rows: pd.DataFrame, indicator: pd.Series) -> str:
     if not england.empty:
         same = england[england["period"] == latest["period"]]
         if not same.empty:
-            sentence += f" England {format_value(same.iloc[-1]['value'], unit)} in {latest['period']}."
+            sentence += f" England {format_value(same.iloc[-1]['value'], unit)} in {format_period(latest['period'])}."
         else:
             eng = england.iloc[-1]
-            sentence += f" England has no value for {latest['period']} in the data (latest {format_value(eng['value'], unit)} in {eng['period']})."
+            sentence += (f" England has no value for {format_period(latest['period'])} in the data"
+                         f" (latest {format_value(eng['value'], unit)} in {format_period(eng['period'])}).")
     return sentence
 
 
 def _period_phrase(row) -> str:
     if is_missing(row["period_end"]) or pd.isna(row["period_end"]):
         return "(period not stated)"
-    return f"in {row['period']}"
+    return f"in {format_period(row['period'])}"
 
 
 def breakdown_summary(rows: pd.DataFrame, indicator: pd.Series) -> str:
     if values_unpublished(rows):
-        return f"{indicator['name']}: values {NOT_PUBLISHED}."
+        return f"{display_name(indicator)}: values {NOT_PUBLISHED}."
     parts = rows[rows["value"].notna()]
     total = parts[parts["category_type"] == ""]
     cats = parts[parts["category_type"] != ""]
     unit = indicator["unit"]
-    text = f"{indicator['name']} in {parts.iloc[-1]['period']}: "
+    text = f"{display_name(indicator)} in {format_period(parts.iloc[-1]['period'])}: "
     if not total.empty:
         text += f"total {format_value(total.iloc[-1]['value'], unit)}"
         if not cats.empty:
@@ -259,7 +260,7 @@ def england_summary(table: pd.DataFrame, indicator: pd.Series) -> str:
     diff = row["difference"]
     relation = "higher than" if diff > 0 else ("lower than" if diff < 0 else "the same as")
     text = (
-        f"In {row['period']}, York {format_value(row['york'], unit)} was {relation} England "
+        f"In {format_period(row['period'])}, York {format_value(row['york'], unit)} was {relation} England "
         f"{format_value(row['england'], unit)}"
     )
     if diff != 0:
@@ -374,7 +375,7 @@ def _ci_phrase(row, unit: str) -> str:
 
 
 def no_breakdown_text(indicator: pd.Series) -> str:
-    return (f"{indicator['name']} has no breakdown in the data: no rows by deprivation, sex, age group or other "
+    return (f"{display_name(indicator)} has no breakdown in the data: no rows by deprivation, sex, age group or other "
             "category, only area totals. Choose another view to see them.")
 
 
@@ -384,7 +385,7 @@ def breakdown_view_summary(table: pd.DataFrame, indicator: pd.Series, total: flo
         return no_breakdown_text(indicator)
     unit = indicator["unit"]
     first = table.iloc[0]
-    text = f"{indicator['name']}, {first['area_name']}, {first['period']}, by {first['category_type']}"
+    text = f"{display_name(indicator)}, {first['area_name']}, {format_period(first['period'])}, by {first['category_type']}"
     if len(table) == 1:
         text += f": {first['category']} {format_value(first['value'], unit)}{_ci_phrase(first, unit)}."
     else:
@@ -461,7 +462,7 @@ def compare_areas_summary(table: pd.DataFrame, indicator: pd.Series, period: str
     kinds = "regions" if kind == REGION else f"{kind} areas"
     among = f"areas in the {group} group" if group else kinds
     if table.empty:
-        return f"No {among} have a value for {indicator['name']} in {period or 'the chosen period'}."
+        return f"No {among} have a value for {display_name(indicator)} in {period or 'the chosen period'}."
     unit, n = indicator["unit"], len(table)
     top, bottom = table.iloc[0], table.iloc[-1]
     home = table[table["area_code"] == HOME_AREA]

@@ -13,6 +13,7 @@ import pandas as pd
 from dash import html
 
 from data.domain.dataset import ENGLAND, HOME_AREA, Dataset
+from data.domain.formatting import display_name
 from data.domain.views import (
     area_total,
     breakdown_choice,
@@ -111,7 +112,7 @@ def _table(shown: Shown, ind: pd.Series, state: ExploreState):
         total = pd.DataFrame({"Category": [f"{t['area_name'].iloc[0]} as a whole (all categories)"], "Value": [measure_columns(
             pd.DataFrame({"value": [shown.total], "lower_ci": [None], "upper_ci": [None], "count": [None], "denominator": [None]}), ind["unit"])["Value"][0]]})
         frame = pd.concat([frame, total], ignore_index=True)
-    return data_table(frame, f"{ind['name']}: {t['area_name'].iloc[0]}, {t['period'].iloc[0]}, by {t['category_type'].iloc[0]}", row_header="Category")
+    return data_table(frame, f"{display_name(ind)}: {t['area_name'].iloc[0]}, {t['period'].iloc[0]}, by {t['category_type'].iloc[0]}", row_header="Category")
 
 
 VIEW = ExploreView(

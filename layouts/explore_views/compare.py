@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from data.domain.formatting import format_change, format_percent_change
+from data.domain.formatting import display_name, format_change, format_percent_change
 from data.domain.views import compare_periods, compare_summary
 from layouts import ids
 from layouts.charts import bar_figure
@@ -44,7 +44,7 @@ def _table(cmp: pd.DataFrame, ind: pd.Series, state: ExploreState):
         cis = [_interval(lo, hi, unit) for lo, hi in zip(cmp[f"lower_{side}"], cmp[f"upper_{side}"], strict=True)]
         if any(cis):
             frame[f"95% CI, {period}"] = cis
-    return data_table(frame, f"{ind['name']}: {a} compared with {b}", row_header="Area")
+    return data_table(frame, f"{display_name(ind)}: {a} compared with {b}", row_header="Area")
 
 
 VIEW = ExploreView(

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from data.domain.dataset import HOME_AREA, Dataset
+from data.domain.formatting import display_name
 from data.domain.views import (
     UPPER_TIER,
     area_totals,
@@ -111,7 +112,7 @@ def _table(shaped, ind: pd.Series, state: ExploreState):
                                                 **measure_columns(pd.DataFrame({"value": [england]}), ind["unit"])})], ignore_index=True)
     group = state.choice("areas_group")
     among = f"areas of the {group} group" if group not in ("", EVERY_AREA) else f"{state.choice('areas_type') or UPPER_TIER} areas"
-    return data_table(frame.fillna(""), f"{ind['name']}: {among} in {state.choice('areas_period')}, highest first", row_header="Area")
+    return data_table(frame.fillna(""), f"{display_name(ind)}: {among} in {state.choice('areas_period')}, highest first", row_header="Area")
 
 
 def _summary(shaped, ind: pd.Series, state: ExploreState) -> str:

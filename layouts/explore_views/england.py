@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from data.domain.dataset import ENGLAND, HOME_AREA
-from data.domain.formatting import format_change
+from data.domain.formatting import display_name, format_change
 from data.domain.series import break_caption
 from data.domain.significance import NOT_COMPARED, STATED
 from data.domain.views import area_totals, compare_with_england, england_comparisons, england_summary, headline
@@ -49,7 +49,7 @@ def _table(shaped, ind: pd.Series, state: ExploreState):
             "Compared with England": [c.result + (" (stated by the source)" if c.basis == STATED else " (95% CI)" if c.basis else "")
                                       for c in comparisons],
         }),
-        f"{ind['name']}: York compared with England", row_header="Period",
+        f"{display_name(ind)}: York compared with England", row_header="Period",
     )
 
 

@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from data.domain.formatting import display_name
 from data.domain.series import break_caption
 from data.domain.views import area_totals, headline, trend_summary
 from layouts.charts import headline_parts, trend_figure
@@ -33,7 +34,7 @@ def _table(totals: pd.DataFrame, ind: pd.Series, state: ExploreState):
             "Period": shown["period"], "Area": shown["area_name"], **measure_columns(shown, unit),  # value, 95% CI, count, denominator
             "Source": shown["source"],
         }),
-        f"{ind['name']}: values shown in the chart", row_header="Period",
+        f"{display_name(ind)}: values shown in the chart", row_header="Period",
     )
 
 

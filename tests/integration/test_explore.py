@@ -9,6 +9,7 @@ import pandas as pd
 from dash.testing.wait import until
 
 from app import create_app
+from data.domain.formatting import format_change
 from data.domain.status import OVERDUE, indicator_status
 from tests.integration.conftest import (
     ENGLAND,
@@ -99,7 +100,7 @@ def test_exp002_compare_two_periods(dash_duo):
     period_a, period_b = "Feb 2022", "June 2023"
     value_a, value_b = float(york[period_a]), float(york[period_b])
     change = value_b - value_a
-    change_text = f"{'+' if change > 0 else '-'}{abs(change):g} percentage point{'' if abs(change) == 1 else 's'}"
+    change_text = format_change(change, "%")  # one precision per unit: "+4.0 percentage points"
     # The report: 91% in Feb 2022, 95% in June 2023, so "+4 percentage points".
 
     dash_duo.start_server(app)

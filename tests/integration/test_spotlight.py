@@ -18,6 +18,7 @@ from selenium.webdriver.common.keys import Keys
 from app import create_app
 from callbacks.context import EXTENSION_KEY
 from data.domain.dataset import load_bundled
+from data.domain.formatting import display_name
 from data.domain.source import FixedSource
 from data.domain.topics import EMERGING, deck, emerging_trends
 from data.storage import users
@@ -156,13 +157,13 @@ def test_spt103_emerging_trends_open_on_the_first_ranked_item_and_say_why(dash_d
       return {id: s.dataset.indicator, slide: +s.dataset.slide, change: s.querySelector('.slide-change').textContent,
               listed: Array.from(document.querySelectorAll('.slide-trends li')).map(li => li.textContent)};""")
     assert first["id"] == expected.indicator_id and first["slide"] == 2, first
-    name = dataset.indicator(expected.indicator_id)["name"]
+    name = display_name(dataset.indicator(expected.indicator_id))  # the short name (issue 14)
     assert len(first["listed"]) == len(trends)
     assert first["listed"][0].lower().startswith(name.lower()) and expected.label in first["listed"][0]
     assert first["change"] == "Change: " + expected.label
     # Never an out-of-date series (issue 13): the 2016-2018 Fingertips extracts are not "emerging".
     for stale in ("fingertips-low-income-families", "fingertips-neet-16-17", "fingertips-school-readiness-fsm"):
-        assert not any(dataset.indicator(stale)["name"].lower() in item.lower() for item in first["listed"]), stale
+        assert not any(display_name(dataset.indicator(stale)).lower() in item.lower() for item in first["listed"]), stale
     assert_no_console_errors(dash_duo)
 
 

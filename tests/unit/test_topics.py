@@ -86,7 +86,7 @@ def test_spt002_decks_have_a_title_headlines_and_one_slide_per_indicator(bundled
     assert year6.pending_reason == bundled.indicator("year6-overweight")["pending_reason"]
     assert "National Child Measurement Programme" in year6.pending_reason and "hospital" not in year6.pending_reason
     assert year6.status_label == "Overdue: expected November 2024"
-    assert year6.number == "32.5%" and year6.number_caption == "York, 22/23: one year older than the reporting year 2023/24"
+    assert year6.number == "32.5%" and year6.number_caption == "York, 2022/23: one year older than the reporting year 2023/24"
     assert year6.change.startswith("no change stated: the source changed after 2017/18")
 
 
@@ -132,7 +132,7 @@ def test_spt004_a_new_adverse_value_moves_to_the_top(bundled):
     assert largest_adverse_change(changed) == "hsb-support-awareness"
     first = emerging_trends(changed)[0]
     assert (first.indicator_id, first.judgement, first.evidence) == ("hsb-support-awareness", "worse", "change")
-    assert first.label == "-44 percentage points since June 2023, one year earlier (worse), 52% of the previous value."
+    assert first.label == "-44.0 percentage points since June 2023, one year earlier (worse), 52% of the previous value."
 
 
 def test_spt015_significant_difference_from_england_ranks_before_a_change(bundled):

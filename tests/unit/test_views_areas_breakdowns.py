@@ -95,8 +95,8 @@ def test_vws002_trend_compare_and_england_read_area_totals_only(uploaded, raw):
     assert table["england"].tolist() == pytest.approx([eng[p] for p in table["period"]])
     assert table["york"].tolist() == pytest.approx([york[p] for p in table["period"]])
     sentence = trend_summary(rows, uploaded.indicator(FT))
-    assert f"York {round(york['2017'], 2)} per 100,000 in 2017" in sentence
-    assert f"England {round(eng['2017'], 2)} per 100,000 in 2017" in sentence
+    assert f"York {york['2017']:.1f} per 100,000 in 2017" in sentence
+    assert f"England {eng['2017']:.1f} per 100,000 in 2017" in sentence
     for mode in ("trend", "compare", "england"):
         state = normalise(uploaded, parse_query(f"?indicator={FT}&mode={mode}"))
         shown = card_rows(uploaded, FT, state)
@@ -128,10 +128,10 @@ def test_vws004_the_breakdown_table_is_one_area_period_and_kind_with_intervals_a
     assert table["denominator"].tolist() == pytest.approx(expected["Denominator"].tolist())
     summary = breakdown_view_summary(table, uploaded.indicator(FT), england_value(rows, "2017"))
     top = expected.loc[expected["Value"].idxmax()]
-    assert f"highest {top['Category']} {round(top['Value'], 2)} per 100,000" in summary
+    assert f"highest {top['Category']} {top['Value']:.1f} per 100,000" in summary
     totals = _totals(raw)
     whole = totals.loc[(totals["Area Code"] == ENGLAND) & (totals["Time period"] == "2017"), "Value"].iloc[0]
-    assert f"England as a whole: {round(whole, 2)} per 100,000" in summary
+    assert f"England as a whole: {whole:.1f} per 100,000" in summary
 
 
 def test_vws005_a_breakdown_falls_back_to_what_the_indicator_has(uploaded, bundled):
@@ -192,7 +192,7 @@ def test_vws009_compare_areas_ranks_every_upper_tier_area_with_england_as_refere
         (york_rank, pytest.approx(york["Lower CI 95.0 limit"]), pytest.approx(york["Upper CI 95.0 limit"]), york["Count"])
     england = england_value(rows, "2017")
     words = compare_areas_summary(table, uploaded.indicator(FT), "2017", england)
-    assert f"ranks {york_rank} of the {len(expected)} County & UA areas" in words and "England 96.61 per 100,000" in words
+    assert f"ranks {york_rank} of the {len(expected)} County & UA areas" in words and "England 96.6 per 100,000" in words
 
 
 def test_vws010_compare_areas_within_the_seeded_group(uploaded, raw):
@@ -235,7 +235,7 @@ def test_vws013_measure_columns_show_what_the_rows_have(uploaded):
     cols = measure_columns(rows, "rate per 100,000")
     assert list(cols) == ["Value", "95% CI", "Count", "Denominator"]
     first = rows.iloc[0]
-    assert cols["95% CI"][0] == f"{round(first['lower_ci'], 2)} per 100,000 to {round(first['upper_ci'], 2)} per 100,000"
+    assert cols["95% CI"][0] == f"{first['lower_ci']:.1f} per 100,000 to {first['upper_ci']:.1f} per 100,000"
     assert cols["Count"][0] == f"{first['count']:,.0f}"
     assert list(measure_columns(pd.DataFrame({"value": [1.0], "lower_ci": [None], "upper_ci": [None]}), "%")) == ["Value"]
 
@@ -307,7 +307,7 @@ def test_vws017_compare_two_periods_shows_each_values_interval(uploaded, raw):
     for period in ("2015", "2017"):
         lower, upper = york.loc[period, "Lower CI 95.0 limit"], york.loc[period, "Upper CI 95.0 limit"]
         assert f"95% CI, {period}" in card
-        assert f"{round(float(lower), 2)} per 100,000 to {round(float(upper), 2)} per 100,000" in card
+        assert f"{float(lower):.1f} per 100,000 to {float(upper):.1f} per 100,000" in card
 
 
 def test_vws018_a_pasted_address_with_an_unknown_area_type_or_group_still_ranks_areas(uploaded):
