@@ -109,8 +109,11 @@ def multipart(fields: dict) -> dict:
     return {"data": body, "content_type": f"multipart/form-data; boundary={boundary}"}
 
 
-def upload(client, content: bytes, name: str = "upload.csv", headers=None):
-    return client.post("/api/uploads", headers=headers or {}, **multipart({"file": (content, name)}))
+def upload(client, content: bytes, name: str = "upload.csv", headers=None, indicators: bytes | None = None):
+    fields: dict = {"file": (content, name)}
+    if indicators is not None:
+        fields["indicators"] = (indicators, "indicators.csv")
+    return client.post("/api/uploads", headers=headers or {}, **multipart(fields))
 
 
 def preview(site: Site, content: bytes, name: str = "upload.csv") -> dict:
@@ -176,7 +179,16 @@ def test_upl001_fingertips_download_previews_publishes_and_is_served(site):
     areas = Counter(r["Area Code"] for r in file_rows)
     area = next(a for a, _ in areas.most_common() if observations_for_area(client, a).status_code == 404)
 
+    # Without choices: the file says no set for indicator 93356, so the answer names it and Publish is refused.
     response = upload(client, content, Path(RAW_FINGERTIPS).name, site.editor)
+    assert response.status_code == 422, response.get_data(as_text=True)[:500]
+    waiting = response.get_json()
+    assert [(w["source_id"], w["field"]) for w in waiting["needs_choice"]] == [("93356", "set")]
+    refused = publish(site, waiting["upload_id"])
+    assert refused.status_code == 422 and "set" in refused.get_json()["error"] and data_version(client) == before_version
+
+    response = upload(client, content, Path(RAW_FINGERTIPS).name, site.editor,
+                      indicators=b"source_id,map_to,name,unit,polarity,set,age_band,period_basis\r\n93356,,,,,Fingertips indicators,,\r\n")
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
     body = response.get_json()
     assert set(body) >= {"upload_id", "valid", "summary"} and body["valid"] is True
