@@ -201,6 +201,8 @@ def apply_choices(proposals: dict, choices: pd.DataFrame, catalogue: pd.DataFram
             value = " ".join(str(rec.get(f, "")).split())
             if not value:
                 continue
+            if entry["fields"].get(f, {}).get("value") == value:
+                continue  # confirmed as shown: it keeps saying where it came from
             allowed = OPTIONS.get(f)
             if allowed and value not in allowed:
                 problems.append(Problem(i, f, f"'{value}' is not one of: {', '.join(allowed)}"))

@@ -22,7 +22,15 @@ from data.domain.changes import summarise
 from data.domain.dataset import build_from_typed
 from data.domain.schema import INDICATOR_COLUMNS, NUMERIC_OBSERVATION_COLUMNS, OBSERVATION_COLUMNS, read_numbers, to_number
 from data.ingest.importer import catalogue_with, read_upload
-from data.ingest.indicator_choices import ChoiceError, apply_choices, indicator_problems, materialise, needs_choice, propose
+from data.ingest.indicator_choices import (
+    ChoiceError,
+    apply_choices,
+    indicator_problems,
+    materialise,
+    needs_choice,
+    propose,
+    read_choices,
+)
 from data.storage.store import Store, release_memory
 from data.storage.tables import uploads
 
@@ -177,6 +185,20 @@ def _summary(dataset, typed: pd.DataFrame, new_indicators: pd.DataFrame, proposa
     names = {i: str(cat.at[i, "name"]) for i in summary.pending_cleared if i in cat.index}
     return ({**summary.to_dict(), "indicators": proposals["indicators"], "matched": proposals["matched"],
              "needs_choice": needs_choice(proposals), "pending_cleared_names": names}, rows, new)
+
+
+def preview_upload(store: Store, content: bytes, file_name: str, user: str, indicators_csv: bytes | str | None = None) -> dict:
+    """One call for a file made on the server (the Fingertips fetch): a job for `content` (a Fingertips
+    "Download data" CSV or the template), read with the editor's choices `indicators_csv` (the CSV of
+    indicator_choices.CHOICE_COLUMNS, plus definition, source, short_name), previewed. Returns the job:
+    stage "ready" (summary["needs_choice"] lists what must still be chosen; empty: publish_job may
+    publish it) or "invalid" (errors name row and column). ChoiceError (nothing created) when
+    `indicators_csv` cannot be read."""
+    choices = read_choices(indicators_csv) if indicators_csv is not None else None
+    upload_id = create_job(store, content, file_name, user)
+    job = process(store, upload_id, content, file_name, choices)
+    assert job is not None
+    return job
 
 
 def choose(store: Store, upload_id: str, choices: pd.DataFrame, user: str | None = None) -> dict:

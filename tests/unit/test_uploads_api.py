@@ -264,6 +264,9 @@ def test_upl002_new_23_24_value_clears_pending_and_restore_brings_it_back(site):
     assert (published["action"], published["created_by"], published["file_name"], published["sha256"]) == (
         "publish", EDITOR, name, sha256(content))
     assert (published["rows_added"], published["rows_changed"]) == (1, 0)
+    # The history says which pending flag the publish cleared, and that the restore made it pending again.
+    assert (published["pending_cleared"], published["pending_reopened"]) == ("reception-overweight", "")
+    assert (restore["pending_cleared"], restore["pending_reopened"]) == ("", "reception-overweight")
 
 
 # -- invalid files: 422 with row and column, and nothing changes -------------------------------------
