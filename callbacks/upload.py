@@ -1,12 +1,11 @@
 """Upload page and version history: every callback re-checks the editor on the server."""
 from __future__ import annotations
 
+import pandas as pd
 from dash import ALL, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from callbacks.auth import current_editor
-import pandas as pd
-
 from callbacks.context import current_dataset, current_settings, current_store
 from data.ingest.indicator_choices import CHOICE_COLUMNS, ChoiceError
 from data.ingest.upload_jobs import FINISHED, READY, choose, get_job

@@ -19,9 +19,9 @@ from flask import Blueprint, Response, abort, jsonify, redirect, request
 
 from callbacks.auth import csrf_token_valid, current_editor, editor_required
 from callbacks.context import current_settings, current_store
-from data.ingest.template import template_csv
 from data.domain.schema import Problem
 from data.ingest.indicator_choices import CHOICE_COLUMNS, ChoiceError, read_choices
+from data.ingest.template import template_csv
 from data.ingest.upload_jobs import choose, create_job, get_job
 from data.ingest.upload_process import isolatable, process_spooled, process_upload, publish_upload, spool, work_size
 from data.storage.store import PublishConflict

@@ -80,7 +80,7 @@ def polarity_of(rows: Iterable[tuple[str, str, str, str, str]]) -> dict | None:
     Decreasing and getting better/worse", each say which way is better; "Higher"/"Lower" alone say
     Fingertips makes no judgement. Any disagreement, or no such cell: None (the editor chooses)."""
     rows = list(rows)
-    england = {}
+    england: dict[str, str] = {}
     for area, period, value, _, _ in rows:
         if area == ENGLAND and value:
             england.setdefault(period, value)
