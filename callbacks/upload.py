@@ -48,6 +48,8 @@ def save_choices(n_clicks, values, control_ids, job_id):
     _, store = _editor_store()
     by_source: dict[str, dict] = {}
     for cid, value in zip(control_ids or [], values or [], strict=True):
+        if cid["field"] == "map_to" and value == ui.NOT_MAPPED:
+            value = ""
         by_source.setdefault(cid["source"], {"source_id": cid["source"]})[cid["field"]] = value or ""
     choices = pd.DataFrame(list(by_source.values()), columns=list(CHOICE_COLUMNS)).fillna("")
     try:

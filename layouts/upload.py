@@ -123,6 +123,9 @@ def _matched(matched: list[dict]) -> list:
         for m in matched])]
 
 
+NOT_MAPPED = "-"  # the map_to select's "add it as a new indicator" (a select's empty value is its placeholder)
+
+
 def choices_form(summary: dict, catalogue: list[tuple[str, str]]) -> html.Div:
     """For each new indicator: what the file holds, what it says the indicator is, and native controls to
     confirm or correct each field or map it onto a catalogue indicator. Publish waits for every choice."""
@@ -157,19 +160,20 @@ def _indicator_fieldset(entry: dict, catalogue: list[tuple[str, str]]) -> html.F
         cid = {"type": ids.UP_CHOICE, "source": source, "field": field}
         current = entry["fields"].get(field, {}).get("value", "")
         if field in OPTIONS:
-            blank = "— needs your choice —" if field in entry.get("needs", []) else "— as shown above —"
-            options = [{"label": blank, "value": ""}] + [{"label": o, "value": o} for o in OPTIONS[field]]
-            ctl = dbc.Select(id=cid, options=options, value=current if current in OPTIONS[field] else "")
+            # dbc.Select's placeholder is its hidden, empty first option: what an unchosen field shows.
+            blank = "— needs your choice —" if field in entry.get("needs", []) else "— read from the period labels —"
+            options = [{"label": o, "value": o} for o in OPTIONS[field]]
+            ctl = dbc.Select(id=cid, options=options, value=current if current in OPTIONS[field] else "", placeholder=blank)
         else:
             ctl = dbc.Input(id=cid, type="text", value=current, debounce=True)
         needs = field in entry.get("needs", [])
         text = LABELS[field].capitalize() + (" (needs your choice)" if needs else "")
         return html.Label([html.Span(text, className="form-label d-block"), ctl], className="choice-field" + (" needs-choice" if needs else ""))
 
-    map_options = [{"label": "No: add it as a new indicator", "value": ""}] + [{"label": f"{n} ({i})", "value": i} for i, n in catalogue]
+    map_options = [{"label": "No: add it as a new indicator", "value": NOT_MAPPED}] + [{"label": f"{n} ({i})", "value": i} for i, n in catalogue]
     mapping = html.Label([html.Span("Map onto a catalogue indicator instead", className="form-label d-block"),
                           dbc.Select(id={"type": ids.UP_CHOICE, "source": source, "field": "map_to"}, options=map_options,
-                                     value=entry.get("map_to") or "")], className="choice-field")
+                                     value=entry.get("map_to") or NOT_MAPPED)], className="choice-field")
     return html.Fieldset([
         html.Legend(f"{name} (file indicator {source})"),
         html.P("What the file holds:"), html.Ul(holds),
@@ -190,9 +194,9 @@ def _categories(entry: dict) -> str:
     count = entry.get("category_count", len(entry["categories"]))
     if not count:
         return "area totals only (no categories)"
-    listed = "; ".join(entry["categories"])
-    more = f" and {count - len(entry['categories'])} more" if count > len(entry["categories"]) else ""
-    return f"{count} categories (breakdowns, kept apart from the totals): {listed}{more}"
+    types = entry.get("category_types", len(entry["categories"]))
+    more = f"; and {types - len(entry['categories'])} more types" if types > len(entry["categories"]) else ""
+    return f"{count} categories (breakdowns, kept apart from the area totals): {'; '.join(entry['categories'])}{more}"
 
 
 def versions_table(versions: list[dict]) -> html.Table:

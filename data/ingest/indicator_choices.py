@@ -88,9 +88,13 @@ def contents(rows: pd.DataFrame) -> dict:
     labels = list(dict.fromkeys(str(p) for p in rows["period"]))
     labels.sort(key=_period_order)
     with_cat = rows[rows["category_type"].astype(str) != ""]
-    cats = list(dict.fromkeys(f"{t}: {c}" for t, c in zip(with_cat["category_type"], with_cat["category"], strict=True)))
+    by_type: dict[str, list[str]] = {}
+    for t, c in dict.fromkeys(zip(with_cat["category_type"].astype(str), with_cat["category"].astype(str), strict=True)):
+        by_type.setdefault(t, []).append(c)
+    cats = [f"{t}: {', '.join(cs) if len(cs) <= 3 else f'{len(cs)} ({cs[0]} ... {cs[-1]})'}" for t, cs in by_type.items()]
     return {"rows": len(rows), "areas": len(areas), "key_areas": key, "periods": labels,
-            "categories": cats[:MAX_LISTED], "category_count": len(cats)}
+            "categories": cats[:MAX_LISTED], "category_count": sum(len(cs) for cs in by_type.values()),
+            "category_types": len(by_type)}
 
 
 def _period_order(label: str):
