@@ -272,3 +272,24 @@ def test_upl110_raw_fingertips_download_preview_form_confirm_and_publish(dash_du
         "Campylobacter incidence rate/100,000", "rate per 100,000", "lower is better", "Fingertips indicators", "calendar year")
     logs = dash_duo.get_logs()
     assert logs == [], console_errors(logs)
+
+
+def test_upl111_extracts_file_preview_names_matched_indicators_and_publishes(dash_duo, site):
+    from pathlib import Path
+
+    app, store = site
+    first = store.head_version()
+    path = Path(__file__).resolve().parents[1] / "data" / "fingertips-from-extracts.csv"
+    dash_duo.start_server(app)
+    sign_in(dash_duo, "/upload")
+    upload_file(dash_duo, path)
+    shown = wait_for_text(dash_duo, "#upload-preview", "Indicators the catalogue already holds", timeout=60)
+    assert "Fingertips indicator 20601 joins \"reception year children recorded as being overweight (incl. obese)\"" in shown
+    assert "matched by its Fingertips id" in shown and "Rows in the file 16018" in shown.replace(",", "")
+    assert "New indicators in this file" not in shown  # every indicator of the file is in the catalogue
+    publish(dash_duo, first + 1)
+    obs = served_dataset(app).observations
+    reception = obs[(obs["indicator_id"] == "reception-overweight") & (obs["period"] == "2016/17")]
+    assert len(reception) > 300 and set(reception["period_type"]) == {"academic year"}
+    logs = dash_duo.get_logs()
+    assert logs == [], console_errors(logs)

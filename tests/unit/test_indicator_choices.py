@@ -198,3 +198,15 @@ def test_ing011_map_to_joins_a_catalogue_indicator_and_creates_none():
     assert len(joined) == int((result.rows["indicator_id"] == "fingertips-20601").sum())
     # The catalogue indicator's history is academic years: the joined rows are read the same way.
     assert set(joined["period_type"]) == {ACADEMIC_YEAR}
+
+
+def test_ing012_a_catalogue_period_basis_reads_matched_rows_as_academic_years_without_history():
+    cat = bundled().indicators.copy()
+    cat.loc["reception-overweight", "period_basis"] = ACADEMIC_YEAR
+    result = read_upload(EXTRACTS_FILE.read_bytes(), EXTRACTS_FILE.name, cat)  # no observations: no history to copy
+    assert result.valid
+    rows, _ = materialise(result.rows, result.new_indicators, {"indicators": []}, cat, None)
+    reception = rows[rows["indicator_id"] == "reception-overweight"]
+    assert len(reception) > 3000 and set(reception["period_type"]) == {ACADEMIC_YEAR}
+    year6 = rows[rows["indicator_id"] == "year6-overweight"]  # no basis in this catalogue, no history given
+    assert set(year6["period_type"]) == {""}  # left to the parser's default reading
