@@ -173,6 +173,9 @@ def _chosen(dataset, typed: pd.DataFrame, new_indicators: pd.DataFrame, proposal
     problems = indicator_problems(new)
     if problems:
         raise ChoiceError(problems)
+    if not proposals.get("indicators") and np.array_equal(rows["period_type"].to_numpy(dtype=object),
+                                                          typed["period_type"].to_numpy(dtype=object)):
+        return typed, new  # nothing to choose and no period read another way: the rows as typed (a big file is typed once)
     return _typed(dataset.indicators, rows, new), new
 
 
