@@ -147,6 +147,9 @@ def test_upl101_publish_clears_the_pending_badge_and_restore_brings_it_back(dash
     click(dash_duo, dash_duo.driver.find_element(By.XPATH, restore_xpath))
     wait_for_text(dash_duo, "#versions-result", f"Restored version {first} as new version {first + 2}")
     assert store.head_version() == first + 2
+    # The history says which pending flag the publish cleared and that the restore made it pending again.
+    history = wait_for_text(dash_duo, "#versions-table", f"pending again: {ROW['indicator_id']}")
+    assert f"cleared: {ROW['indicator_id']}" in history
 
     as_anonymous(dash_duo, "/")
     badges = overview_badges(dash_duo)
