@@ -20,7 +20,15 @@ from sqlalchemy import insert, select, update
 
 from data.domain.changes import summarise
 from data.domain.dataset import build_from_typed
-from data.domain.schema import INDICATOR_COLUMNS, NUMERIC_OBSERVATION_COLUMNS, OBSERVATION_COLUMNS, read_numbers, to_number
+from data.domain.schema import (
+    INDICATOR_COLUMNS,
+    NUMERIC_OBSERVATION_COLUMNS,
+    OBSERVATION_COLUMNS,
+    Problem,
+    read_numbers,
+    to_number,
+    validate_observations,
+)
 from data.ingest.importer import catalogue_with, read_upload
 from data.ingest.indicator_choices import (
     ChoiceError,
@@ -170,13 +178,33 @@ def _chosen(dataset, typed: pd.DataFrame, new_indicators: pd.DataFrame, proposal
     """The typed rows and new catalogue rows as the proposals (the editor's choices) make them."""
     rows, new = materialise(typed.reindex(columns=list(OBSERVATION_COLUMNS)), new_indicators, proposals,
                             dataset.indicators, dataset.observations)
-    problems = indicator_problems(new)
+    problems = indicator_problems(new) + _mapped_problems(dataset, typed, rows, new, proposals)
     if problems:
         raise ChoiceError(problems)
     if not proposals.get("indicators") and np.array_equal(rows["period_type"].to_numpy(dtype=object),
                                                           typed["period_type"].to_numpy(dtype=object)):
         return typed, new  # nothing to choose and no period read another way: the rows as typed (a big file is typed once)
     return _typed(dataset.indicators, rows, new), new
+
+
+def _mapped_problems(dataset, typed: pd.DataFrame, rows: pd.DataFrame, new: pd.DataFrame, proposals: dict,
+                     limit: int = 5) -> list[Problem]:
+    """Rows mapped onto a catalogue indicator checked against its unit (a rate per 100,000 above 100 cannot
+    join a percentage); each problem names the file's indicator, the target and the row's area and period."""
+    out: list[Problem] = []
+    catalogue = catalogue_with(dataset.indicators, new)
+    for entry in proposals.get("indicators", []):
+        target = entry.get("map_to")
+        if not target:
+            continue
+        # the rows the mapping renamed (materialise keeps the rows' order); the file's own rows of the target were checked on upload
+        mine = rows[(typed["indicator_id"] == entry["indicator_id"]).to_numpy()].reset_index(drop=True)
+        for p in validate_observations(mine, catalogue)[:limit]:
+            k = (p.row or 1) - 1
+            where = f" ({mine.at[k, 'area_name']}, {mine.at[k, 'period']})" if p.row and k < len(mine) else ""
+            out.append(Problem(None, "map_to", f"indicator {entry['source_id']} cannot join {target}{where}: "
+                                               f"{p.column or 'row'} {p.message}"))
+    return out
 
 
 def _summary(dataset, typed: pd.DataFrame, new_indicators: pd.DataFrame, proposals: dict) -> tuple[dict, pd.DataFrame, pd.DataFrame]:

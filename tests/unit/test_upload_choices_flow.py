@@ -126,3 +126,17 @@ def test_ing104_mapping_the_file_indicator_onto_a_catalogue_one_joins_its_histor
     assert "fingertips-93356" not in set(cat["id"]) and len(cat) == len(frames(store, first)[0])
     assert int((obs["indicator_id"] == "dental-caries-admissions-0-5").sum()) > 800
     assert json.loads(json.dumps(store.versions()[0]))["new_indicators"] == 0
+
+
+def test_ing105_mapping_onto_an_indicator_of_another_unit_is_refused_naming_the_row(store):
+    first = store.head_version()
+    # Campylobacter rates per 100,000 (up to ~1,467) cannot join reception-overweight, a percentage.
+    job = upload_jobs.preview_upload(store, RAW.read_bytes(), RAW.name, EDITOR, HEADER + "93356,reception-overweight,,,,,,\n")
+    assert job["stage"] == "invalid"
+    assert job["errors"] and all(e["column"] == "map_to" for e in job["errors"])
+    assert "cannot join reception-overweight" in job["errors"][0]["message"] and "0-100" in job["errors"][0]["message"]
+    ready = upload_jobs.preview_upload(store, RAW.read_bytes(), RAW.name, EDITOR)
+    with pytest.raises(ChoiceError):
+        upload_jobs.choose(store, ready["id"], read_choices(HEADER + "93356,reception-overweight,,,,,,\n"), EDITOR)
+    assert upload_jobs.get_job(store, ready["id"])["summary"]["indicators"][0]["map_to"] == ""
+    assert store.head_version() == first
