@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine, make_url
 from data.domain.changes import classify
 from data.domain.dataset import BUNDLED, Dataset, build_from_typed, load_bundled
 from data.domain.schema import INDICATOR_COLUMNS, NUMERIC_OBSERVATION_COLUMNS, OBSERVATION_COLUMNS, OBSERVATION_KEY
-from data.domain.status import PENDING, indicator_status
+from data.domain.status import indicator_status
 from data.settings import DEFAULT_INSTANCE
 from data.storage.head_reader import HeadReader
 from data.storage.migrate import upgrade
@@ -240,9 +240,9 @@ _READ_CHUNK = 50_000
 
 def _pending_moves(now: Dataset, target: Dataset) -> dict[str, str]:
     """Pending flags (reporting year 2023/24) a restore from `now` to `target` clears and opens again."""
-    before, after = indicator_status(now)["status"], indicator_status(target)["status"]
-    was = set(before.index[before == PENDING])
-    will = set(after.index[after == PENDING])
+    before, after = indicator_status(now)["pending"], indicator_status(target)["pending"]  # a pending flag (or overdue)
+    was = set(before.index[before.astype(bool)])
+    will = set(after.index[after.astype(bool)])
     return {"pending_cleared": " ".join(sorted(was - will)), "pending_reopened": " ".join(sorted(will - was))}
 
 
