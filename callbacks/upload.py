@@ -1,12 +1,14 @@
 """Upload page and version history: every callback re-checks the editor on the server."""
 from __future__ import annotations
 
+import pandas as pd
 from dash import ALL, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from callbacks.auth import current_editor
-from callbacks.context import current_settings, current_store
-from data.ingest.upload_jobs import FINISHED, READY, get_job
+from callbacks.context import current_dataset, current_settings, current_store
+from data.ingest.indicator_choices import CHOICE_COLUMNS, ChoiceError
+from data.ingest.upload_jobs import FINISHED, READY, choose, get_job
 from data.ingest.upload_process import publish_upload
 from data.storage.store import PublishConflict
 from layouts import ids
@@ -26,8 +28,41 @@ def poll(_n, job_id):
     if job is None:
         return "No such upload.", [], True, True
     done = job["stage"] in FINISHED
-    preview = ui.preview_view(job, store.head_version()) if done else []
-    return ui.progress_view(job), preview, job["stage"] != READY, done
+    preview = ui.preview_view(job, store.head_version(), _catalogue()) if done else []
+    return ui.progress_view(job), preview, not _publishable(job), done
+
+
+def _publishable(job: dict) -> bool:
+    return job["stage"] == READY and not (job.get("summary") or {}).get("needs_choice")
+
+
+def _catalogue() -> list[tuple[str, str]]:
+    cat = current_dataset().indicators
+    return [(str(i), str(n)) for i, n in zip(cat.index, cat["name"], strict=True)]
+
+
+def save_choices(n_clicks, values, control_ids, job_id):
+    """The editor's choices in the preview form -> the job's preview again (or what is wrong with them)."""
+    if not n_clicks:
+        raise PreventUpdate
+    _, store = _editor_store()
+    by_source: dict[str, dict] = {}
+    for cid, value in zip(control_ids or [], values or [], strict=True):
+        if cid["field"] == "map_to" and value == ui.NOT_MAPPED:
+            value = ""
+        by_source.setdefault(cid["source"], {"source_id": cid["source"]})[cid["field"]] = value or ""
+    choices = pd.DataFrame(list(by_source.values()), columns=list(CHOICE_COLUMNS)).fillna("")
+    try:
+        job = choose(store, job_id, choices, current_editor())
+    except ChoiceError as exc:
+        return no_update, no_update, [ui.html.P("Not saved: " + "; ".join(str(p) for p in exc.problems), role="alert",
+                                                className="error-message")]
+    except (LookupError, ValueError) as exc:
+        return no_update, no_update, f"Not saved: {exc}."
+    waiting = len(job["summary"].get("needs_choice") or [])
+    message = (f"Saved. {waiting} field(s) still need your choice before you can publish." if waiting
+               else "Saved. Every field is chosen: check the preview, then publish.")
+    return ui.preview_view(job, store.head_version(), _catalogue()), not _publishable(job), message
 
 
 def publish(n_clicks, job_id):
@@ -65,6 +100,16 @@ def register(app) -> None:
         Input(ids.UP_POLL, "n_intervals"),
         State(ids.UP_JOB, "data"),
     )(poll)
+    app.callback(
+        Output(ids.UP_PREVIEW, "children", allow_duplicate=True),
+        Output(ids.UP_PUBLISH, "hidden", allow_duplicate=True),
+        Output(ids.UP_CHOOSE_RESULT, "children"),
+        Input(ids.UP_CHOOSE, "n_clicks"),
+        State({"type": ids.UP_CHOICE, "source": ALL, "field": ALL}, "value"),
+        State({"type": ids.UP_CHOICE, "source": ALL, "field": ALL}, "id"),
+        State(ids.UP_JOB, "data"),
+        prevent_initial_call=True,
+    )(save_choices)
     app.callback(
         Output(ids.UP_PUBLISH_RESULT, "children"),
         Output(ids.UP_PUBLISH, "hidden", allow_duplicate=True),

@@ -1,8 +1,11 @@
 """Upload, publish, history and rollback over HTTP (editor session or Bearer token).
 
-POST /api/uploads                      multipart "file" -> 200 {upload_id, valid, summary} | 422 {valid: false, errors}
+POST /api/uploads                      multipart "file" (+ optional "indicators": the choices CSV, see
+                                       data/ingest/indicator_choices.py) -> 200 {upload_id, valid, summary}
+                                       | 422 {valid: false, errors} | 422 {valid: true, needs_choice, errors}
 GET  /api/uploads/<id>                 the job: stage, progress, summary, errors
-POST /api/uploads/<id>/publish         -> 200 {data_version} | 409 retry | 422 not ready
+POST /api/uploads/<id>/indicators      the choices CSV (multipart "indicators" or a text/csv body) -> 200 | 422
+POST /api/uploads/<id>/publish         -> 200 {data_version} | 409 retry | 422 not ready (or a choice missing)
 GET  /api/versions                     the history, newest first (the audit log)
 POST /api/versions/<n>/restore         -> 200 {data_version}
 POST /upload/start                     the upload page's form: runs the job in the background, then shows it
@@ -16,8 +19,10 @@ from flask import Blueprint, Response, abort, jsonify, redirect, request
 
 from callbacks.auth import csrf_token_valid, current_editor, editor_required
 from callbacks.context import current_settings, current_store
+from data.domain.schema import Problem
+from data.ingest.indicator_choices import CHOICE_COLUMNS, ChoiceError, read_choices
 from data.ingest.template import template_csv
-from data.ingest.upload_jobs import create_job, get_job
+from data.ingest.upload_jobs import choose, create_job, get_job
 from data.ingest.upload_process import isolatable, process_spooled, process_upload, publish_upload, spool, work_size
 from data.storage.store import PublishConflict
 
@@ -31,7 +36,7 @@ def _store_or_503():
     return store
 
 
-def _new_job(store):
+def _new_job(store, choices=None):
     """(job id, the work that checks the file) for the posted file; (None, None) without one.
     A big file is spooled to disk for a child process, so this worker never holds it in memory; a
     workbook is big when what it unpacks to is (upload_process.work_size: a zip bomb is never read here)."""
@@ -42,23 +47,71 @@ def _new_job(store):
     if work_size(upload.stream) >= current_settings().isolate_bytes and isolatable(store):
         path, digest = spool(upload.stream)
         upload_id = create_job(store, None, name, current_editor(), sha256=digest)
-        return upload_id, lambda: process_spooled(store, upload_id, path, name)
+        return upload_id, lambda: process_spooled(store, upload_id, path, name, choices)
     content = upload.read()
     upload_id = create_job(store, content, name, current_editor())
-    return upload_id, lambda: process_upload(store, upload_id, content, name)
+    return upload_id, lambda: process_upload(store, upload_id, content, name, choices)
 
 
 @uploads_api.post("/api/uploads")
 @editor_required
 def api_upload():
     store = _store_or_503()
-    upload_id, work = _new_job(store)
+    try:
+        choices = _posted_choices(required=False)
+    except ChoiceError as exc:
+        return jsonify({"valid": False, "errors": _errors(exc)}), 422
+    upload_id, work = _new_job(store, choices)
     if upload_id is None:
         return jsonify({"valid": False, "errors": [{"row": None, "column": None, "message": "send the file in the multipart field 'file'"}]}), 400
     job = work()
     if job["stage"] != "ready":
         return jsonify({"upload_id": job["id"], "valid": False, "errors": job["errors"]}), 422
+    return _ready_answer(job)
+
+
+def _posted_choices(required: bool):
+    """The `indicators` part (or, when required, a text/csv body) as a choices table; None when not sent."""
+    part = request.files.get("indicators")
+    if part is not None:
+        return read_choices(part.read())
+    if "indicators" in request.form:
+        return read_choices(request.form["indicators"])
+    if required and request.mimetype in ("text/csv", "text/plain") and request.content_length:
+        return read_choices(request.get_data())
+    if required:
+        raise ChoiceError([Problem(None, "indicators", "send the choices CSV in the multipart field 'indicators' "
+                                                     "(columns " + ", ".join(CHOICE_COLUMNS) + ")")])
+    return None
+
+
+def _errors(exc: ChoiceError) -> list[dict]:
+    return [{"row": p.row, "column": p.column, "message": f"indicators CSV: {p.message}"} for p in exc.problems]
+
+
+def _ready_answer(job: dict):
+    """200 with the preview, or 422 naming each new indicator and field that still needs a choice."""
+    waiting = (job.get("summary") or {}).get("needs_choice") or []
+    if waiting:
+        errors = [{"row": None, "column": w["field"], "message": w["message"]} for w in waiting]
+        return jsonify({"upload_id": job["id"], "valid": True, "needs_choice": waiting, "errors": errors,
+                        "summary": job["summary"]}), 422
     return jsonify({"upload_id": job["id"], "valid": True, "summary": job["summary"]})
+
+
+@uploads_api.post("/api/uploads/<upload_id>/indicators")
+@editor_required
+def api_upload_choices(upload_id):
+    store = _store_or_503()
+    try:
+        job = choose(store, upload_id, _posted_choices(required=True), current_editor())
+    except LookupError as exc:
+        return jsonify({"error": str(exc)}), 404
+    except ChoiceError as exc:
+        return jsonify({"upload_id": upload_id, "valid": False, "errors": _errors(exc)}), 422
+    except ValueError as exc:
+        return jsonify({"error": str(exc)}), 422
+    return _ready_answer(job)
 
 
 @uploads_api.get("/api/uploads/<upload_id>")

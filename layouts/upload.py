@@ -1,9 +1,11 @@
 """The upload page (file form, progress, preview) and the version history page."""
 from __future__ import annotations
 
+import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import dcc, html
 
+from data.ingest.indicator_choices import FIELDS, LABELS, OPTIONS, describe
 from data.ingest.upload_jobs import INVALID, READY, STAGE_LABELS
 from layouts import ids
 from layouts.components import data_table
@@ -50,6 +52,7 @@ def upload_page(job_id: str | None, error: str | None, csrf_token: str) -> html.
             dcc.Interval(id=ids.UP_POLL, interval=700, n_intervals=0),
             html.Div(id=ids.UP_PROGRESS, role="status"),
             html.Div(id=ids.UP_PREVIEW),
+            html.Div(id=ids.UP_CHOOSE_RESULT, role="status"),
             html.Button("Publish", id=ids.UP_PUBLISH, className="btn btn-primary", hidden=True, n_clicks=0),
             html.Div(id=ids.UP_PUBLISH_RESULT, role="status"),
         ], className="upload-job"))
@@ -71,7 +74,9 @@ def progress_view(job: dict) -> list:
     return children
 
 
-def preview_view(job: dict, current_version: int | None) -> list:
+def preview_view(job: dict, current_version: int | None, catalogue: list[tuple[str, str]] | None = None) -> list:
+    """The preview of a finished job. catalogue: (id, name) of every catalogue indicator, the
+    choices a new indicator may be mapped onto."""
     if job["stage"] in (INVALID, "failed"):
         errors = pd.DataFrame(job["errors"] or [], columns=["row", "column", "message"]).fillna("")
         errors.columns = ["Row", "Column", "Problem"]
@@ -93,18 +98,110 @@ def preview_view(job: dict, current_version: int | None) -> list:
         changes = changes.rename(columns={"indicator_id": "Indicator", "area_code": "Area", "period": "Period",
                                           "category": "Category", "old": "Old value", "new": "New value"})
         out.append(data_table(changes.astype(str), "Values that would change (old to new), first 50"))
+    out += _matched(summary.get("matched") or [])
     if summary["new_indicators"]:
         out.append(html.P(["New indicators: ", ", ".join(summary["new_indicators"])]))
     if summary["pending_cleared"]:
-        out.append(html.P(["Pending flags that would clear: ", ", ".join(summary["pending_cleared"])]))
+        names = summary.get("pending_cleared_names") or {}
+        out.append(html.Div([
+            html.P(["Pending flags that would clear: ", ", ".join(summary["pending_cleared"])]),
+            html.Ul([html.Li(f"{i}: {names[i]} gets a value for the reporting year it was expected for") for i in summary["pending_cleared"] if i in names]),
+        ], className="pending-cleared"))
+    if summary.get("indicators"):
+        out.append(choices_form(summary, catalogue or []))
     if current_version is not None and job.get("base_version") not in (None, current_version):
         out.append(html.P("The data changed since this check: publishing will ask you to check the file again.", role="alert"))
     return out
 
 
+def _matched(matched: list[dict]) -> list:
+    if not matched:
+        return []
+    return [html.H3("Indicators the catalogue already holds"), html.Ul([
+        html.Li(f"Fingertips indicator {m['source_id']} joins \"{m['name']}\" ({m['indicator_id']}), matched by its Fingertips id"
+                + (f"; periods read as {m['period_basis']}s" if m.get("period_basis") else ""))
+        for m in matched])]
+
+
+NOT_MAPPED = "-"  # the map_to select's "add it as a new indicator" (a select's empty value is its placeholder)
+
+
+def choices_form(summary: dict, catalogue: list[tuple[str, str]]) -> html.Div:
+    """For each new indicator: what the file holds, what it says the indicator is, and native controls to
+    confirm or correct each field or map it onto a catalogue indicator. Publish waits for every choice."""
+    waiting = summary.get("needs_choice") or []
+    parts: list = [html.H3("New indicators in this file")]
+    if waiting:
+        parts.append(html.P([html.Strong("Choose before you publish: "), f"{len(waiting)} field(s) the file does not say "
+                             "(marked \"needs your choice\"). Publish is refused until each is chosen, or the indicator "
+                             "is mapped onto one the catalogue holds."], className="error-message", role="alert"))
+    else:
+        parts.append(html.P("Every field is known. Check them, change any that are wrong, and save before you publish."))
+    for entry in summary["indicators"]:
+        parts.append(_indicator_fieldset(entry, catalogue))
+    parts.append(html.Button("Save choices and preview again", id=ids.UP_CHOOSE, className="btn btn-outline-primary", n_clicks=0))
+    return html.Div(parts, className="upload-choices")
+
+
+def _indicator_fieldset(entry: dict, catalogue: list[tuple[str, str]]) -> html.Fieldset:
+    source = entry["source_id"]
+    name = entry["fields"].get("name", {}).get("value") or entry["indicator_id"]
+    shown = pd.DataFrame(list(describe(entry)), columns=["Field", "Value", "Where it comes from"]).astype(str)
+    holds = [
+        html.Li(f"{entry['rows']:,} rows"),
+        html.Li(f"{entry['areas']:,} areas" + (f", including {', '.join(entry['key_areas'])}" if entry["key_areas"] else "")),
+        html.Li(_periods(entry["periods"])),
+        html.Li(_categories(entry)),
+    ]
+    if entry.get("map_to"):
+        holds.append(html.Li(html.Strong(f"Mapped onto {entry['map_to']}: its rows join that indicator's history.")))
+
+    def control(field: str):
+        cid = {"type": ids.UP_CHOICE, "source": source, "field": field}
+        current = entry["fields"].get(field, {}).get("value", "")
+        if field in OPTIONS:
+            # dbc.Select's placeholder is its hidden, empty first option: what an unchosen field shows.
+            blank = "— needs your choice —" if field in entry.get("needs", []) else "— read from the period labels —"
+            options = [{"label": o, "value": o} for o in OPTIONS[field]]
+            ctl = dbc.Select(id=cid, options=options, value=current if current in OPTIONS[field] else "", placeholder=blank)
+        else:
+            ctl = dbc.Input(id=cid, type="text", value=current, debounce=True)
+        needs = field in entry.get("needs", [])
+        text = LABELS[field].capitalize() + (" (needs your choice)" if needs else "")
+        return html.Label([html.Span(text, className="form-label d-block"), ctl], className="choice-field" + (" needs-choice" if needs else ""))
+
+    map_options = [{"label": "No: add it as a new indicator", "value": NOT_MAPPED}] + [{"label": f"{n} ({i})", "value": i} for i, n in catalogue]
+    mapping = html.Label([html.Span("Map onto a catalogue indicator instead", className="form-label d-block"),
+                          dbc.Select(id={"type": ids.UP_CHOICE, "source": source, "field": "map_to"}, options=map_options,
+                                     value=entry.get("map_to") or NOT_MAPPED)], className="choice-field")
+    return html.Fieldset([
+        html.Legend(f"{name} (file indicator {source})"),
+        html.P("What the file holds:"), html.Ul(holds),
+        data_table(shown, f"What the file says {name} is", row_header="Field"),
+        html.Div([mapping, *[control(f) for f in FIELDS]], className="choice-grid"),
+    ], className="indicator-choice", id=f"choice-{source}")
+
+
+def _periods(labels: list[str]) -> str:
+    if not labels:
+        return "no periods"
+    if len(labels) <= 6:
+        return f"{len(labels)} period(s): {', '.join(labels)}"
+    return f"{len(labels)} periods, {labels[0]} to {labels[-1]}"
+
+
+def _categories(entry: dict) -> str:
+    count = entry.get("category_count", len(entry["categories"]))
+    if not count:
+        return "area totals only (no categories)"
+    types = entry.get("category_types", len(entry["categories"]))
+    more = f"; and {types - len(entry['categories'])} more types" if types > len(entry["categories"]) else ""
+    return f"{count} categories (breakdowns, kept apart from the area totals): {'; '.join(entry['categories'])}{more}"
+
+
 def versions_table(versions: list[dict]) -> html.Table:
     rows = []
-    head = html.Thead(html.Tr([html.Th(h, scope="col") for h in ("Version", "When (UTC)", "Who", "What", "File", "Rows", "")]))
+    head = html.Thead(html.Tr([html.Th(h, scope="col") for h in ("Version", "When (UTC)", "Who", "What", "File", "Rows", "Pending flags", "")]))
     for i, v in enumerate(versions):
         what = v["action"] + (f" of version {v['restored_from']}" if v.get("restored_from") else "")
         counts = f"+{v['rows_added']} added, {v['rows_changed']} changed, {v['rows_removed']} removed"
@@ -112,9 +209,19 @@ def versions_table(versions: list[dict]) -> html.Table:
                                                className="btn btn-outline-primary btn-sm", n_clicks=0)
         rows.append(html.Tr([html.Th(str(v["version"]), scope="row"), html.Td(v["created_at"][:19].replace("T", " ")),
                              html.Td(v["created_by"]), html.Td(what), html.Td(v.get("file_name") or ""),
-                             html.Td(counts), html.Td(button)]))
+                             html.Td(counts), html.Td(pending_moves(v)), html.Td(button)]))
     return html.Table([html.Caption("Every version of the data, newest first (the audit log)"), head, html.Tbody(rows)],
                       className="table table-sm data-table")
+
+
+def pending_moves(version: dict) -> str:
+    """'cleared: a, b; pending again: c' for a version, '' when it moved none."""
+    parts = []
+    if version.get("pending_cleared"):
+        parts.append("cleared: " + ", ".join(version["pending_cleared"].split()))
+    if version.get("pending_reopened"):
+        parts.append("pending again: " + ", ".join(version["pending_reopened"].split()))
+    return "; ".join(parts)
 
 
 def versions_page(versions: list[dict]) -> html.Div:

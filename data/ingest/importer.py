@@ -70,6 +70,9 @@ class ImportResult:
     container: str = ""  # the file: "csv" | "xlsx" ("" when not even that could be told)
     # rows are already a text frame of OBSERVATION_COLUMNS (set by _result): _finish keeps them as they are
     text_rows: bool = field(default=False, repr=False, compare=False)
+    # What the file says about each new indicator (id -> field -> {"value", "from"}; formats/fingertips_meta.py),
+    # for the preview's choices (indicator_choices.propose)
+    hints: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def valid(self) -> bool:
@@ -184,6 +187,7 @@ def _read(content, filename, catalogue, stage: _Stage, observations) -> ImportRe
     if mapped.reword is not None:
         problems = [mapped.reword(p) for p in problems]
     result = _result(fmt.name, problems, mapped.rows, mapped.new_indicators, len(table), floats_of)
+    result.hints = mapped.hints if result.valid else {}
     result.container = container
     return result
 
@@ -301,7 +305,7 @@ def _finish(result: ImportResult, max_problems: int) -> ImportResult:
         problems = problems[:limit] + [Problem(None, None, f"{more:,} more problem(s) found; only the first {limit:,} are shown")]
     result.problems = problems
     if problems:
-        result.rows, result.new_indicators, result.numbers = _EMPTY_OBS(), _EMPTY_IND(), None
+        result.rows, result.new_indicators, result.numbers, result.hints = _EMPTY_OBS(), _EMPTY_IND(), None, {}
     if problems or not (result.text_rows and list(result.rows.columns) == list(OBSERVATION_COLUMNS)):
         result.rows = _text_frame(result.rows.reindex(columns=list(OBSERVATION_COLUMNS)))
     result.new_indicators = _text_frame(result.new_indicators.reindex(columns=list(INDICATOR_COLUMNS)))

@@ -20,8 +20,25 @@ from sqlalchemy import insert, select, update
 
 from data.domain.changes import summarise
 from data.domain.dataset import build_from_typed
-from data.domain.schema import INDICATOR_COLUMNS, NUMERIC_OBSERVATION_COLUMNS, OBSERVATION_COLUMNS, read_numbers, to_number
+from data.domain.schema import (
+    INDICATOR_COLUMNS,
+    NUMERIC_OBSERVATION_COLUMNS,
+    OBSERVATION_COLUMNS,
+    Problem,
+    read_numbers,
+    to_number,
+    validate_observations,
+)
 from data.ingest.importer import catalogue_with, read_upload
+from data.ingest.indicator_choices import (
+    ChoiceError,
+    apply_choices,
+    indicator_problems,
+    materialise,
+    needs_choice,
+    propose,
+    read_choices,
+)
 from data.storage.store import Store, release_memory
 from data.storage.tables import uploads
 
@@ -114,8 +131,10 @@ def _unpack(payload: bytes) -> tuple[pd.DataFrame, pd.DataFrame, bool]:
     return rows, indicators, True
 
 
-def process(store: Store, upload_id: str, content: bytes, file_name: str) -> dict | None:
-    """Run the whole pipeline for a job; never raises (a crash is recorded as the job's failure)."""
+def process(store: Store, upload_id: str, content: bytes, file_name: str, choices: pd.DataFrame | None = None) -> dict | None:
+    """Run the whole pipeline for a job; never raises (a crash is recorded as the job's failure).
+    choices: the editor's choices about the file's new indicators (indicator_choices.read_choices), if
+    sent with the file; a choice that cannot apply makes the job invalid, naming its row and column."""
     try:
         dataset = store.load_dataset()
         last = [0.0]
@@ -133,15 +152,108 @@ def process(store: Store, upload_id: str, content: bytes, file_name: str) -> dic
             return get_job(store, upload_id)
         _set(store, upload_id, stage=COMPARING, progress=0.0)
         typed = _typed(dataset.indicators, result.rows, result.new_indicators, result.numbers)
-        summary, _ = summarise(dataset, typed, result.new_indicators)
+        proposals = propose(result.rows, result.new_indicators, result.hints, dataset.indicators, result.kind)
+        if choices is not None:
+            proposals = apply_choices(proposals, choices, dataset.indicators)
+        summary, chosen_rows, chosen_new = _summary(dataset, typed, result.new_indicators, proposals)
+        # No new indicator: nothing left to choose, so the rows are packed as they will be published.
+        # Otherwise the file's rows are packed as read, and every preview and the publish apply the choices.
+        packed = (chosen_rows, chosen_new) if not proposals["indicators"] else (typed, result.new_indicators)
         _set(store, upload_id, stage=READY, progress=1.0, base_version=dataset.version,
-             summary_json=json.dumps({**summary.to_dict(), "rows": result.row_count}),
-             payload=_pack(typed, result.new_indicators))
+             summary_json=json.dumps({**summary, "rows": result.row_count}), payload=_pack(*packed))
+    except ChoiceError as exc:
+        _set(store, upload_id, stage=INVALID, progress=1.0, errors_json=json.dumps(_choice_errors(exc)))
     except Exception as exc:  # noqa: BLE001 - recorded for the user; the store is unchanged
         fail(store, upload_id, exc)
     finally:
         release_memory()  # a big file's rows are garbage now: give the worker's peak back
     return get_job(store, upload_id)
+
+
+def _choice_errors(exc: ChoiceError) -> list[dict]:
+    return [{"row": p.row, "column": p.column, "message": f"indicators CSV: {p.message}"} for p in exc.problems]
+
+
+def _chosen(dataset, typed: pd.DataFrame, new_indicators: pd.DataFrame, proposals: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The typed rows and new catalogue rows as the proposals (the editor's choices) make them."""
+    rows, new = materialise(typed.reindex(columns=list(OBSERVATION_COLUMNS)), new_indicators, proposals,
+                            dataset.indicators, dataset.observations)
+    problems = indicator_problems(new) + _mapped_problems(dataset, typed, rows, new, proposals)
+    if problems:
+        raise ChoiceError(problems)
+    if not proposals.get("indicators") and np.array_equal(rows["period_type"].to_numpy(dtype=object),
+                                                          typed["period_type"].to_numpy(dtype=object)):
+        return typed, new  # nothing to choose and no period read another way: the rows as typed (a big file is typed once)
+    return _typed(dataset.indicators, rows, new), new
+
+
+def _mapped_problems(dataset, typed: pd.DataFrame, rows: pd.DataFrame, new: pd.DataFrame, proposals: dict,
+                     limit: int = 5) -> list[Problem]:
+    """Rows mapped onto a catalogue indicator checked against its unit (a rate per 100,000 above 100 cannot
+    join a percentage); each problem names the file's indicator, the target and the row's area and period."""
+    out: list[Problem] = []
+    catalogue = catalogue_with(dataset.indicators, new)
+    for entry in proposals.get("indicators", []):
+        target = entry.get("map_to")
+        if not target:
+            continue
+        # the rows the mapping renamed (materialise keeps the rows' order); the file's own rows of the target were checked on upload
+        mine = rows[(typed["indicator_id"] == entry["indicator_id"]).to_numpy()].reset_index(drop=True)
+        for p in validate_observations(mine, catalogue)[:limit]:
+            k = (p.row or 1) - 1
+            where = f" ({mine.at[k, 'area_name']}, {mine.at[k, 'period']})" if p.row and k < len(mine) else ""
+            out.append(Problem(None, "map_to", f"indicator {entry['source_id']} cannot join {target}{where}: "
+                                               f"{p.column or 'row'} {p.message}"))
+    return out
+
+
+def _summary(dataset, typed: pd.DataFrame, new_indicators: pd.DataFrame, proposals: dict) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
+    """(the preview: what publishing would change, with each new indicator's fields and what still needs
+    a choice; the rows and new catalogue rows the choices make)."""
+    rows, new = _chosen(dataset, typed, new_indicators, proposals)
+    summary, _ = summarise(dataset, rows, new)
+    cat = dataset.indicators
+    names = {i: str(cat.at[i, "name"]) for i in summary.pending_cleared if i in cat.index}
+    return ({**summary.to_dict(), "indicators": proposals["indicators"], "matched": proposals["matched"],
+             "needs_choice": needs_choice(proposals), "pending_cleared_names": names}, rows, new)
+
+
+def preview_upload(store: Store, content: bytes, file_name: str, user: str, indicators_csv: bytes | str | None = None) -> dict:
+    """One call for a file made on the server (the Fingertips fetch): a job for `content` (a Fingertips
+    "Download data" CSV or the template), read with the editor's choices `indicators_csv` (the CSV of
+    indicator_choices.CHOICE_COLUMNS, plus definition, source, short_name), previewed. Returns the job:
+    stage "ready" (summary["needs_choice"] lists what must still be chosen; empty: publish_job may
+    publish it) or "invalid" (errors name row and column). ChoiceError (nothing created) when
+    `indicators_csv` cannot be read."""
+    choices = read_choices(indicators_csv) if indicators_csv is not None else None
+    upload_id = create_job(store, content, file_name, user)
+    job = process(store, upload_id, content, file_name, choices)
+    assert job is not None
+    return job
+
+
+def choose(store: Store, upload_id: str, choices: pd.DataFrame, user: str | None = None) -> dict:
+    """Apply the editor's choices about a ready job's new indicators and preview again.
+
+    LookupError if unknown; ValueError if not ready; ChoiceError (row, column) for a choice that
+    cannot apply (the job is left as it was). Returns the job with its new summary."""
+    with store.engine.connect() as conn:
+        row = conn.execute(select(uploads).where(uploads.c.id == upload_id)).mappings().first()
+    if row is None:
+        raise LookupError(f"no upload {upload_id}")
+    if row["stage"] != READY:
+        raise ValueError(f"upload is {row['stage']}, not ready for choices")
+    summary = json.loads(row["summary_json"] or "{}")
+    rows, new_indicators, is_typed = _unpack(row["payload"])
+    dataset = store.load_dataset(row["base_version"])
+    typed = rows if is_typed else _typed(dataset.indicators, rows, new_indicators)
+    proposals = apply_choices({"indicators": summary.get("indicators", []), "matched": summary.get("matched", [])},
+                              choices, dataset.indicators)
+    fresh, _, _ = _summary(dataset, typed, new_indicators, proposals)
+    _set(store, upload_id, summary_json=json.dumps({**fresh, "rows": summary.get("rows")}))
+    job = get_job(store, upload_id)
+    assert job is not None
+    return job
 
 
 def fail(store: Store, upload_id: str, exc: Exception) -> None:
@@ -221,10 +333,19 @@ def publish_job(store: Store, upload_id: str, user: str) -> int:
         raise LookupError(f"no upload {upload_id}")
     if row["stage"] != READY:
         raise ValueError(f"upload is {row['stage']}, not ready to publish")
+    summary = json.loads(row["summary_json"] or "{}")
+    waiting = needs_choice({"indicators": summary.get("indicators", [])})
+    if waiting:
+        raise ValueError("choose first: " + "; ".join(w["message"] for w in waiting))
     rows, new_indicators, is_typed = _unpack(row["payload"])
     # Rows packed by this version were typed by the preview against the same base version's catalogue.
     typed = rows if is_typed else _typed(store.load_dataset(row["base_version"]).indicators, rows, new_indicators)
-    version = store.publish(typed, new_indicators, user=user, file_name=row["file_name"], sha256=row["sha256"], base_version=row["base_version"])
+    if summary.get("indicators"):  # new indicators: the file's rows were packed as read; apply the choices
+        dataset = store.load_dataset(row["base_version"])
+        typed, new_indicators = _chosen(dataset, typed, new_indicators, {"indicators": summary["indicators"], "matched": []})
+        del dataset
+    version = store.publish(typed, new_indicators, user=user, file_name=row["file_name"], sha256=row["sha256"],
+                            base_version=row["base_version"], pending_cleared=summary.get("pending_cleared", []))
     _set(store, upload_id, stage=PUBLISHED, published_version=version, payload=None)
     del rows, typed
     release_memory()

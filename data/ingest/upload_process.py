@@ -65,9 +65,10 @@ def isolatable(store: Store) -> bool:
     return ":memory:" not in store.url and store.url not in ("sqlite://", "sqlite:///")  # a child cannot see those
 
 
-def process_upload(store: Store, upload_id: str, content: bytes, file_name: str) -> dict | None:
-    """upload_jobs.process of a small file, in this process (big ones are spooled: process_spooled)."""
-    return process(store, upload_id, content, file_name)
+def process_upload(store: Store, upload_id: str, content: bytes, file_name: str, choices=None) -> dict | None:
+    """upload_jobs.process of a small file, in this process (big ones are spooled: process_spooled).
+    choices: the editor's choices about the file's new indicators (indicator_choices.read_choices), if any."""
+    return process(store, upload_id, content, file_name, choices)
 
 
 def spool(stream, chunk: int = 4 << 20) -> tuple[str, str]:
@@ -82,10 +83,10 @@ def spool(stream, chunk: int = 4 << 20) -> tuple[str, str]:
     return path, digest.hexdigest()
 
 
-def process_spooled(store: Store, upload_id: str, path: str, file_name: str) -> dict | None:
+def process_spooled(store: Store, upload_id: str, path: str, file_name: str, choices=None) -> dict | None:
     """upload_jobs.process of a spooled file, in a child process; the file is removed afterwards."""
     try:
-        _in_child("process", store.url, upload_id, path, file_name, timeout=PROCESS_TIMEOUT)
+        _in_child("process", store.url, upload_id, path, file_name, choices, timeout=PROCESS_TIMEOUT)
     except Exception as exc:  # noqa: BLE001 - process() records its own failures; this is the child dying
         fail(store, upload_id, exc)
     finally:
@@ -150,8 +151,8 @@ def _child(send, action: str, url: str, args: tuple) -> None:
     result: dict | int | None
     try:
         if action == "process":
-            upload_id, path, file_name = args
-            result = process(store, upload_id, Path(path).read_bytes(), file_name)
+            upload_id, path, file_name, choices = args
+            result = process(store, upload_id, Path(path).read_bytes(), file_name, choices)
         else:
             result = publish_job(store, *args)
         send.send(("ok", result))

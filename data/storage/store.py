@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -26,6 +26,7 @@ from sqlalchemy.engine import Engine, make_url
 from data.domain.changes import classify
 from data.domain.dataset import BUNDLED, Dataset, build_from_typed, load_bundled
 from data.domain.schema import INDICATOR_COLUMNS, NUMERIC_OBSERVATION_COLUMNS, OBSERVATION_COLUMNS, OBSERVATION_KEY
+from data.domain.status import indicator_status
 from data.settings import DEFAULT_INSTANCE
 from data.storage.head_reader import HeadReader
 from data.storage.migrate import upgrade
@@ -237,6 +238,14 @@ _malloc_settings()
 _READ_CHUNK = 50_000
 
 
+def _pending_moves(now: Dataset, target: Dataset) -> dict[str, str]:
+    """Pending flags (reporting year 2023/24) a restore from `now` to `target` clears and opens again."""
+    before, after = indicator_status(now)["pending"], indicator_status(target)["pending"]  # a pending flag (or overdue)
+    was = set(before.index[before.astype(bool)])
+    will = set(after.index[after.astype(bool)])
+    return {"pending_cleared": " ".join(sorted(was - will)), "pending_reopened": " ".join(sorted(will - was))}
+
+
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -428,8 +437,10 @@ class Store:
         if moved != 1:
             raise PublishConflict("another publish landed at the same moment; preview again, then publish")
 
-    def publish(self, rows: pd.DataFrame, new_indicators: pd.DataFrame, *, user: str, file_name: str, sha256: str, base_version: int | None) -> int:
-        """Upsert validated rows (and create new indicators) as a new version; returns its number."""
+    def publish(self, rows: pd.DataFrame, new_indicators: pd.DataFrame, *, user: str, file_name: str, sha256: str, base_version: int | None,
+                pending_cleared: Sequence[str] = ()) -> int:
+        """Upsert validated rows (and create new indicators) as a new version; returns its number.
+        pending_cleared: the pending flags the preview found this clears, for the version history."""
         with self.engine.begin() as conn:
             current = self._begin_version(conn, base_version)
             new = current + 1
@@ -440,6 +451,7 @@ class Store:
                 version=new, created_at=_now(), created_by=user, action="publish", file_name=file_name, sha256=sha256,
                 rows_added=int((kinds == "added").sum()), rows_changed=int((kinds == "changed").sum()),
                 rows_unchanged=int((kinds == "unchanged").sum()), rows_removed=0, new_indicators=len(new_indicators),
+                pending_cleared=" ".join(pending_cleared),
             ))
             self._close_keys(conn, observations, OBSERVATION_KEY, changed, new)
             self._insert_rows(conn, new_indicators, changed, new)
@@ -473,6 +485,7 @@ class Store:
                 rows_added=int((kinds == "added").sum()), rows_changed=int((kinds == "changed").sum()),
                 rows_unchanged=int((kinds == "unchanged").sum()), rows_removed=len(gone),
                 new_indicators=int((~cat_target["id"].isin(cat_now["id"])).sum()),
+                **_pending_moves(now, target),
             ))
             self._close_keys(conn, observations, OBSERVATION_KEY, pd.concat([put_back[key], gone[key]], ignore_index=True), new)
             if not same_catalogue:

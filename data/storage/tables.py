@@ -38,6 +38,9 @@ data_versions = Table(
     Column("rows_unchanged", Integer, nullable=False, default=0),
     Column("rows_removed", Integer, nullable=False, default=0),
     Column("new_indicators", Integer, nullable=False, default=0),
+    # Space-separated indicator ids: pending flags a publish cleared, and flags a restore made pending again.
+    Column("pending_cleared", Text, nullable=False, default="", server_default=""),
+    Column("pending_reopened", Text, nullable=False, default="", server_default=""),
 )
 
 # One row: the version every reader serves. Publishing moves it with a compare-and-set.

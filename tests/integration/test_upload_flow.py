@@ -148,6 +148,9 @@ def test_upl101_publish_clears_the_pending_badge_and_restore_brings_it_back(dash
     click(dash_duo, dash_duo.driver.find_element(By.XPATH, restore_xpath))
     wait_for_text(dash_duo, "#versions-result", f"Restored version {first} as new version {first + 2}")
     assert store.head_version() == first + 2
+    # The history says which pending flag the publish cleared and that the restore made it pending again.
+    history = wait_for_text(dash_duo, "#versions-table", f"pending again: {ROW['indicator_id']}")
+    assert f"cleared: {ROW['indicator_id']}" in history
 
     as_anonymous(dash_duo, "/?view=tiles")
     badges = overview_badges(dash_duo)
@@ -223,3 +226,74 @@ def test_upl102_the_header_sign_out_form_ends_the_session_on_the_server(dash_duo
     dash_duo.driver.delete_all_cookies()
     dash_duo.driver.add_cookie({k: cookie[k] for k in ("name", "value", "path")})  # the old cookie, replayed
     assert _api_status(dash_duo, "/api/versions") == 401
+
+
+# -- a new Fingertips indicator: the preview form (issue 12 point 1) -----------------------------------
+
+def choice_select(dash_duo, source: str, field: str):
+    """The native <select> of one field of one new indicator in the preview form."""
+    xpath = f"//fieldset[@id='choice-{source}']//select[contains(@id, '\"field\":\"{field}\"')]"
+    until(lambda: dash_duo.driver.find_elements(By.XPATH, xpath), WAIT, msg=f"no {field} select for {source}")
+    return dash_duo.driver.find_element(By.XPATH, xpath)
+
+
+def test_upl110_raw_fingertips_download_preview_form_confirm_and_publish(dash_duo, site, tmp_path):
+    from selenium.webdriver.support.ui import Select
+
+    from tests.upload_files import RAW_FINGERTIPS
+
+    app, store = site
+    first = store.head_version()
+    dash_duo.start_server(app)
+    sign_in(dash_duo, "/upload")
+    upload_file(dash_duo, RAW_FINGERTIPS)
+
+    shown = wait_for_text(dash_duo, "#upload-preview", "New indicators in this file")
+    for text in ("Campylobacter incidence rate/100,000 (file indicator 93356)", "rate per 100,000", "lower is better",
+                 "calendar year", "3 period(s): 2015, 2016, 2017", "including York, England", "needs your choice",
+                 "deprivation deciles"):
+        assert text in shown, f"the preview does not show {text!r}"
+    publish_button = dash_duo.find_element("#upload-publish-button")
+    assert not publish_button.is_displayed(), "Publish must wait for the set to be chosen"
+    # Every control of the form is a native, labelled one.
+    unlabelled = dash_duo.driver.execute_script(
+        "return Array.from(document.querySelectorAll('.upload-choices select, .upload-choices input'))"
+        ".filter(el => !el.closest('label') && !(el.labels && el.labels.length)).length")
+    assert unlabelled == 0
+    dash_duo.driver.execute_script("document.querySelector('.upload-choices').scrollIntoView()")
+    dash_duo.driver.save_screenshot(str(tmp_path / "preview.png"))
+
+    set_select = choice_select(dash_duo, "93356", "set")
+    assert Select(set_select).first_selected_option.get_attribute("textContent") == "— needs your choice —"
+    Select(set_select).select_by_visible_text("Fingertips indicators")
+    click(dash_duo, dash_duo.find_element("#upload-choose-button"))
+    wait_for_text(dash_duo, "#upload-choose-result", "Every field is chosen")
+    until(lambda: dash_duo.find_element("#upload-publish-button").is_displayed(), WAIT, msg="Publish never appeared")
+    publish(dash_duo, first + 1)
+
+    made = served_dataset(app).indicators.loc["fingertips-93356"]
+    assert (made["name"], made["unit"], made["polarity"], made["set"], made["period_basis"]) == (
+        "Campylobacter incidence rate/100,000", "rate per 100,000", "lower is better", "Fingertips indicators", "calendar year")
+    logs = dash_duo.get_logs()
+    assert logs == [], console_errors(logs)
+
+
+def test_upl111_extracts_file_preview_names_matched_indicators_and_publishes(dash_duo, site):
+    from pathlib import Path
+
+    app, store = site
+    first = store.head_version()
+    path = Path(__file__).resolve().parents[1] / "data" / "fingertips-from-extracts.csv"
+    dash_duo.start_server(app)
+    sign_in(dash_duo, "/upload")
+    upload_file(dash_duo, path)
+    shown = wait_for_text(dash_duo, "#upload-preview", "Indicators the catalogue already holds", timeout=60)
+    assert "Fingertips indicator 20601 joins \"reception year children recorded as being overweight (incl. obese)\"" in shown
+    assert "matched by its Fingertips id" in shown and "Rows in the file 16018" in shown.replace(",", "")
+    assert "New indicators in this file" not in shown  # every indicator of the file is in the catalogue
+    publish(dash_duo, first + 1)
+    obs = served_dataset(app).observations
+    reception = obs[(obs["indicator_id"] == "reception-overweight") & (obs["period"] == "2016/17")]
+    assert len(reception) > 300 and set(reception["period_type"]) == {"academic year"}
+    logs = dash_duo.get_logs()
+    assert logs == [], console_errors(logs)

@@ -109,8 +109,11 @@ def multipart(fields: dict) -> dict:
     return {"data": body, "content_type": f"multipart/form-data; boundary={boundary}"}
 
 
-def upload(client, content: bytes, name: str = "upload.csv", headers=None):
-    return client.post("/api/uploads", headers=headers or {}, **multipart({"file": (content, name)}))
+def upload(client, content: bytes, name: str = "upload.csv", headers=None, indicators: bytes | None = None):
+    fields: dict = {"file": (content, name)}
+    if indicators is not None:
+        fields["indicators"] = (indicators, "indicators.csv")
+    return client.post("/api/uploads", headers=headers or {}, **multipart(fields))
 
 
 def preview(site: Site, content: bytes, name: str = "upload.csv") -> dict:
@@ -176,7 +179,16 @@ def test_upl001_fingertips_download_previews_publishes_and_is_served(site):
     areas = Counter(r["Area Code"] for r in file_rows)
     area = next(a for a, _ in areas.most_common() if observations_for_area(client, a).status_code == 404)
 
+    # Without choices: the file says no set for indicator 93356, so the answer names it and Publish is refused.
     response = upload(client, content, Path(RAW_FINGERTIPS).name, site.editor)
+    assert response.status_code == 422, response.get_data(as_text=True)[:500]
+    waiting = response.get_json()
+    assert [(w["source_id"], w["field"]) for w in waiting["needs_choice"]] == [("93356", "set")]
+    refused = publish(site, waiting["upload_id"])
+    assert refused.status_code == 422 and "set" in refused.get_json()["error"] and data_version(client) == before_version
+
+    response = upload(client, content, Path(RAW_FINGERTIPS).name, site.editor,
+                      indicators=b"source_id,map_to,name,unit,polarity,set,age_band,period_basis\r\n93356,,,,,Fingertips indicators,,\r\n")
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
     body = response.get_json()
     assert set(body) >= {"upload_id", "valid", "summary"} and body["valid"] is True
@@ -252,6 +264,9 @@ def test_upl002_new_23_24_value_clears_pending_and_restore_brings_it_back(site):
     assert (published["action"], published["created_by"], published["file_name"], published["sha256"]) == (
         "publish", EDITOR, name, sha256(content))
     assert (published["rows_added"], published["rows_changed"]) == (1, 0)
+    # The history says which pending flag the publish cleared, and that the restore made it pending again.
+    assert (published["pending_cleared"], published["pending_reopened"]) == ("reception-overweight", "")
+    assert (restore["pending_cleared"], restore["pending_reopened"]) == ("", "reception-overweight")
 
 
 # -- invalid files: 422 with row and column, and nothing changes -------------------------------------
@@ -468,7 +483,9 @@ def test_upl007_upload_callbacks_are_403_for_anonymous_and_viewers_and_run_for_e
     assert len(callbacks) >= 3, f"expected the poll, publish and restore callbacks: {list(callbacks)}"
     first = data_version(site.client)
     job = preview(site, template_bytes([DONE_WHEN]))["upload_id"]
-    values = {"n_intervals": 1, "n_clicks": 1, "data": job}
+    # "value"/"id": the preview form's choice controls (save_choices), one of them filled in
+    values = {"n_intervals": 1, "n_clicks": 1, "data": job, "value": "Aged 2-5",
+              "id": {"type": "upload-choice", "source": "no-such-source", "field": "set"}}
     bodies = {name: callback_request(key, spec, values, index=first) for name, (key, spec) in callbacks.items()}
     assert all(any(o["id"].startswith(("upload-", "versions-")) for o in _outputs(b["output"])) for b in bodies.values())
     before, jobs = store_state(site), job_count(site)
@@ -651,3 +668,57 @@ def test_upl014_a_job_left_unfinished_past_the_bound_reads_as_failed(site):
     assert job["stage"] == "failed" and job["progress"] == 1.0
     assert 'stopped at "Reading the file"' in job["errors"][0]["message"]
     assert read(ready)["stage"] == "ready"  # a finished job is left as it is, however old
+
+
+# -- the `indicators` part: the editor's choices about new indicators (issue 12 point 1) ---------------
+
+CHOICES_HEADER = "source_id,map_to,name,unit,polarity,set,age_band,period_basis,definition,source,short_name\r\n"
+
+
+@pytest.mark.parametrize("choices, where", [
+    (b"source_id,colour\r\n93356,red\r\n", (None, "colour")),
+    (b"source_id,unit\r\n93356,%,extra\r\n", (1, None)),
+    ((CHOICES_HEADER + "93356,,,furlongs,,,,,,,\r\n").encode(), (1, "unit")),
+    ((CHOICES_HEADER + "12345,,,,,Aged 2-5,,,,,\r\n").encode(), (1, "source_id")),
+    ((CHOICES_HEADER + "93356,no-such-indicator,,,,,,,,,\r\n").encode(), (1, "map_to")),
+])
+def test_upl015_a_bad_indicators_part_is_422_naming_row_and_column_and_changes_nothing(site, choices, where):
+    before = store_state(site)
+    response = upload(site.client, Path(RAW_FINGERTIPS).read_bytes(), "raw.csv", site.editor, indicators=choices)
+    assert response.status_code == 422, response.get_data(as_text=True)[:500]
+    body = response.get_json()
+    assert body["valid"] is False
+    assert any((e["row"], e["column"]) == where and e["message"].startswith("indicators CSV") for e in body["errors"]), body["errors"]
+    assert store_state(site) == before
+
+
+def test_upl016_choices_after_the_upload_then_publish_names_the_indicator(site):
+    client = site.client
+    first = data_version(client)
+    response = upload(client, Path(RAW_FINGERTIPS).read_bytes(), "raw.csv", site.editor)
+    assert response.status_code == 422
+    body = response.get_json()
+    assert body["valid"] is True and [w["field"] for w in body["needs_choice"]] == ["set"]
+    entry = body["summary"]["indicators"][0]
+    assert (entry["fields"]["name"]["value"], entry["fields"]["unit"]["value"]) == ("Campylobacter incidence rate/100,000", "rate per 100,000")
+    assert entry["periods"] == ["2015", "2016", "2017"]
+
+    url = f"/api/uploads/{body['upload_id']}/indicators"
+    assert client.post(url, headers=site.viewer, data=b"x", content_type="text/csv").status_code in (401, 403)
+    bad = client.post(url, headers=site.editor, data=(CHOICES_HEADER + "93356,,,,,Nowhere,,,,,\r\n").encode(), content_type="text/csv")
+    assert bad.status_code == 422 and bad.get_json()["errors"][0]["column"] == "set"
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CHOICES_HEADER.strip().split(","))
+    writer.writerow(["93356", "", "", "", "", "Fingertips indicators", "", "", "Laboratory reports of Campylobacter per 100,000 people.",
+                     "", "Campylobacter"])
+    ok = client.post(url, headers=site.editor, data=out.getvalue().encode(), content_type="text/csv")
+    assert ok.status_code == 200, ok.get_data(as_text=True)[:500]
+    assert ok.get_json()["summary"]["needs_choice"] == []
+    assert data_version(client) == first  # choosing publishes nothing
+    assert publish(site, body["upload_id"]).status_code == 200
+    made = indicators(client)["fingertips-93356"]
+    assert (made["name"], made["unit"], made["polarity"], made["set"]) == (
+        "Campylobacter incidence rate/100,000", "rate per 100,000", "lower is better", "Fingertips indicators")
+    stored = site.store.load_dataset().indicators.loc["fingertips-93356"]
+    assert stored["short_name"] == "Campylobacter" and stored["definition"].startswith("Laboratory reports")

@@ -32,6 +32,8 @@ class Mapped:
     problems: list[Problem] = field(default_factory=list)
     column_labels: dict[str, str] = field(default_factory=dict)
     reword: Callable[[Problem], Problem] | None = None
+    # What the file says about each new indicator (id -> field -> {"value", "from"}): fingertips_meta.
+    hints: dict[str, dict] = field(default_factory=dict)
 
 
 @runtime_checkable

@@ -14,6 +14,7 @@ import pandas as pd
 from data.domain.periods import PeriodError, parse_period
 from data.domain.schema import INDICATOR_COLUMNS, OBSERVATION_COLUMNS, SETS, Problem, group_ids, validate_indicators
 from data.ingest.containers.table import Table, blanks
+from data.ingest.formats import fingertips_meta
 from data.ingest.formats.base import Mapped, catalogue_ids, column_reader, empty_indicators, find_columns, normalised
 
 FINGERTIPS_SET = "Fingertips indicators"
@@ -36,6 +37,9 @@ _COLUMNS = {
     "value note": "note",
 }
 _OPTIONAL = ("category type", "category", "sex", "age")
+# Read only for what they say about a new indicator (fingertips_meta): its polarity, period basis, unit.
+_TREND, _COMPARED, _RANGE, _VALUE_TYPE = "recent trend", "compared to england value or percentiles", "time period range", "value type"
+_META = (_TREND, _COMPARED, _RANGE, _VALUE_TYPE)
 # Names only a Fingertips download has; two of them make a header Fingertips'.
 SIGNATURE = frozenset({_ID, _NAME, "area code", "area name", "time period", "lower ci 95.0 limit",
                        "upper ci 95.0 limit", "value note", "time period sortable", "area type"})
@@ -53,7 +57,7 @@ class FingertipsFormat:
     def to_observations(self, table: Table, catalogue: pd.DataFrame, *, filename: str,
                         observations: pd.DataFrame | None = None) -> Mapped:
         header = table.names
-        known = {k: k for k in (_ID, _NAME, *_COLUMNS, *_OPTIONAL)}
+        known = {k: k for k in (_ID, _NAME, *_COLUMNS, *_OPTIONAL, *_META)}
         where, header_problems = find_columns(header, known, ())
         header_problems += [Problem(None, _DISPLAY.get(c, c), "required column is missing")
                             for c in self.required_columns if c not in where]
@@ -120,6 +124,16 @@ class FingertipsFormat:
         obs["source"] = per_ft([f"{FINGERTIPS_LICENCE} (indicator {ft}, {filename})" if ft
                                 else f"{FINGERTIPS_LICENCE} ({filename})" for ft in fts])
         obs["category_type"], obs["category"] = _categories(cat_types, cats, sexes, ages, ft_codes, fts, default_age)
+        hints = {}
+        if new:
+            meta = {key: column(key) for key in _META}
+            has_age = "age" in where
+            for g, ft in enumerate(fts):
+                if ft and target[ft] not in known_ids:
+                    ks = order[bounds[g]:bounds[g + 1]]
+                    headline = default_age.get(ft) or ages[ks[0]]  # one age, or the headline one
+                    hints[target[ft]] = _hints(next(r["name"] for r in new if r["id"] == target[ft]), ks, obs, meta,
+                                               headline if has_age else None)
         table.drop_unread()  # every column the mapping needs is read by now
         frame = pd.DataFrame(obs, columns=list(OBSERVATION_COLUMNS), dtype=object)
         if observations is not None:
@@ -130,7 +144,23 @@ class FingertipsFormat:
         for col, key in (("category_type", "category type"), ("category", "category")):
             labels[col] = label.get(key, col)
         new_frame = pd.DataFrame(new, columns=list(INDICATOR_COLUMNS), dtype=object) if new else empty_indicators()
-        return Mapped(rows=frame, new_indicators=new_frame, problems=own, column_labels=labels)
+        return Mapped(rows=frame, new_indicators=new_frame, problems=own, column_labels=labels, hints=hints)
+
+
+def _hints(name: str, ks: np.ndarray, obs: dict, meta: dict, age: str | None) -> dict:
+    """What the file says about one new indicator (rows ks): fingertips_meta's readings, by field."""
+    totals = ks[(obs["category_type"][ks] == "")] if len(ks) else ks
+    out = {"name": fingertips_meta.hint(name, "the file's Indicator Name") if name else None,
+           "unit": fingertips_meta.unit_of(name, _distinct(meta[_VALUE_TYPE][ks]), _distinct(obs["note"][ks])),
+           "polarity": fingertips_meta.polarity_of(zip(obs["area_code"][totals], obs["period"][totals], obs["value"][totals],
+                                                       meta[_COMPARED][totals], meta[_TREND][totals], strict=True)),
+           "period_basis": fingertips_meta.period_basis_of(name, _distinct(obs["period"][ks]), _distinct(meta[_RANGE][ks])),
+           "age_band": fingertips_meta.age_band_of(age)}
+    return {field: h for field, h in out.items() if h is not None}
+
+
+def _distinct(values) -> list[str]:
+    return [v for v in dict.fromkeys(np.asarray(values, dtype=object).tolist()) if v]
 
 
 def infer_unit(indicator_name: str) -> str:
