@@ -60,7 +60,7 @@ class RecordedFingertips:
             def log_message(self, *args):  # quiet
                 pass
 
-            def do_GET(self):  # noqa: N802 - http.server's name
+            def do_GET(self):
                 server.requests.append(self.path)
                 parts = urlsplit(self.path)
                 kind = ENDPOINTS.get(parts.path)

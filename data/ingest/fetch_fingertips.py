@@ -179,7 +179,7 @@ def _get(url: str, timeout: float, what: str) -> bytes:
     """GET url: the body of a 200 answer, else FetchError naming `what` (e.g. "the data of indicator 93356")."""
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": "text/csv, */*"})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310 - http(s) only (settings check)
+        with urllib.request.urlopen(request, timeout=timeout) as answer:
             body = answer.read(MAX_ANSWER_BYTES + 1)
     except urllib.error.HTTPError as exc:
         raise FetchError(f"{what}: Fingertips answered HTTP {exc.code} ({exc.reason}); nothing was changed") from None

@@ -226,3 +226,16 @@ def test_fch011_the_fetch_becomes_an_upload_job_with_its_preview_and_publishes(s
     assert version == before + 1
     served = sqlite_store.load_dataset()
     assert (served.observations["indicator_id"] == "fingertips-93356").sum() == 852
+
+
+def test_fch012_the_base_url_and_timeout_are_settings():
+    from data.settings import Settings, SettingsError
+
+    assert Settings.from_env({}).fingertips_api_url == "https://fingertips.phe.org.uk/api/"
+    assert Settings.from_env({}).fingertips_timeout == 30.0
+    got = Settings.from_env({"FINGERTIPS_API_URL": "http://127.0.0.1:9/api", "FINGERTIPS_TIMEOUT": "2.5"})
+    assert (got.fingertips_api_url, got.fingertips_timeout) == ("http://127.0.0.1:9/api/", 2.5)
+    with pytest.raises(SettingsError, match="FINGERTIPS_API_URL"):
+        Settings.from_env({"FINGERTIPS_API_URL": "file:///etc/passwd"})
+    with pytest.raises(SettingsError, match="FINGERTIPS_TIMEOUT"):
+        Settings.from_env({"FINGERTIPS_TIMEOUT": "0"})
