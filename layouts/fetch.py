@@ -35,7 +35,7 @@ def fetch_form(csrf_token: str) -> html.Section:
                 html.Select(options, id=FETCH_AREA_TYPE, name="area_type", className="form-select"),
             ], className="mb-3"),
             html.Button("Fetch and check", id=FETCH_SUBMIT, type="submit", className="btn btn-primary"),
-        ], id=FETCH_FORM, method="POST", action="/upload/fetch", className="upload-form"),
+        ], id=FETCH_FORM, method="POST", action="/upload/fetch", className="fetch-form"),
         html.P(["Names, units and other details of indicators already published are changed in the ",
                 html.A("indicator catalogue", href="/catalogue"), "."], className="mt-3"),
     ], className="upload-fetch mt-4", **{"aria-labelledby": "upload-fetch-title"})
