@@ -97,6 +97,8 @@ def catalogue_page(catalogue: pd.DataFrame, form: html.Section | None, status: l
                "and restoring an earlier version puts the earlier values back.", className="lead"),
         html.Div(status or [], id=CAT_STATUS, role="status"),
         *([form] if form is not None else []),
-        catalogue_table(catalogue),
+        # A scrolling region of its own on a phone (the page itself never scrolls sideways); focusable for keyboards.
+        html.Div(catalogue_table(catalogue), className="catalogue-table-wrap", tabIndex="0", role="region",
+                 style={"overflowX": "auto"}, **{"aria-label": "Indicator catalogue table"}),
         html.P(html.A("Version history and rollback", href="/versions")),
     ])

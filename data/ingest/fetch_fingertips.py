@@ -18,7 +18,9 @@ These are the endpoints (and parameters) the maintained client fingertips_py use
 it sets no timeout on any request (a stalled server holds the worker for ever), on any URLError
 (HTTP 404/500 included) it asks again with TLS verification switched off (`verify=False`) and parses
 the error page as data, and its base_url is copied into two modules at import, so it cannot be
-pointed at another server per call. Here every request has a timeout, a size limit, TLS checked
+pointed at another server per call (it is also GPL-3.0). It stays a test dependency:
+tests/unit/test_fetch_fingertips.py checks that it asks exactly these URLs and reads the recorded
+answers as the same table. Here every request has a timeout, a size limit, TLS checked
 and its HTTP status read; every failure is a FetchError whose message names the indicator id and
 what went wrong, and nothing reaches the store.
 

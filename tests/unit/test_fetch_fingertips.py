@@ -239,3 +239,25 @@ def test_fch012_the_base_url_and_timeout_are_settings():
         Settings.from_env({"FINGERTIPS_API_URL": "file:///etc/passwd"})
     with pytest.raises(SettingsError, match="FINGERTIPS_TIMEOUT"):
         Settings.from_env({"FINGERTIPS_TIMEOUT": "0"})
+
+
+def test_fch013_our_endpoints_are_fingertips_py_s_and_it_reads_the_recorded_answers(server, faults, monkeypatch):
+    """The maintained client (fingertips_py, a test dependency) asks the same URLs as our fetch, and reads
+    the recorded answers as the same table: the local server speaks the API's real formats."""
+    from fingertips_py import metadata as ftp_metadata
+    from fingertips_py import retrieve_data as ftp_data
+
+    from data.ingest.fetch_fingertips import data_url, metadata_url
+
+    # fingertips_py copies base_url into each module at import: both must be pointed at the local server.
+    monkeypatch.setattr(ftp_data, "base_url", server.base_url)
+    monkeypatch.setattr(ftp_metadata, "base_url", server.base_url)
+    frame, url = ftp_data.get_data_by_indicator_ids(93356, 102, is_test=True)
+    assert url == data_url(server.base_url, "93356", 102)
+    assert len(frame) == 852 and list(frame.columns[:2]) == ["Indicator ID", "Indicator Name"]
+    meta, url = ftp_metadata.get_metadata_for_indicator_as_dataframe(93356, is_test=True)
+    assert url == metadata_url(server.base_url, "93356")
+    assert meta.loc[0, "Unit"] == "per 100,000" and meta.loc[0, "Polarity"] == "RAG - Low is good"
+    fetched = fetch("93356", 102, base_url=server.base_url, timeout=TIMEOUT)
+    ours = pd.read_csv(io.BytesIO(fetched.data_csv), low_memory=False)
+    assert ours["Value"].equals(frame["Value"]) and ours["Area Code"].equals(frame["Area Code"])
