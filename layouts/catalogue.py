@@ -99,6 +99,7 @@ def catalogue_page(catalogue: pd.DataFrame, form: html.Section | None, status: l
         *([form] if form is not None else []),
         # A scrolling region of its own on a phone (the page itself never scrolls sideways); focusable for keyboards.
         html.Div(catalogue_table(catalogue), className="catalogue-table-wrap", tabIndex="0", role="region",
-                 style={"overflowX": "auto"}, **{"aria-label": "Indicator catalogue table"}),
+                 style={"overflowX": "auto", "position": "relative"},  # relative: the hidden link texts stay inside
+                 **{"aria-label": "Indicator catalogue table"}),
         html.P(html.A("Version history and rollback", href="/versions")),
     ])

@@ -46,12 +46,21 @@ def site(monkeypatch, tmp_path, fingertips):
 
 
 def shoot(dash_duo, tmp_path, name: str) -> None:
-    """Screenshots of the page as it is, at desktop and phone sizes (for a person to look at)."""
+    """Screenshots of the page as it is, at desktop and phone sizes (for a person to look at); at each size
+    the page must not scroll sideways (WCAG 1.4.10 reflow)."""
     driver = dash_duo.driver
     for width, height in ((1366, 768), (390, 844)):
         driver.set_window_size(width, height)
         settle(dash_duo)
         driver.save_screenshot(str(tmp_path / f"{name}-{width}x{height}.png"))
+        wide = driver.execute_script(
+            "const w = document.documentElement.clientWidth; return Array.from(document.querySelectorAll('body *'))"
+            ".filter(e => e.getBoundingClientRect().right > w + 1 && !(e.parentElement && e.parentElement.closest('[role=region]')))"
+            # (a scrolling region's own content may be wider: it scrolls inside the region)
+            ".map(e => e.tagName + '#' + e.id + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right)).slice(0, 8)")
+        assert wide == [], f"{name} at {width}px: the page scrolls sideways because of {wide}"
+        assert driver.execute_script("return document.documentElement.scrollWidth <= document.documentElement.clientWidth"), \
+            f"{name} at {width}px: the page scrolls sideways"
     driver.set_window_size(1366, 768)
 
 
