@@ -45,13 +45,15 @@ def site(monkeypatch, tmp_path, fingertips):
     store.dispose()
 
 
-def shoot(dash_duo, tmp_path, name: str) -> None:
+def shoot(dash_duo, tmp_path, name: str, at: str | None = None) -> None:
     """Screenshots of the page as it is, at desktop and phone sizes (for a person to look at); at each size
     the page must not scroll sideways (WCAG 1.4.10 reflow)."""
     driver = dash_duo.driver
     for width, height in ((1366, 768), (390, 844)):
         driver.set_window_size(width, height)
         settle(dash_duo)
+        if at:  # the part of the page to look at, scrolled into view
+            driver.execute_script("document.querySelector(arguments[0]).scrollIntoView({block: 'start', behavior: 'instant'})", at)
         driver.save_screenshot(str(tmp_path / f"{name}-{width}x{height}.png"))
         wide = driver.execute_script(
             "const w = document.documentElement.clientWidth; return Array.from(document.querySelectorAll('body *'))"
@@ -93,7 +95,7 @@ def test_fch201_fetch_from_fingertips_goes_to_the_upload_preview_and_publishes(d
     assert "Fingertips fetch: indicators 93356 (area type 102)" in shown
     preview = wait_for_text(dash_duo, "#upload-preview", "New indicators")
     assert "New indicators: fingertips-93356" in preview
-    shoot(dash_duo, tmp_path, "fetch-preview")
+    shoot(dash_duo, tmp_path, "fetch-preview", "#upload-fetch-title")
     problems = serious(axe_violations(dash_duo, ["wcag2a", "wcag2aa", "wcag21aa", "wcag22aa"]))
     assert problems == [], describe_violations(problems)
     publish(dash_duo, first + 1)
@@ -134,7 +136,7 @@ def test_cat201_edit_an_indicator_see_a_bad_value_refused_and_restore_the_earlie
     assert "Expected by (YYYY-MM): '2025-13' is not a month" in shown
     assert _field(dash_duo, "name").get_attribute("value") == "Reception: overweight (incl. obesity)"
     assert store.head_version() == first
-    shoot(dash_duo, tmp_path, "catalogue-error")
+    shoot(dash_duo, tmp_path, "catalogue-error", "#catalogue-problems")
 
     _retype(dash_duo, "expected_by", "2025-11")
     choose(dash_duo, "catalogue-field-polarity", "no judgement")
@@ -145,7 +147,7 @@ def test_cat201_edit_an_indicator_see_a_bad_value_refused_and_restore_the_earlie
         "Reception: overweight (incl. obesity)", "2025-11", "no judgement")
     problems = serious(axe_violations(dash_duo, ["wcag2a", "wcag2aa", "wcag21aa", "wcag22aa"]))
     assert problems == [], describe_violations(problems)
-    shoot(dash_duo, tmp_path, "catalogue-saved")
+    shoot(dash_duo, tmp_path, "catalogue-saved", "#catalogue-table")
 
     # The history lists the change; restoring the version before it brings the earlier values back.
     dash_duo.wait_for_page(dash_duo.server_url + "/versions")
