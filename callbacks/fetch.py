@@ -4,7 +4,7 @@ POST /upload/fetch      form: csrf_token, ids ("93356, 20601"), area_type -> the
                         fetched, then checked as an upload: redirect to /upload?job=ID (the same preview);
                         a failed fetch goes back to /upload?fetch_error=... and changes nothing.
 
-    flask --app app fingertips fetch 93356 20601 [--area-type 502] [--publish] [--user NAME]
+    flask --app app fingertips fetch 93356 20601 [--area-type 502] [--set SET] [--publish] [--user NAME]
 
 prints what was fetched and the preview summary; --publish publishes it as a new data version,
 recorded as made by NAME (default "fingertips fetch (system)"). Exit status 1 on any failure.
@@ -29,6 +29,7 @@ from data.ingest.fetch_fingertips import (
     process_fetch_job,
     run_job,
 )
+from data.domain.schema import SETS
 from data.ingest.upload_jobs import READY, publish_job
 from data.storage.store import PublishConflict
 from layouts import fetch as ui
@@ -96,8 +97,10 @@ def cli_group() -> AppGroup:
     @click.option("--area-type", default=DEFAULT_AREA_TYPE, show_default=True, type=click.IntRange(min=1),
                   help="Fingertips area type id of the areas to fetch.")
     @click.option("--publish", is_flag=True, help="Publish the fetched data as a new version (else: preview only).")
+    @click.option("--set", "new_set", type=click.Choice(SETS), default=None,
+                  help="The set a new indicator goes in (else the preview asks for one).")
     @click.option("--user", default=SYSTEM_USER, show_default=True, help="Who the version history names for this fetch.")
-    def fetch_command(ids: tuple[str, ...], area_type: int, publish: bool, user: str) -> None:
+    def fetch_command(ids: tuple[str, ...], area_type: int, publish: bool, new_set: str | None, user: str) -> None:
         """Fetch Fingertips indicators IDS (e.g. 93356 20601), check them as an upload and print the preview."""
         store = current_store()
         if store is None:
@@ -105,7 +108,7 @@ def cli_group() -> AppGroup:
         settings = current_settings()
         try:
             fetched = fetch(" ".join(ids), area_type, base_url=settings.fingertips_api_url,
-                            timeout=settings.fingertips_timeout, catalogue=store.catalogue())
+                            timeout=settings.fingertips_timeout, catalogue=store.catalogue(), new_set=new_set or "")
         except FetchError as exc:
             raise click.ClickException(f"not fetched: {exc}") from None
         for line in fetched.summary_lines():

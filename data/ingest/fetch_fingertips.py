@@ -270,11 +270,14 @@ class Fetched:
 
 
 def fetch(ids: Sequence[str] | str, area_type: int | str, *, base_url: str, timeout: float,
-          catalogue: pd.DataFrame | None = None) -> Fetched:
-    """Fetch the data and metadata of each indicator id. FetchError (nothing changed) on any failure."""
+          catalogue: pd.DataFrame | None = None, new_set: str = "") -> Fetched:
+    """Fetch the data and metadata of each indicator id. FetchError (nothing changed) on any failure.
+    new_set: the set a new indicator goes in (a scheduled job names it; "" leaves the choice to the preview)."""
     try:
         wanted = parse_ids(ids)
         area = parse_area_type(area_type)
+        if new_set and new_set not in SETS:
+            raise ValueError(f"set '{new_set[:60]}' is not one of: {', '.join(SETS)}")
     except ValueError as exc:
         raise FetchError(str(exc)) from None
     base = base_url if base_url.endswith("/") else base_url + "/"
@@ -314,19 +317,19 @@ def fetch(ids: Sequence[str] | str, area_type: int | str, *, base_url: str, time
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
     writer.writerows(all_rows)
-    frame, warnings = indicator_rows(wanted, metadata, ages, catalogue)
+    frame, warnings = indicator_rows(wanted, metadata, ages, catalogue, new_set)
     return Fetched(ids=wanted, area_type=area, data_csv=out.getvalue().encode("utf-8"),
                    indicators_csv=indicators_csv(frame), indicators=frame, rows=counts, warnings=warnings)
 
 
 def indicator_rows(ids: Sequence[str], metadata: dict[str, dict[str, str]], ages: dict[str, list[str]],
-                   catalogue: pd.DataFrame | None) -> tuple[pd.DataFrame, list[str]]:
+                   catalogue: pd.DataFrame | None, new_set: str = "") -> tuple[pd.DataFrame, list[str]]:
     """The indicators CSV's rows (INDICATOR_CSV_COLUMNS) from Fingertips' metadata, and warnings.
 
     An id the catalogue already holds (its fingertips_id) maps onto that indicator (map_to) and keeps the
     catalogue's name, unit, polarity, set and age band (a warning says where Fingertips differs); a new
-    one takes Fingertips' own, with set empty (the editor chooses) and unit/polarity empty when Fingertips'
-    cannot be matched (the editor chooses)."""
+    one takes Fingertips' own, with set new_set (empty: the editor chooses) and unit/polarity empty when
+    Fingertips' cannot be matched (the editor chooses)."""
     by_ft: dict[str, dict] = {}
     if catalogue is not None and len(catalogue):
         cat = catalogue if "id" in catalogue.columns else catalogue.assign(id=catalogue.index)
@@ -343,7 +346,7 @@ def indicator_rows(ids: Sequence[str], metadata: dict[str, dict[str, str]], ages
         source = f"{FINGERTIPS_LICENCE} (indicator {ind})" + (f"; data source: {data_source}" if data_source else "")
         row = {
             "source_id": ind, "map_to": "", "name": meta.get("Indicator", ""), "unit": unit or "",
-            "polarity": polarity or "", "set": "", "age_band": age_band(ages.get(ind, [])),
+            "polarity": polarity or "", "set": new_set, "age_band": age_band(ages.get(ind, [])),
             "period_basis": map_period_basis(meta.get("Year type", "")), "definition": meta.get("Definition", ""),
             "source": source, "short_name": "",
         }
@@ -366,7 +369,8 @@ def indicator_rows(ids: Sequence[str], metadata: dict[str, dict[str, str]], ages
             if polarity is None:
                 warnings.append(f"indicator {ind}: Fingertips' polarity '{meta.get('Polarity', '')}' is none the "
                                 f"dashboard knows ({', '.join(POLARITIES)}): choose one")
-            warnings.append(f"indicator {ind}: a new indicator; choose its set (one of: {', '.join(SETS)})")
+            if not new_set:
+                warnings.append(f"indicator {ind}: a new indicator; choose its set (one of: {', '.join(SETS)})")
         rows.append(row)
     return pd.DataFrame(rows, columns=list(INDICATOR_CSV_COLUMNS), dtype=object), warnings
 

@@ -186,10 +186,14 @@ def test_fch103_cli_prints_the_preview_and_publishes_only_when_asked(site, finge
     assert "93356: Campylobacter incidence rate/100,000 (852 rows) -> a new indicator" in preview.output
     assert "unit rate per 100,000, polarity lower is better, period basis calendar year" in preview.output
     assert "rows in the data: 852" in preview.output and "Not published" in preview.output
+    assert "indicator 93356: a new indicator; choose its set" in preview.output
     assert store.head_version() == before
-    published = runner.invoke(args=["fingertips", "fetch", "93356,20601", "--area-type", "102", "--publish", "--user", "nightly job"])
+    published = runner.invoke(args=["fingertips", "fetch", "93356,20601", "--area-type", "102", "--set", "Local context",
+                                    "--publish", "--user", "nightly job"])
     assert published.exit_code == 0, published.output
     assert f"Published as version {before + 1} by nightly job." in published.output
+    assert "choose its set" not in published.output  # --set named it
+    assert runner.invoke(args=["fingertips", "fetch", "93356", "--set", "Nowhere"]).exit_code == 2
     assert store.versions()[0]["created_by"] == "nightly job"
     served = store.load_dataset()
     assert (served.observations["indicator_id"] == "fingertips-93356").sum() == 852

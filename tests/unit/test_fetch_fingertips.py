@@ -261,3 +261,11 @@ def test_fch013_our_endpoints_are_fingertips_py_s_and_it_reads_the_recorded_answ
     fetched = fetch("93356", 102, base_url=server.base_url, timeout=TIMEOUT)
     ours = pd.read_csv(io.BytesIO(fetched.data_csv), low_memory=False)
     assert ours["Value"].equals(frame["Value"]) and ours["Area Code"].equals(frame["Area Code"])
+
+
+def test_fch014_a_scheduled_fetch_may_name_the_set_of_new_indicators(server, faults, catalogue):
+    fetched = fetch("93356", 102, base_url=server.base_url, timeout=TIMEOUT, catalogue=catalogue, new_set="Local context")
+    assert fetched.indicators.loc[0, "set"] == "Local context"
+    assert not any("choose its set" in w for w in fetched.warnings)
+    with pytest.raises(FetchError, match="set 'Nowhere' is not one of"):
+        fetch("93356", 102, base_url=server.base_url, timeout=TIMEOUT, catalogue=catalogue, new_set="Nowhere")
