@@ -21,6 +21,7 @@ from flask.cli import AppGroup
 
 from callbacks.auth import csrf_token_valid, current_editor, editor_required
 from callbacks.context import current_settings, current_store
+from data.domain.schema import SETS
 from data.ingest.fetch_fingertips import (
     DEFAULT_AREA_TYPE,
     FetchError,
@@ -29,7 +30,6 @@ from data.ingest.fetch_fingertips import (
     process_fetch_job,
     run_job,
 )
-from data.domain.schema import SETS
 from data.ingest.upload_jobs import READY, publish_job
 from data.storage.store import PublishConflict
 from layouts import fetch as ui
