@@ -124,9 +124,15 @@ def test_api105_a_cookie_editor_patches_from_this_site_only(site):
 def test_api106_the_catalogue_form_saves_with_its_token_and_keeps_a_bad_draft(site):
     app, store, _ = site
     client = app.server.test_client()
-    token = sign_in(client)
     before = store.head_version()
     form = {"id": IND, "name": "Reception: overweight", "unit": "%", "polarity": "lower is better", "set": "Aged 2-5"}
+    anonymous = app.server.test_client().post("/catalogue/save", data={**form, "csrf_token": "x"})
+    assert anonymous.status_code == 303 and "/login" in anonymous.headers["Location"]
+    viewer = app.server.test_client()
+    viewer_token = sign_in(viewer, VIEWER)
+    assert viewer.post("/catalogue/save", data={**form, "csrf_token": viewer_token}).headers["Location"].startswith("/login")
+    assert store.head_version() == before
+    token = sign_in(client)
     assert client.post("/catalogue/save", data={**form, "csrf_token": "forged"}).status_code == 400
     assert store.head_version() == before
     bad = client.post("/catalogue/save", data={**form, "unit": "litres", "csrf_token": token})
