@@ -37,6 +37,7 @@ from layouts.ids import URL
 
 fetch_routes = Blueprint("fetch_routes", __name__)
 SYSTEM_USER = "fingertips fetch (system)"
+FORM_BUDGET = 120.0  # seconds the page's fetch may take in all: well under gunicorn's WEB_TIMEOUT (300 s)
 
 
 @fetch_routes.post("/upload/fetch")
@@ -52,7 +53,7 @@ def page_fetch():
     settings = current_settings()
     try:
         fetched = fetch(ids, area, base_url=settings.fingertips_api_url, timeout=settings.fingertips_timeout,
-                        catalogue=store.catalogue())
+                        catalogue=store.catalogue(), budget=FORM_BUDGET)
     except FetchError as exc:
         return redirect("/upload?" + urlencode({"fetch_error": str(exc)[:600], "ids": ids}), code=303)
     upload_id = create_fetch_job(store, fetched, current_editor() or "")

@@ -36,6 +36,7 @@ import hashlib
 import io
 import re
 import socket
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterable, Sequence
@@ -270,9 +271,11 @@ class Fetched:
 
 
 def fetch(ids: Sequence[str] | str, area_type: int | str, *, base_url: str, timeout: float,
-          catalogue: pd.DataFrame | None = None, new_set: str = "") -> Fetched:
+          catalogue: pd.DataFrame | None = None, new_set: str = "", budget: float | None = None) -> Fetched:
     """Fetch the data and metadata of each indicator id. FetchError (nothing changed) on any failure.
-    new_set: the set a new indicator goes in (a scheduled job names it; "" leaves the choice to the preview)."""
+    new_set: the set a new indicator goes in (a scheduled job names it; "" leaves the choice to the preview).
+    budget: seconds the whole fetch may take (the page's form: under the server's request timeout); each
+    request waits at most `timeout` and never past the budget. None: no overall limit (the command line)."""
     try:
         wanted = parse_ids(ids)
         area = parse_area_type(area_type)
@@ -281,6 +284,23 @@ def fetch(ids: Sequence[str] | str, area_type: int | str, *, base_url: str, time
     except ValueError as exc:
         raise FetchError(str(exc)) from None
     base = base_url if base_url.endswith("/") else base_url + "/"
+    deadline = None if budget is None else time.monotonic() + budget
+
+    def get(url: str, what: str) -> bytes:
+        """_get with this request's timeout: `timeout`, or what is left of the budget when that is less."""
+        if deadline is None:
+            return _get(url, timeout, what)
+        spent = FetchError(f"{what}: the fetch took longer than {budget:g} seconds in all, so it was stopped; "
+                           "nothing was changed: fetch fewer indicators at once, or use the command line")
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise spent
+        try:
+            return _get(url, min(timeout, left), what)
+        except FetchError:
+            if time.monotonic() >= deadline:
+                raise spent from None
+            raise
     header: list[str] | None = None
     all_rows: list[list[str]] = []
     ages: dict[str, list[str]] = {}
@@ -288,7 +308,7 @@ def fetch(ids: Sequence[str] | str, area_type: int | str, *, base_url: str, time
     metadata: dict[str, dict[str, str]] = {}
     for ind in wanted:
         meta_what = f"indicator {ind} (metadata)"
-        meta_header, meta_rows = _csv_rows(_get(metadata_url(base, ind), timeout, meta_what), meta_what, METADATA_REQUIRED)
+        meta_header, meta_rows = _csv_rows(get(metadata_url(base, ind), meta_what), meta_what, METADATA_REQUIRED)
         mine = [dict(zip(meta_header, r, strict=False)) for r in meta_rows]
         mine = [m for m in mine if str(m.get("Indicator ID", "")).strip() == ind]
         if not mine:
@@ -296,7 +316,7 @@ def fetch(ids: Sequence[str] | str, area_type: int | str, *, base_url: str, time
         metadata[ind] = {k: " ".join(str(v or "").split()) for k, v in mine[0].items()}
 
         data_what = f"indicator {ind} (data, area type {area})"
-        data_header, rows = _csv_rows(_get(data_url(base, ind, area), timeout, data_what), data_what, DATA_REQUIRED)
+        data_header, rows = _csv_rows(get(data_url(base, ind, area), data_what), data_what, DATA_REQUIRED)
         at = {name: j for j, name in enumerate(data_header)}
         own = [r for r in rows if len(r) > at["Indicator ID"] and r[at["Indicator ID"]].strip() == ind]
         strays = len(rows) - len(own)

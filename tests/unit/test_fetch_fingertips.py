@@ -269,3 +269,11 @@ def test_fch014_a_scheduled_fetch_may_name_the_set_of_new_indicators(server, fau
     assert not any("choose its set" in w for w in fetched.warnings)
     with pytest.raises(FetchError, match="set 'Nowhere' is not one of"):
         fetch("93356", 102, base_url=server.base_url, timeout=TIMEOUT, catalogue=catalogue, new_set="Nowhere")
+
+
+def test_fch015_a_fetch_stops_when_its_overall_budget_is_spent(server, faults, catalogue):
+    faults[("data", "93356")] = "hang"  # the metadata answers; the data never does
+    with pytest.raises(FetchError) as raised:
+        fetch(["93356", "20601"], 102, base_url=server.base_url, timeout=TIMEOUT, catalogue=catalogue, budget=0.5)
+    assert str(raised.value).startswith(
+        "indicator 93356 (data, area type 102): the fetch took longer than 0.5 seconds in all, so it was stopped; nothing was changed")
