@@ -53,7 +53,7 @@ def page_fetch():
     settings = current_settings()
     try:
         fetched = fetch(ids, area, base_url=settings.fingertips_api_url, timeout=settings.fingertips_timeout,
-                        catalogue=store.catalogue(), budget=FORM_BUDGET)
+                        catalogue=store.catalogue(), budget=FORM_BUDGET, max_bytes=settings.max_upload_bytes)
     except FetchError as exc:
         return redirect("/upload?" + urlencode({"fetch_error": str(exc)[:600], "ids": ids}), code=303)
     upload_id = create_fetch_job(store, fetched, current_editor() or "")
@@ -109,7 +109,8 @@ def cli_group() -> AppGroup:
         settings = current_settings()
         try:
             fetched = fetch(" ".join(ids), area_type, base_url=settings.fingertips_api_url,
-                            timeout=settings.fingertips_timeout, catalogue=store.catalogue(), new_set=new_set or "")
+                            timeout=settings.fingertips_timeout, catalogue=store.catalogue(), new_set=new_set or "",
+                            max_bytes=settings.max_upload_bytes)
         except FetchError as exc:
             raise click.ClickException(f"not fetched: {exc}") from None
         for line in fetched.summary_lines():

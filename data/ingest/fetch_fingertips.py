@@ -64,7 +64,7 @@ AREA_TYPES: tuple[tuple[int, str], ...] = (
     (15, "England"),
 )
 MAX_IDS = 20  # indicators a fetch may ask for at once
-MAX_ANSWER_BYTES = 200 * 1024 * 1024  # one answer bigger than this is refused (a runaway or hostile server)
+MAX_ANSWER_BYTES = 50 * 1024 * 1024  # default cap on the fetched data (callers pass MAX_UPLOAD_MB: no bigger than an upload)
 USER_AGENT = "cyscp-dashboard (fingertips fetch)"
 
 INDICATOR_CSV_COLUMNS = ("source_id", "map_to", "name", "unit", "polarity", "set", "age_band", "period_basis",
@@ -178,12 +178,12 @@ def parse_area_type(value) -> int:
 
 # -- HTTP ---------------------------------------------------------------------------------------------
 
-def _get(url: str, timeout: float, what: str) -> bytes:
+def _get(url: str, timeout: float, what: str, max_bytes: int = MAX_ANSWER_BYTES) -> bytes:
     """GET url: the body of a 200 answer, else FetchError naming `what` (e.g. "the data of indicator 93356")."""
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": "text/csv, */*"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as answer:
-            body = answer.read(MAX_ANSWER_BYTES + 1)
+            body = answer.read(max_bytes + 1)
     except urllib.error.HTTPError as exc:
         raise FetchError(f"{what}: Fingertips answered HTTP {exc.code} ({exc.reason}); nothing was changed") from None
     except (TimeoutError, socket.timeout):
@@ -195,8 +195,9 @@ def _get(url: str, timeout: float, what: str) -> bytes:
         raise FetchError(f"{what}: could not reach Fingertips at {_site(url)} ({reason}); nothing was changed") from None
     except (OSError, ValueError) as exc:  # a connection reset mid-answer, a malformed URL
         raise FetchError(f"{what}: the connection to Fingertips failed ({type(exc).__name__}: {exc}); nothing was changed") from None
-    if len(body) > MAX_ANSWER_BYTES:
-        raise FetchError(f"{what}: Fingertips' answer is larger than {MAX_ANSWER_BYTES // (1024 * 1024)} MB; nothing was changed")
+    if len(body) > max_bytes:
+        raise FetchError(f"{what}: Fingertips' answer is larger than {max_bytes / (1024 * 1024):.3g} MB, the largest an upload "
+                         "may be (MAX_UPLOAD_MB); nothing was changed: fetch one indicator at a time or a smaller area type")
     return body
 
 
@@ -271,11 +272,13 @@ class Fetched:
 
 
 def fetch(ids: Sequence[str] | str, area_type: int | str, *, base_url: str, timeout: float,
-          catalogue: pd.DataFrame | None = None, new_set: str = "", budget: float | None = None) -> Fetched:
+          catalogue: pd.DataFrame | None = None, new_set: str = "", budget: float | None = None,
+          max_bytes: int = MAX_ANSWER_BYTES) -> Fetched:
     """Fetch the data and metadata of each indicator id. FetchError (nothing changed) on any failure.
     new_set: the set a new indicator goes in (a scheduled job names it; "" leaves the choice to the preview).
     budget: seconds the whole fetch may take (the page's form: under the server's request timeout); each
-    request waits at most `timeout` and never past the budget. None: no overall limit (the command line)."""
+    request waits at most `timeout` and never past the budget. None: no overall limit (the command line).
+    max_bytes: the most the fetched data may hold in all (Settings.max_upload_bytes: no more than an upload)."""
     try:
         wanted = parse_ids(ids)
         area = parse_area_type(area_type)
@@ -289,14 +292,14 @@ def fetch(ids: Sequence[str] | str, area_type: int | str, *, base_url: str, time
     def get(url: str, what: str) -> bytes:
         """_get with this request's timeout: `timeout`, or what is left of the budget when that is less."""
         if deadline is None:
-            return _get(url, timeout, what)
+            return _get(url, timeout, what, max_bytes)
         spent = FetchError(f"{what}: the fetch took longer than {budget:g} seconds in all, so it was stopped; "
                            "nothing was changed: fetch fewer indicators at once, or use the command line")
         left = deadline - time.monotonic()
         if left <= 0:
             raise spent
         try:
-            return _get(url, min(timeout, left), what)
+            return _get(url, min(timeout, left), what, max_bytes)
         except FetchError:
             if time.monotonic() >= deadline:
                 raise spent from None
@@ -337,8 +340,13 @@ def fetch(ids: Sequence[str] | str, area_type: int | str, *, base_url: str, time
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
     writer.writerows(all_rows)
+    data = out.getvalue().encode("utf-8")
+    if len(data) > max_bytes:
+        raise FetchError(f"indicators {', '.join(wanted)}: the fetched data ({len(data) / (1024 * 1024):.1f} MB) is larger than "
+                         f"{max_bytes / (1024 * 1024):.3g} MB, the largest an upload may be (MAX_UPLOAD_MB); nothing was changed: "
+                         "fetch fewer indicators at once")
     frame, warnings = indicator_rows(wanted, metadata, ages, catalogue, new_set)
-    return Fetched(ids=wanted, area_type=area, data_csv=out.getvalue().encode("utf-8"),
+    return Fetched(ids=wanted, area_type=area, data_csv=data,
                    indicators_csv=indicators_csv(frame), indicators=frame, rows=counts, warnings=warnings)
 
 

@@ -277,3 +277,12 @@ def test_fch015_a_fetch_stops_when_its_overall_budget_is_spent(server, faults, c
         fetch(["93356", "20601"], 102, base_url=server.base_url, timeout=TIMEOUT, catalogue=catalogue, budget=0.5)
     assert str(raised.value).startswith(
         "indicator 93356 (data, area type 102): the fetch took longer than 0.5 seconds in all, so it was stopped; nothing was changed")
+
+
+def test_fch016_a_fetch_is_never_bigger_than_an_upload_may_be(server, faults, catalogue):
+    size = len((RECORDED / "all_data_93356.csv").read_bytes())
+    with pytest.raises(FetchError, match=r"indicator 93356 \(data, area type 102\): Fingertips' answer is larger than"):
+        fetch("93356", 102, base_url=server.base_url, timeout=TIMEOUT, catalogue=catalogue, max_bytes=size - 1)
+    each = max(size, len((RECORDED / "all_data_20601.csv").read_bytes())) + 10  # each answer fits, not both together
+    with pytest.raises(FetchError, match=r"indicators 93356, 20601: the fetched data \(0.4 MB\) is larger than 0.214 MB"):
+        fetch("93356, 20601", 102, base_url=server.base_url, timeout=TIMEOUT, catalogue=catalogue, max_bytes=each)
