@@ -14,7 +14,10 @@ import dash
 from callbacks.api import api
 from callbacks.area_groups_api import area_groups_api
 from callbacks.auth import register_auth
+from callbacks.catalogue import catalogue_routes
 from callbacks.context import EXTENSION_KEY, SETTINGS_KEY
+from callbacks.fetch import cli_group as fingertips_cli
+from callbacks.fetch import fetch_routes
 from callbacks.register import register_callbacks
 from callbacks.security import register_security
 from callbacks.spotlight_export import spotlight_export
@@ -54,6 +57,9 @@ def create_app(settings: Settings | None = None, *, source=None) -> dash.Dash:
     server.register_blueprint(uploads_api)
     server.register_blueprint(area_groups_api)
     server.register_blueprint(spotlight_export)
+    server.register_blueprint(catalogue_routes)  # /catalogue/save, PATCH /api/indicators/<id>
+    server.register_blueprint(fetch_routes)  # /upload/fetch
+    server.cli.add_command(fingertips_cli())  # flask --app app fingertips fetch IDS
     app.layout = app_shell(settings.partnership_name)
     register_callbacks(app)
     register_security(app, settings)  # last: the CSP hashes the inline scripts registered above

@@ -1,7 +1,7 @@
 """Every callback of the app, registered in one place."""
 from __future__ import annotations
 
-from callbacks import explore, overview, routing, spotlight, upload
+from callbacks import explore, fetch, overview, routing, spotlight, upload
 
 
 def register_callbacks(app) -> None:
@@ -9,4 +9,5 @@ def register_callbacks(app) -> None:
     overview.register(app)
     explore.register(app)
     upload.register(app)
+    fetch.register(app)
     spotlight.register(app)

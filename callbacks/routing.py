@@ -6,6 +6,7 @@ from urllib.parse import parse_qs
 from dash import Input, Output, State, html
 
 from callbacks.auth import current_editor, login_csrf_token, safe_next
+from callbacks.catalogue import catalogue_page
 from callbacks.context import current_dataset, current_store
 from callbacks.spotlight import spotlight_page
 from data.domain.dataset import DEFAULT_REPORTING_YEAR
@@ -32,14 +33,14 @@ def render_page(pathname: str | None, search: str | None):
         page = explore_page(dataset, normalise(dataset, parse_query(search)))
     elif path == "/spotlight" or path.startswith("/spotlight/"):
         page = spotlight_page(path, search)
-    elif path in ("/upload", "/versions", "/login"):
-        page = _editor_page(path, parse_qs((search or "").lstrip("?")))
+    elif path in ("/upload", "/versions", "/login", "/catalogue"):
+        page = _editor_page(path, parse_qs((search or "").lstrip("?")), search)
     else:
         page = html.Div([html.H1("Page not found"), html.P(["There is no page at this address. ", html.A("Go to the overview", href="/"), "."])])
     return page, dataset.updated
 
 
-def _editor_page(path: str, query: dict):
+def _editor_page(path: str, query: dict, search: str | None = None):
     one = lambda k: (query.get(k) or [None])[0]  # noqa: E731
     if path == "/login":
         return login_page(one("error"), safe_next(one("next") or "/upload"), login_csrf_token())
@@ -50,6 +51,8 @@ def _editor_page(path: str, query: dict):
         return sign_in_prompt(path)
     if path == "/versions":
         return versions_page(store.versions())
+    if path == "/catalogue":
+        return catalogue_page(store, search)
     return upload_page(one("job"), one("error"), login_csrf_token())
 
 

@@ -39,6 +39,8 @@ class Settings:
     upload_isolate_mb: float = 8.0  # UPLOAD_ISOLATE_MB: files this big run in a child process
     session_hours: float = 8.0  # SESSION_HOURS: how long an editor stays signed in
     stale_after_years: int = 2  # STALE_AFTER_YEARS: a latest value more years older than the reporting year is "out of date"
+    fingertips_api_url: str = "https://fingertips.phe.org.uk/api/"  # FINGERTIPS_API_URL: the Fingertips API a fetch asks
+    fingertips_timeout: float = 30.0  # FINGERTIPS_TIMEOUT: seconds a fetch waits for each Fingertips answer
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -62,6 +64,8 @@ class Settings:
             upload_isolate_mb=_number(env, "UPLOAD_ISOLATE_MB", cls.upload_isolate_mb, float, "a number of megabytes"),
             session_hours=_positive(env, "SESSION_HOURS", cls.session_hours, "a number of hours"),
             stale_after_years=_whole(env, "STALE_AFTER_YEARS", cls.stale_after_years),
+            fingertips_api_url=_api_url(text("FINGERTIPS_API_URL", cls.fingertips_api_url)),
+            fingertips_timeout=_positive(env, "FINGERTIPS_TIMEOUT", cls.fingertips_timeout, "a number of seconds"),
         )
 
     @property
@@ -96,6 +100,13 @@ def _proxies(raw: str) -> int:
         return max(int(raw), 0)
     except ValueError:
         raise SettingsError(f"TRUST_PROXY must be a number of proxies (e.g. 1), not {raw!r}") from None
+
+
+def _api_url(raw: str) -> str:
+    """An http(s) URL ending in "/" (the client appends endpoint paths to it)."""
+    if not raw.lower().startswith(("http://", "https://")):
+        raise SettingsError(f"FINGERTIPS_API_URL must be an http(s) URL such as https://fingertips.phe.org.uk/api/, not {raw!r}")
+    return raw if raw.endswith("/") else raw + "/"
 
 
 def _number(env: Mapping[str, str], name: str, default, kind, wanted: str):

@@ -9,6 +9,7 @@ from data.ingest.indicator_choices import FIELDS, LABELS, OPTIONS, describe
 from data.ingest.upload_jobs import INVALID, READY, STAGE_LABELS
 from layouts import ids
 from layouts.components import data_table
+from layouts.fetch import fetch_form
 
 
 def sign_in_prompt(path: str) -> html.Div:
@@ -45,6 +46,7 @@ def upload_page(job_id: str | None, error: str | None, csrf_token: str) -> html.
         ],
         method="POST", action="/upload/start", encType="multipart/form-data", className="upload-form",
     ))
+    children.append(fetch_form(csrf_token))  # Fetch from Fingertips (layouts/fetch.py)
     if job_id:
         children.append(html.Section([
             html.H2("Your file"),

@@ -184,11 +184,15 @@ def apply_choices(proposals: dict, choices: pd.DataFrame, catalogue: pd.DataFram
     by_source = {e["source_id"]: e for e in entries}
     by_source.update({e["indicator_id"]: e for e in entries})
     cat_ids = set(catalogue["id"] if "id" in catalogue.columns else catalogue.index)
+    matched = {m["source_id"]: m["indicator_id"] for m in proposals.get("matched", [])}
     problems = []
     seen: dict[str, int] = {}
     for i, rec in enumerate(choices.fillna("").astype(str).to_dict("records"), start=1):
         source = rec.get("source_id", "").strip()
         entry = by_source.get(source)
+        joined = matched.get(source)
+        if entry is None and joined is not None and rec.get("map_to", "").strip() in ("", joined):
+            continue  # already joined to its catalogue indicator by its Fingertips id, and the choice agrees
         if entry is None:
             held = ", ".join(e["source_id"] for e in entries) or "none"
             problems.append(Problem(i, "source_id", f"'{source}' is not a new indicator of this upload (its new indicators: {held})"))

@@ -458,6 +458,36 @@ class Store:
             self._move_head(conn, current, new)
         return new
 
+    def catalogue(self, version: int | None = None) -> pd.DataFrame:
+        """The catalogue (INDICATOR_COLUMNS, stored order, plain columns) of a version (default: head)."""
+        with self.reader.connect() as conn:
+            version = version or conn.execute(select(head.c.version)).scalar_one()
+            return self._catalogue_rows(conn, version)
+
+    def publish_catalogue(self, build, *, user: str, description, base_version: int | None = None) -> int | None:
+        """A catalogue change as a new version (action "catalogue"): the observations stay as they are.
+
+        build(catalogue) gets the head version's catalogue (as Store.catalogue gives it) inside the write
+        transaction and returns the new one (same columns; the rows are stored in its order), or None for no
+        change (then nothing is written and None is returned). Whatever build raises rolls everything back.
+        description: the history's text for it (its "file" column), or a function giving it once build has run.
+        base_version: the version the change was based on (PublishConflict if the head moved since)."""
+        with self.engine.begin() as conn:
+            current = self._begin_version(conn, base_version)
+            new_catalogue = build(self._catalogue_rows(conn, current))
+            if new_catalogue is None:
+                return None
+            new = current + 1
+            text = description() if callable(description) else str(description)
+            conn.execute(insert(data_versions).values(
+                version=new, created_at=_now(), created_by=user, action="catalogue", file_name=text[:1000],
+                rows_added=0, rows_changed=0, rows_unchanged=0, rows_removed=0, new_indicators=0,
+            ))
+            conn.execute(update(indicators).where(_current(indicators, current)).values(valid_to=new))
+            _insert_frame(conn, indicators, new_catalogue.reset_index(drop=True), INDICATOR_COLUMNS, new)
+            self._move_head(conn, current, new)
+        return new
+
     def restore(self, version: int, *, user: str) -> int:
         """Make the data of an earlier version current again, as a new version.
 

@@ -29,7 +29,7 @@ data_versions = Table(
     Column("version", Integer, primary_key=True, autoincrement=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("created_by", String(320), nullable=False),
-    Column("action", String(20), nullable=False),  # seed | publish | restore
+    Column("action", String(20), nullable=False),  # seed | publish | restore | catalogue (an edit of the catalogue)
     Column("file_name", Text),
     Column("sha256", String(64)),
     Column("restored_from", Integer),
