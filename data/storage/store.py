@@ -27,6 +27,7 @@ from data.domain.changes import classify
 from data.domain.dataset import BUNDLED, Dataset, build_from_typed, load_bundled
 from data.domain.schema import INDICATOR_COLUMNS, NUMERIC_OBSERVATION_COLUMNS, OBSERVATION_COLUMNS, OBSERVATION_KEY
 from data.settings import DEFAULT_INSTANCE
+from data.storage import snapshot
 from data.storage.head_reader import HeadReader
 from data.storage.migrate import upgrade
 from data.storage.tables import data_versions, head, indicators, observations
@@ -307,6 +308,9 @@ _SQLITE_ROWS_A_STATEMENT = 20
 class Store:
     def __init__(self, url: str | None = None, instance: Path = INSTANCE):
         self.url = database_url(url, instance)
+        self.instance = Path(instance)
+        # Columnar snapshots of served versions (data/storage/snapshot.py): per host, rebuilt from the store when absent.
+        self.snapshots = self.instance / "snapshots"
         self.file = sqlite_file(self.url)
         if self.file is not None:
             prepare_sqlite_file(self.file)
@@ -384,9 +388,39 @@ class Store:
         with self.reader.connect() as conn:
             version = version or conn.execute(select(head.c.version)).scalar_one()
             meta = conn.execute(select(data_versions).where(data_versions.c.version == version)).mappings().one()
+            updated = f"{meta['created_at']:%d %B %Y %H:%M} UTC (version {version}, {meta['action']})"
+            folder = self.snapshot_folder(version, meta)
+            if compact:
+                found = snapshot.read(folder, version, updated)
+                if found is not None:
+                    return found
             dataset = self.load_dataset_in(conn, version, compact=compact)
-        updated = f"{meta['created_at']:%d %B %Y %H:%M} UTC (version {version}, {meta['action']})"
+        if compact:
+            self._write_snapshot(folder, dataset)
         return replace(dataset, updated=updated)
+
+    def snapshot_folder(self, version: int, meta) -> Path:
+        """Where this host keeps the snapshot of `version` (meta: its data_versions row)."""
+        created = meta["created_at"]
+        key = snapshot.snapshot_key(make_url(self.url).render_as_string(hide_password=True), version,
+                                    created.isoformat() if hasattr(created, "isoformat") else str(created),
+                                    meta.get("sha256"), str(meta["action"]))
+        return snapshot.snapshot_folder(self.snapshots, key)
+
+    @staticmethod
+    def _write_snapshot(folder: Path, dataset: Dataset) -> None:
+        """A snapshot is only a faster way to the same rows: failing to write one (a full or read-only disk)
+        costs the next load its speed, never a request or a publish."""
+        try:
+            snapshot.write(folder, dataset)
+        except OSError:
+            pass
+
+    def _snapshot_new_version(self, conn, new: int) -> None:
+        """Before head moves to `new` (in its transaction): write its snapshot, so no worker that sees the
+        new head has to stream it from the store."""
+        meta = conn.execute(select(data_versions).where(data_versions.c.version == new)).mappings().one()
+        self._write_snapshot(self.snapshot_folder(new, meta), self.load_dataset_in(conn, new, compact=True))
 
     def versions(self) -> list[dict]:
         with self.engine.connect() as conn:
@@ -440,6 +474,7 @@ class Store:
             ))
             self._close_keys(conn, observations, OBSERVATION_KEY, changed, new)
             self._insert_rows(conn, new_indicators, changed, new)
+            self._snapshot_new_version(conn, new)
             self._move_head(conn, current, new)
         return new
 
@@ -475,6 +510,7 @@ class Store:
             if not same_catalogue:
                 conn.execute(update(indicators).where(_current(indicators, current)).values(valid_to=new))
             self._insert_rows(conn, cat_target if not same_catalogue else cat_target.iloc[:0], put_back.reset_index(drop=True), new)
+            self._snapshot_new_version(conn, new)
             self._move_head(conn, current, new)
         return new
 
