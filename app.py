@@ -12,6 +12,7 @@ from __future__ import annotations
 import dash
 
 from callbacks.api import api
+from callbacks import precompressed
 from callbacks.auth import register_auth
 from callbacks.context import EXTENSION_KEY, SETTINGS_KEY
 from callbacks.register import register_callbacks
@@ -52,7 +53,8 @@ def create_app(settings: Settings | None = None, *, source=None) -> dash.Dash:
     server.register_blueprint(spotlight_export)
     app.layout = app_shell(settings.partnership_name)
     register_callbacks(app)
-    register_security(app, settings)  # last: the CSP hashes the inline scripts registered above
+    register_security(app, settings)  # the CSP hashes the inline scripts registered above
+    precompressed.register(app)  # brotli-11 scripts and stylesheets (assets/precompressed/), no unused bundles
     return app
 
 
