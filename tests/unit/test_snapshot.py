@@ -131,3 +131,17 @@ def test_snap006_one_request_never_reads_two_versions():
         assert current_dataset().version == 2
     with app.app_context():  # outside a request (a CLI command): every call asks the source
         assert [current_dataset().version for _ in range(2)] == [3, 4]
+
+
+def test_snap007_expanded_equals_astype_str_on_every_subset(bundled):
+    from data.domain.dataset import build_from_typed, expanded
+
+    compact = build_from_typed(bundled.indicators.reset_index(drop=True), bundled.observations, compact=True).observations
+    subsets = [compact, compact.iloc[0:0], compact.iloc[::7], compact.iloc[[5, 3, 1]],
+               compact.assign(note=pd.Categorical([None] + ["x"] * (len(compact) - 1)))]  # a missing cell
+    for frame in subsets:
+        cats = [c for c, t in frame.dtypes.items() if isinstance(t, pd.CategoricalDtype)]
+        want = frame.astype({c: str for c in cats})
+        got = expanded(frame)
+        pd.testing.assert_frame_equal(got, want, check_exact=True)
+        assert list(got.dtypes) == list(want.dtypes)
