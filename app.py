@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import dash
 
-from callbacks.api import api
 from callbacks import precompressed
+from callbacks.api import api
 from callbacks.auth import register_auth
 from callbacks.context import EXTENSION_KEY, SETTINGS_KEY
 from callbacks.register import register_callbacks

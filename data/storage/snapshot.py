@@ -82,6 +82,7 @@ def write(folder: Path, dataset: Dataset) -> bool:
         return False
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    placed = False
     try:
         obs = dataset.observations
         if not isinstance(obs.index, pd.RangeIndex) or obs.index.start != 0 or obs.index.step != 1:
@@ -104,11 +105,11 @@ def write(folder: Path, dataset: Dataset) -> bool:
             os.rename(tmp, folder)  # atomic: readers see the whole folder or nothing
         except OSError:
             return False  # another worker renamed its copy into place first
-        tmp = None
+        placed = True
         _prune(folder.parent, keep=folder.name)
         return True
     finally:
-        if tmp is not None:
+        if not placed:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
