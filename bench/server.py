@@ -69,6 +69,8 @@ class Server:
         cmd = [
             sys.executable, "-m", "gunicorn", self.module,
             "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers),
+            # As the Procfile runs it (gthread, 32 threads, keep-alive 2 s): the app and the floor alike.
+            "--worker-class", "gthread", "--threads", "32", "--keep-alive", "2",
             # Long enough for a 1M-row upload in one request (the Procfile keeps gunicorn's 30 s default).
             "--timeout", str(self.timeout), "--graceful-timeout", "5", "--chdir", str(ROOT),
         ]
