@@ -48,6 +48,24 @@ def _prepare(out: Path, rows: int) -> None:
     store.dispose()
 
 
+def _check_snapshot(out: Path) -> None:
+    """The head version's snapshot (written by the publish in prepare) equals a load from the store, frame for frame."""
+    import pandas as pd
+
+    from data.storage.store import Store
+
+    store = Store(f"sqlite:///{out}/store.sqlite3", instance=out / "instance")
+    t0 = time.perf_counter()
+    snap = store.load_dataset(compact=True)
+    t1 = time.perf_counter()
+    db = _without_snapshots(store)
+    t2 = time.perf_counter()
+    pd.testing.assert_frame_equal(snap.observations, db.observations, check_exact=True)
+    pd.testing.assert_frame_equal(snap.indicators, db.indicators, check_exact=True)
+    print(f"snapshot == store for version {snap.version} ({len(snap.observations):,} rows): snapshot {t1 - t0:.2f} s, "
+          f"store {t2 - t1:.2f} s, load {os.getloadavg()[0]:.2f}")
+
+
 def _without_snapshots(store):
     """A load straight from the store (the snapshot folder pointed elsewhere), as before snapshots."""
     import tempfile
@@ -87,7 +105,7 @@ def _step(name: str, out: Path, trace: bool) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("step", choices=["prepare", "validate", "build", "build_plain", "load", "load_db", "load_plain"])
+    parser.add_argument("step", choices=["prepare", "check_snapshot", "validate", "build", "build_plain", "load", "load_db", "load_plain"])
     parser.add_argument("--trace", action="store_true", help="tracemalloc's peak too (slower: time it without)")
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / ".work" / "domain")
@@ -95,6 +113,8 @@ def main(argv=None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     if args.step == "prepare":
         _prepare(args.out, args.rows)
+    elif args.step == "check_snapshot":
+        _check_snapshot(args.out)
     else:
         _step(args.step, args.out, args.trace)
     return 0

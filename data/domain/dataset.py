@@ -165,6 +165,7 @@ def _numbers(column: pd.Series) -> pd.Series:
 
 _FROM_CATALOGUE = (("unit", "unit"), ("indicator_name", "name"), ("set", "set"))
 _SORT_KEY = ["indicator_id", "area_code", "period_end", "period_start", "category_type", "category"]
+SORT_KEY = tuple(_SORT_KEY)  # the served frame's order (data/storage/store.py checks a built version has no ties)
 
 
 def prepare_observations(raw: pd.DataFrame, catalogue: pd.DataFrame, *, compact: bool = False) -> pd.DataFrame:

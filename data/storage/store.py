@@ -24,7 +24,7 @@ from sqlalchemy import and_, create_engine, event, func, insert, or_, select, up
 from sqlalchemy.engine import Engine, make_url
 
 from data.domain.changes import classify
-from data.domain.dataset import BUNDLED, Dataset, build_from_typed, load_bundled
+from data.domain.dataset import BUNDLED, SORT_KEY, Dataset, build_from_typed, load_bundled
 from data.domain.schema import INDICATOR_COLUMNS, NUMERIC_OBSERVATION_COLUMNS, OBSERVATION_COLUMNS, OBSERVATION_KEY
 from data.settings import DEFAULT_INSTANCE
 from data.storage import snapshot
@@ -416,11 +416,20 @@ class Store:
         except OSError:
             pass
 
-    def _snapshot_new_version(self, conn, new: int) -> None:
+    def _snapshot_new_version(self, conn, new: int, existing: Dataset | None = None, changed: pd.DataFrame | None = None) -> None:
         """Before head moves to `new` (in its transaction): write its snapshot, so no worker that sees the
-        new head has to stream it from the store."""
+        new head has to stream it from the store.
+
+        After a publish the new version is built from what the publish holds (the current version's rows
+        less those it closed, plus the rows it wrote: _published); else, or when that build could order two
+        rows differently from a load (two rows alike in every sort key), it is read back from the store."""
         meta = conn.execute(select(data_versions).where(data_versions.c.version == new)).mappings().one()
-        self._write_snapshot(self.snapshot_folder(new, meta), self.load_dataset_in(conn, new, compact=True))
+        dataset = None
+        if existing is not None and changed is not None:
+            dataset = _published(existing, changed, self._catalogue_rows(conn, new), new)
+        if dataset is None:
+            dataset = self.load_dataset_in(conn, new, compact=True)
+        self._write_snapshot(self.snapshot_folder(new, meta), dataset)
 
     def versions(self) -> list[dict]:
         with self.engine.connect() as conn:
@@ -474,7 +483,7 @@ class Store:
             ))
             self._close_keys(conn, observations, OBSERVATION_KEY, changed, new)
             self._insert_rows(conn, new_indicators, changed, new)
-            self._snapshot_new_version(conn, new)
+            self._snapshot_new_version(conn, new, existing, changed)
             self._move_head(conn, current, new)
         return new
 
@@ -536,6 +545,24 @@ class Store:
     def count_rows(self) -> int:
         with self.engine.connect() as conn:
             return conn.execute(select(func.count()).select_from(observations)).scalar_one()
+
+
+def _published(existing: Dataset, changed: pd.DataFrame, catalogue: pd.DataFrame, version: int) -> Dataset | None:
+    """The version a publish makes, from memory: `existing`'s rows less those whose key a changed row
+    closes, plus the changed rows, typed as a load types them (build_from_typed on the same values). A
+    load's order is its sort; rows alike in every sort key would keep their input order, which a load
+    from the store need not share: then None (the caller reads the version back from the store)."""
+    key = list(OBSERVATION_KEY)
+    kept = existing.observations
+    if len(changed) and len(kept):
+        closed = kept[key].merge(changed[key].drop_duplicates(), on=key, how="left", indicator=True)["_merge"].to_numpy() == "both"
+        kept = kept[~closed]
+    raw = pd.concat([kept.reindex(columns=list(OBSERVATION_COLUMNS)), changed.reindex(columns=list(OBSERVATION_COLUMNS))],
+                    ignore_index=True)
+    dataset = build_from_typed(catalogue, raw, version, compact=True)
+    if dataset.observations.duplicated(SORT_KEY).any():
+        return None
+    return dataset
 
 
 class StoreSource:

@@ -63,6 +63,12 @@ def test_snap002_a_publish_writes_the_new_versions_snapshot_before_head_moves(st
     _assert_same(got, _from_db(store, new))
     row = got.observations_for(["reception-overweight"])
     assert 21.5 in set(row[row["period"] == "23/24"]["value"])
+    changed = store.publish(reception_2324(22.0), NO_NEW_INDICATORS, user="ed@example.org", file_name="q4.csv", sha256="cd", base_version=new)
+    got = snapshot.read(store.snapshot_folder(changed, _meta(store, changed)), changed)  # built from memory: a value changed
+    assert got is not None
+    _assert_same(got, _from_db(store, changed))
+    row = got.observations_for(["reception-overweight"])
+    assert list(row[(row["period"] == "23/24") & (row["area_code"] == "E06000014")]["value"]) == [22.0]
     restored = store.restore(1, user="ed@example.org")
     back = snapshot.read(store.snapshot_folder(restored, _meta(store, restored)), restored)
     assert back is not None
