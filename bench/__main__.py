@@ -293,6 +293,10 @@ class Run:
             report.measure(m, f"time_to_data_s@{scale}", t["every_worker_s"], "s", scale=scale,
                            note="restart on this store: process start → every worker has answered /healthz (data loaded)",
                            load=t.get("load"), **kw)
+            report.measure(m, f"time_to_boot_s@{scale}", t.get("every_worker_booted_s"), "s", scale=scale,
+                           note="process start → every worker has answered anything (a static file or data)", load=t.get("load"))
+            report.measure(m, f"time_to_data_after_boot_s@{scale}", t.get("data_after_boot_s"), "s", scale=scale,
+                           note="the longest a worker took from its first answer to its first data answer", load=t.get("load"))
 
         callbacks(b, "bundled", False)
         to_data(b, "bundled", False)
