@@ -92,7 +92,7 @@ class Run:
         self.meta = {
             "started": datetime.now(timezone.utc).isoformat(timespec="seconds"), "smoke": self.smoke,
             "cpus": os.cpu_count(), "loadavg_start": [round(x, 2) for x in os.getloadavg()], "git": git_rev(),
-            "versions": versions(), "gunicorn": "2 gthread workers x 32 threads, keep-alive 2 s (as the Procfile), 127.0.0.1, --timeout 1800, MAX_UPLOAD_MB=2048",
+            "versions": versions(), "gunicorn": "2 gthread workers x 32 threads, keep-alive 2 s (the Procfile), --timeout 1800, MAX_UPLOAD_MB=2048",
             "requests_per_action": args.requests, "max_seconds_per_action": args.max_seconds,
             "clients": args.clients, "throughput_seconds": args.duration, "think_s": args.think,
         }
