@@ -308,14 +308,16 @@ class Run:
                            note=f"{t['clients']} clients, no think time, {t['seconds']:.0f} s; client CPU {t.get('client_cpu_s', 0):.0f} s", load=t.get("load"))
             report.measure(m, f"throughput_p95_ms@{scale}", t["p95_ms"], "ms", scale=scale, target=TARGETS["throughput_p95_ms"], target_text="≤ 300 ms",
                            load=t.get("load"))
-            report.measure(m, f"throughput_errors@{scale}", t["errors"], "", scale=scale, target=0, target_text="0")
+            report.measure(m, f"throughput_errors@{scale}", t["errors"], "", scale=scale, target=0, target_text="0", load=t.get("load"),
+                           note=f"{t.get('reconnects', 0)} request(s) resent once on a kept-alive connection the server had closed")
             if "throughput_think" in raw:
                 t = raw["throughput_think"]
                 report.measure(m, f"throughput_think_rps@{scale}", t["rps"], "req/s", scale=scale,
-                               note=f"{t['clients']} clients, {t['think_s']:g} s think time between actions")
+                               note=f"{t['clients']} clients, {t['think_s']:g} s think time between actions", load=t.get("load"))
                 report.measure(m, f"throughput_think_p95_ms@{scale}", t["p95_ms"], "ms", scale=scale,
-                               target=TARGETS["throughput_p95_ms"], target_text="≤ 300 ms")
-                report.measure(m, f"throughput_think_errors@{scale}", t["errors"], "", scale=scale, target=0, target_text="0")
+                               target=TARGETS["throughput_p95_ms"], target_text="≤ 300 ms", load=t.get("load"))
+                report.measure(m, f"throughput_think_errors@{scale}", t["errors"], "", scale=scale, target=0, target_text="0", load=t.get("load"),
+                               note=f"{t.get('reconnects', 0)} request(s) resent once on a kept-alive connection the server had closed")
 
         through(b, "bundled")
 
