@@ -24,7 +24,7 @@ from sqlalchemy import and_, create_engine, event, func, insert, or_, select, up
 from sqlalchemy.engine import Engine, make_url
 
 from data.domain.changes import classify
-from data.domain.dataset import BUNDLED, SORT_KEY, Dataset, build_from_typed, load_bundled
+from data.domain.dataset import BUNDLED, SORT_KEY, Dataset, build_from_typed, expanded, load_bundled
 from data.domain.schema import INDICATOR_COLUMNS, NUMERIC_OBSERVATION_COLUMNS, OBSERVATION_COLUMNS, OBSERVATION_KEY
 from data.settings import DEFAULT_INSTANCE
 from data.storage import snapshot
@@ -416,6 +416,16 @@ class Store:
         except OSError:
             pass
 
+    def _version_in(self, conn, version: int) -> Dataset:
+        """load_dataset_in(conn, version) (plain `str` columns), from the version's snapshot when this host
+        has one: the same frames (a snapshot equals its version, and expanded() is what compact=False adds)
+        without streaming a million rows from the store inside a publish's or a restore's transaction."""
+        meta = conn.execute(select(data_versions).where(data_versions.c.version == version)).mappings().one()
+        found = snapshot.read(self.snapshot_folder(version, meta), version)
+        if found is None:
+            return self.load_dataset_in(conn, version)
+        return replace(found, observations=expanded(found.observations))
+
     def _snapshot_new_version(self, conn, new: int, existing: Dataset | None = None, changed: pd.DataFrame | None = None) -> None:
         """Before head moves to `new` (in its transaction): write its snapshot, so no worker that sees the
         new head has to stream it from the store.
@@ -473,7 +483,7 @@ class Store:
         with self.engine.begin() as conn:
             current = self._begin_version(conn, base_version)
             new = current + 1
-            existing = self.load_dataset_in(conn, current)
+            existing = self._version_in(conn, current)
             kinds = classify(existing.observations, rows)
             changed = rows[kinds != "unchanged"]
             conn.execute(insert(data_versions).values(
@@ -500,8 +510,8 @@ class Store:
                 raise LookupError(f"there is no version {version}")
             current = self._begin_version(conn, None)
             new = current + 1
-            target = self.load_dataset_in(conn, version)
-            now = self.load_dataset_in(conn, current)
+            target = self._version_in(conn, version)
+            now = self._version_in(conn, current)
             key = list(OBSERVATION_KEY)
             kinds = classify(now.observations, target.observations)
             put_back = target.observations[kinds != "unchanged"]

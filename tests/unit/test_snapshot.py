@@ -151,3 +151,20 @@ def test_snap007_expanded_equals_astype_str_on_every_subset(bundled):
         got = expanded(frame)
         pd.testing.assert_frame_equal(got, want, check_exact=True)
         assert list(got.dtypes) == list(want.dtypes)
+
+
+def test_snap008_publish_and_restore_read_the_current_version_from_its_snapshot_as_from_the_store(store):
+    store.load_dataset(compact=True)  # version 1's snapshot
+    with store.reader.connect() as conn:
+        via_snapshot = store._version_in(conn, 1)
+        from_db = store.load_dataset_in(conn, 1)
+    pd.testing.assert_frame_equal(via_snapshot.observations, from_db.observations, check_exact=True)
+    pd.testing.assert_frame_equal(via_snapshot.indicators, from_db.indicators, check_exact=True)
+    # A publish and a restore on top of snapshots give the versions the store holds.
+    new = store.publish(reception_2324(21.5), NO_NEW_INDICATORS, user="a", file_name="f", sha256="x", base_version=1)
+    back = store.restore(1, user="a")
+    for version in (new, back):
+        got = snapshot.read(store.snapshot_folder(version, _meta(store, version)), version)
+        assert got is not None
+        _assert_same(got, _from_db(store, version))
+    _assert_same(store.load_dataset(compact=True), _from_db(store, back))
