@@ -2,12 +2,13 @@
 # make test - install test deps into .venv, check system packages, lint (ruff, mypy), run every test
 # make lint - ruff on the repository, mypy on data/ (pyproject.toml)
 # make screenshots - docs/screenshots/*.png: overview, explore and a slide at 1366x768 and 390x844 (headless Chromium)
-# make bench - the benchmark suite (issue 6): bench/results.json and a markdown table (~15-20 min)
+# make bench - the benchmark suite (issues 6, 15): bench/results.json and a markdown table (~20-25 min)
+# make assets - rebuild assets/precompressed/ (brotli copies of the page's scripts and stylesheets)
 PYTHON ?= python3
 VENV   := .venv
 VPY    := $(VENV)/bin/python
 
-.PHONY: run test lint bench screenshots
+.PHONY: run test lint bench assets screenshots
 
 run: $(VENV)/.stamp-run
 	$(VPY) app.py
@@ -27,6 +28,11 @@ screenshots: $(VENV)/.stamp-run
 bench: $(VENV)/.stamp-dev bench/.work/floor-site/.stamp
 	bash tests/system_deps.sh
 	$(VPY) -m bench
+
+# make assets - brotli-11 copies of the pages' scripts and stylesheets in assets/precompressed/ (callbacks/precompressed.py);
+# rerun after changing a file under assets/ or upgrading Dash: a file whose source changed is compressed on the fly instead.
+assets: $(VENV)/.stamp-run
+	INSTANCE_PATH=$$(mktemp -d) $(VPY) -m flask --app app precompress
 
 bench/.work/floor-site/.stamp: bench/requirements-floor.txt | $(VPY)
 	$(VPY) -m pip install --quiet --no-deps --target bench/.work/floor-site -r bench/requirements-floor.txt

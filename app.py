@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dash
 
+from callbacks import precompressed
 from callbacks.api import api
 from callbacks.area_groups_api import area_groups_api
 from callbacks.auth import register_auth
@@ -62,7 +63,8 @@ def create_app(settings: Settings | None = None, *, source=None) -> dash.Dash:
     server.cli.add_command(fingertips_cli())  # flask --app app fingertips fetch IDS
     app.layout = app_shell(settings.partnership_name)
     register_callbacks(app)
-    register_security(app, settings)  # last: the CSP hashes the inline scripts registered above
+    register_security(app, settings)  # the CSP hashes the inline scripts registered above
+    precompressed.register(app)  # brotli-11 scripts and stylesheets (assets/precompressed/), no unused bundles
     return app
 
 

@@ -88,6 +88,7 @@ def throughput(base_url: str, chains: dict[str, list[dict]], clients: int, secon
     steps = [("GET /", None)] + [(name, encode_chain(chain)) for name, chain in chains.items()]
     latencies: list[float] = []
     errors = [0]
+    reconnects = [0]
     error_kinds: dict[str, int] = {}
     lock = threading.Lock()
     start_gate = threading.Barrier(clients + 1)
@@ -102,15 +103,26 @@ def throughput(base_url: str, chains: dict[str, list[dict]], clients: int, secon
             name, bodies = rng.choice(steps)
             for body in ([None] if bodies is None else bodies):
                 t0 = time.perf_counter()
-                try:
-                    if body is None:
-                        r = session.get(base_url + "/", timeout=timeout, headers={"Accept": "text/html"})
-                    else:
-                        r = session.post(base_url + UPDATE_PATH, data=body, timeout=timeout)
-                    _ = r.content
-                    status = r.status_code
-                except requests.RequestException as exc:
-                    status = type(exc).__name__
+                for attempt in (1, 2):
+                    try:
+                        if body is None:
+                            r = session.get(base_url + "/", timeout=timeout, headers={"Accept": "text/html"})
+                        else:
+                            r = session.post(base_url + UPDATE_PATH, data=body, timeout=timeout)
+                        _ = r.content
+                        status = r.status_code
+                        break
+                    except requests.ConnectionError as exc:
+                        # gunicorn closes a kept-alive connection after --keep-alive seconds idle; a request sent on
+                        # it as it closes fails before any answer, and a browser sends it again on a new connection.
+                        # So does the bench, once, and counts it (reconnects); a second failure is an error.
+                        status = type(exc).__name__
+                        if attempt == 1:
+                            with lock:
+                                reconnects[0] += 1
+                    except requests.RequestException as exc:
+                        status = type(exc).__name__
+                        break
                 mine.append(time.perf_counter() - t0)
                 if status not in OK:
                     my_errors += 1
@@ -138,7 +150,7 @@ def throughput(base_url: str, chains: dict[str, list[dict]], clients: int, secon
     s = stats_ms(latencies)
     return {"clients": clients, "seconds": elapsed, "think_s": think, "requests": len(latencies), "rps": len(latencies) / elapsed,
             "p50_ms": s["p50"], "p95_ms": s["p95"], "p99_ms": s["p99"], "max_ms": s["max"],
-            "errors": errors[0], "error_kinds": error_kinds,
+            "errors": errors[0], "error_kinds": error_kinds, "reconnects": reconnects[0],
             # The clients share the 2 CPUs with the server: what they used of them.
             "client_cpu_s": sum(me.cpu_times()[:2]) - cpu0}
 
@@ -314,3 +326,188 @@ def worker_rss(server) -> dict:
     rss = server.rss()
     workers = list(rss["workers"].values())
     return {"per_worker": workers, "max_worker": max(workers, default=0), "sum_workers": sum(workers), "master": rss["master"]}
+
+
+# -- issue 15: load with every measure, interleaved uncached/cached replays, time to data ----------------
+
+def load_now() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+class Loaded:
+    """with Loaded(into): ...  records the machine's load average (1, 5, 15 min) before and after into
+    into["load"] (the machine is shared: a measure is read next to the load it was taken under)."""
+
+    def __init__(self, into: dict):
+        self.into = into
+
+    def __enter__(self):
+        self.before = load_now()
+        return self.into
+
+    def __exit__(self, *exc):
+        self.into["load"] = {"before": self.before, "after": load_now()}
+
+
+def interleaved(app_url: str, floor_url: str, app_views: list[list[dict]], floor_views: list[list[dict]],
+                accept_encoding: str, per_round: int = 5, max_seconds: float = 120.0) -> dict:
+    """Alternating rounds: `per_round` floor views, then `per_round` of the app's views, until every app view
+    has been posted once (or max_seconds). Each app view is a chain (post_view); its latency is the chain's.
+    The floor's requests in the same rounds are this action's floor (so both see the same load)."""
+    from bench.views import post_view
+
+    app_s, floor_s = _session(accept_encoding), _session(accept_encoding)
+    app_times, floor_times, loads = [], [], []
+    errors, statuses_seen = 0, {}
+    f = 0
+    deadline = time.perf_counter() + max_seconds
+    i = 0
+    while i < len(app_views) and time.perf_counter() < deadline:
+        loads.append(os.getloadavg()[0])
+        for _ in range(per_round):
+            times, statuses = post_view(floor_s, floor_url, floor_views[f % len(floor_views)])
+            f += 1
+            floor_times.append(sum(times))
+            errors += sum(s not in OK for s in statuses)
+        for view in app_views[i:i + per_round]:
+            times, statuses = post_view(app_s, app_url, view)
+            app_times.append(sum(times))
+            for s in statuses:
+                statuses_seen[s] = statuses_seen.get(s, 0) + 1
+            errors += sum(s not in OK for s in statuses)
+        i += per_round
+    return {"app": stats_ms(app_times), "floor": stats_ms(floor_times), "errors": errors,
+            "statuses": {str(k): v for k, v in statuses_seen.items()}, "views": min(i, len(app_views)),
+            "chain_length": len(app_views[0]) if app_views else 0,
+            "load_1min": {"min": min(loads, default=float("nan")), "max": max(loads, default=float("nan")),
+                          "mean": statistics.fmean(loads) if loads else float("nan")}}
+
+
+WORKER_HEADER = "X-Bench-Worker"
+
+
+def time_to_data(server, path: str = "/healthz", limit: float = 180.0, threads: int = 4,
+                 static_path: str = "/assets/zz-app/app.css") -> dict:
+    """From the gunicorn process's start until every worker has answered a data request (200 on `path`,
+    which reads the served dataset), each worker told apart by bench.probe's header. Several clients poll at
+    once (new connections: a sync worker closes each), so a worker still loading does not hide the other."""
+    answered: dict[str, float] = {}
+    booted: dict[str, float] = {}  # each worker's first answer to a request that reads no data (a static file)
+    lock = threading.Lock()
+    done = threading.Event()
+
+    def poll(k: int) -> None:
+        route = static_path if k % 2 else path
+        while not done.is_set():
+            if time.perf_counter() - server.started_at > limit:
+                return
+            try:
+                r = requests.get(server.url + route, timeout=limit, headers={"Connection": "close"})
+                if r.status_code == 200 and r.headers.get(WORKER_HEADER):
+                    with lock:
+                        at = time.perf_counter() - server.started_at
+                        booted.setdefault(r.headers[WORKER_HEADER], at)
+                        if route == path:
+                            answered.setdefault(r.headers[WORKER_HEADER], at)
+                        if len(answered) >= server.workers:
+                            done.set()
+            except requests.RequestException:
+                time.sleep(0.01)
+
+    pool = [threading.Thread(target=poll, args=(k,), daemon=True) for k in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join(timeout=limit + 5)
+    done.set()
+    if len(answered) < server.workers:
+        raise RuntimeError(f"only {len(answered)} of {server.workers} workers answered {path} within {limit} s")
+    # Per worker: start -> its first answer of any kind (the process booted: imports, create_app), and the
+    # part of its time to data after that (the first data request: the version's load).
+    boot = {w: booted.get(w, t) for w, t in answered.items()}
+    return {"every_worker_s": max(answered.values()), "first_worker_s": min(answered.values()), "per_worker_s": sorted(answered.values()),
+            "every_worker_booted_s": max(boot.values()), "data_after_boot_s": max(answered[w] - boot[w] for w in answered)}
+
+
+def after_publish(server, version: int, path: str = "/healthz", seconds: float = 3.0, threads: int = 4) -> dict:
+    """Right after a publish: clients poll `path` for `seconds`; the latency of every request, the first
+    request each worker answered (it loads the new version), and whether any answer named another version
+    than the new one (a request that was served the old version after the publish returned)."""
+    lat: list[float] = []
+    first: dict[str, float] = {}
+    versions_seen: dict[int, int] = {}
+    lock = threading.Lock()
+    stop = time.perf_counter() + seconds
+
+    def poll() -> None:
+        while time.perf_counter() < stop:
+            t0 = time.perf_counter()
+            try:
+                r = requests.get(server.url + path, timeout=600, headers={"Connection": "close"})
+            except requests.RequestException:
+                continue
+            dt = time.perf_counter() - t0
+            with lock:
+                lat.append(dt)
+                w = r.headers.get(WORKER_HEADER, "?")
+                first.setdefault(w, dt)
+                if r.status_code == 200:
+                    v = int(r.json().get("data_version", -1))
+                    versions_seen[v] = versions_seen.get(v, 0) + 1
+
+    pool = [threading.Thread(target=poll, daemon=True) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    s = stats_ms(lat)
+    return {"max_ms": s["max"], "p95_ms": s["p95"], "n": s["n"], "first_per_worker_ms": sorted(v * 1000 for v in first.values()),
+            "versions_seen": {str(k): v for k, v in versions_seen.items()}, "only_new_version": set(versions_seen) == {version}}
+
+
+_FLOOR5_SCRIPT = """
+import sys, time, json, statistics
+import pyarrow, pyarrow.csv as pacsv
+out = {"engine": "pyarrow " + pyarrow.__version__ + " read_csv", "cpus": pyarrow.cpu_count()}
+for name, threads in (("threaded", True), ("single", False)):
+    runs = []
+    for _ in range(int(sys.argv[2])):
+        t0 = time.perf_counter()
+        table = pacsv.read_csv(sys.argv[1], read_options=pacsv.ReadOptions(use_threads=threads))
+        runs.append(time.perf_counter() - t0)
+    out[name] = {"median_s": statistics.median(runs), "runs_s": runs}
+out["rows"], out["columns"] = table.num_rows, table.num_columns
+print(json.dumps(out))
+"""
+
+_PANDAS5_SCRIPT = """
+import sys, time, json, statistics
+import pandas as pd
+out = {"engine": "pandas " + pd.__version__ + " read_csv(engine='c') (pyarrow unavailable: both rows are pandas, single-threaded)"}
+runs = []
+for _ in range(int(sys.argv[2])):
+    t0 = time.perf_counter()
+    frame = pd.read_csv(sys.argv[1], dtype=str, keep_default_na=False, engine="c")
+    runs.append(time.perf_counter() - t0)
+for name in ("threaded", "single"):
+    out[name] = {"median_s": statistics.median(runs), "runs_s": runs}
+out["rows"], out["columns"] = len(frame), frame.shape[1]
+print(json.dumps(out))
+"""
+
+
+def parse_floors(path: Path, runs: int = 5, install: bool = True) -> dict:
+    """Issue 15 (1d): the median of `runs` pyarrow read_csv runs, threaded and single-threaded (both reported),
+    in a subprocess that alone sees pyarrow; pandas' C parser stands in without pyarrow (the smoke run)."""
+    if ensure_floor_site(install):
+        env, script = dict(os.environ, PYTHONPATH=str(FLOOR_SITE)), _FLOOR5_SCRIPT
+    else:
+        env, script = dict(os.environ), _PANDAS5_SCRIPT
+    with Loaded({}) as load:
+        out = subprocess.run([sys.executable, "-c", script, str(path), str(runs)], env=env, capture_output=True, text=True, timeout=3600)
+    if out.returncode != 0:
+        raise RuntimeError(f"parse floor failed: {out.stderr[-2000:]}")
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result["load"] = load["load"]
+    result["seconds"] = result["threaded"]["median_s"]  # what the upload ratio is measured against
+    return result

@@ -25,6 +25,8 @@ def main(argv=None) -> int:
     parser.add_argument("--payloads", default=str(payloads.HERE / "bundled"))
     parser.add_argument("-n", type=int, default=50)
     parser.add_argument("--html", help="write pyinstrument's HTML report here too")
+    parser.add_argument("--uncached", action="store_true",
+                        help="n distinct views drawn from the data (bench/views.py), each posted once, instead of one view n times")
     args = parser.parse_args(argv)
 
     tmp = tempfile.mkdtemp(prefix="bench-profile-")
@@ -36,13 +38,28 @@ def main(argv=None) -> int:
 
     server = create_app().server
     client = server.test_client()
-    chain = [json.dumps(b).encode() for b in payloads.load(Path(args.payloads), args.action)]
+    template = payloads.load(Path(args.payloads), args.action)
+    views = [template] * (args.n + 1)
+    if args.uncached:
+        from bench import views as view_mod
+        from callbacks.context import EXTENSION_KEY
+
+        with server.app_context():
+            dataset = server.extensions[EXTENSION_KEY].current()
+        views = [template] + view_mod.draw(dataset, {args.action: template}, args.n, seed=15)[args.action]
+        args.n = len(views) - 1
+    queue = iter(views)
 
     def once():
-        for body in chain:
-            r = client.post("/_dash-update-component", data=body, content_type="application/json",
-                            headers={"Accept-Encoding": "gzip, deflate, br, zstd"})
+        from bench.views import _follow
+
+        previous = None
+        for body in next(queue):
+            data = json.dumps(_follow(json.loads(json.dumps(body)), previous)).encode()
+            r = client.post("/_dash-update-component", data=data, content_type="application/json",
+                            headers={"Accept-Encoding": "identity"})
             assert r.status_code in (200, 204), (r.status_code, r.data[:500])
+            previous = r.get_json() if r.status_code == 200 else None
 
     t0 = time.perf_counter()
     once()  # loads the dataset

@@ -17,7 +17,7 @@ def _num(x):
 
 
 def measure(measures: dict, key: str, value, unit: str, *, scale: str, target=None, target_text: str = "",
-            floor=None, floor_text: str = "", ratio_target=None, lower_is_better: bool = True, note: str = "") -> None:
+            floor=None, floor_text: str = "", ratio_target=None, lower_is_better: bool = True, note: str = "", load=None) -> None:
     """Add one measure. Pass/fail: against `target` (absolute), or `ratio_target` (value/floor), or None if neither."""
     value, floor = _num(value), _num(floor)
     ratio = value / floor if value is not None and floor not in (None, 0.0) else None
@@ -30,7 +30,7 @@ def measure(measures: dict, key: str, value, unit: str, *, scale: str, target=No
     measures[key] = {
         "value": value, "unit": unit, "scale": scale, "target": target, "target_text": target_text,
         "floor": floor, "floor_text": floor_text, "ratio": ratio, "ratio_target": ratio_target, "pass": verdict,
-        "note": note,
+        "note": note, "load": load,
     }
 
 
@@ -54,8 +54,8 @@ def markdown(results: dict) -> str:
         f"Benchmark run {meta['started']} ({'smoke' if meta['smoke'] else 'full'}), git {meta.get('git', '?')}, "
         f"{meta['cpus']} CPUs, load average at start {meta['loadavg_start']}, at end {meta.get('loadavg_end')}",
         "",
-        "| measure | scale | value | target | floor | ratio | pass |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| measure | scale | value | target | floor | ratio | pass | load (1 min, before → after) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for key, m in results["measures"].items():
         unit = m["unit"]
@@ -63,5 +63,7 @@ def markdown(results: dict) -> str:
         verdict = {True: "pass", False: "**FAIL**", None: ""}[m["pass"]]
         floor = "—" if m["floor"] is None else _fmt(m["floor"], unit) + (f" ({m['floor_text']})" if m["floor_text"] else "")
         name = key.split("@")[0]
-        lines.append(f"| {name} | {m['scale']} | {_fmt(m['value'], unit)} | {m['target_text'] or '—'} | {floor} | {ratio} | {verdict} |")
+        load = m.get("load") or {}
+        load_text = f"{load['before'][0]:.2f} → {load['after'][0]:.2f}" if load.get("before") and load.get("after") else "—"
+        lines.append(f"| {name} | {m['scale']} | {_fmt(m['value'], unit)} | {m['target_text'] or '—'} | {floor} | {ratio} | {verdict} | {load_text} |")
     return "\n".join(lines)

@@ -29,13 +29,14 @@ def free_port() -> int:
 class Server:
     """One gunicorn master (+ its workers) on a free loopback port."""
 
-    def __init__(self, workdir: Path, module: str = "app:server", workers: int = 2, timeout: int = 1800,
+    def __init__(self, workdir: Path, module: str = "bench.probe:server", workers: int = 2, timeout: int = 1800,
                  database: Path | None = None, extra_env: dict | None = None):
         self.workdir = Path(workdir)
         self.module = module
         self.workers = workers
         self.timeout = timeout
         self.database = database or (self.workdir / "store.sqlite3")
+        self.instance = self.workdir / "instance"
         self.extra_env = extra_env or {}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -55,6 +56,8 @@ class Server:
             # A 1M-row Fingertips CSV is ~290 MB: the default 50 MB limit would answer 413.
             "MAX_UPLOAD_MB": "2048",
             "PYTHONUNBUFFERED": "1",
+            # The run's own instance folder (snapshots of served versions: data/storage/snapshot.py), never the checkout's.
+            "INSTANCE_PATH": str(self.instance),
         })
         env.pop("APP_ENV", None)
         env.update(self.extra_env)
@@ -66,6 +69,8 @@ class Server:
         cmd = [
             sys.executable, "-m", "gunicorn", self.module,
             "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers),
+            # As the Procfile runs it (gthread, 32 threads, keep-alive 2 s): the app and the floor alike.
+            "--worker-class", "gthread", "--threads", "32", "--keep-alive", "2",
             # Long enough for a 1M-row upload in one request (the Procfile keeps gunicorn's 30 s default).
             "--timeout", str(self.timeout), "--graceful-timeout", "5", "--chdir", str(ROOT),
         ]

@@ -86,7 +86,7 @@ def spool(stream, chunk: int = 4 << 20) -> tuple[str, str]:
 def process_spooled(store: Store, upload_id: str, path: str, file_name: str, choices=None) -> dict | None:
     """upload_jobs.process of a spooled file, in a child process; the file is removed afterwards."""
     try:
-        _in_child("process", store.url, upload_id, path, file_name, choices, timeout=PROCESS_TIMEOUT)
+        _in_child("process", store, upload_id, path, file_name, choices, timeout=PROCESS_TIMEOUT)
     except Exception as exc:  # noqa: BLE001 - process() records its own failures; this is the child dying
         fail(store, upload_id, exc)
     finally:
@@ -102,15 +102,17 @@ def publish_upload(store: Store, upload_id: str, user: str, isolate_at: int) -> 
         size = conn.execute(select(func.length(uploads.c.payload)).where(uploads.c.id == upload_id)).scalar()
     if (size or 0) < isolate_at or not isolatable(store):
         return publish_job(store, upload_id, user)
-    return _in_child("publish", store.url, upload_id, user)
+    return _in_child("publish", store, upload_id, user)
 
 
-def _in_child(action: str, url: str, *args, timeout: float | None = None):
+def _in_child(action: str, store: Store | str, *args, timeout: float | None = None):
     """Run `action` in a child process and hand back its answer (or raise its exception here).
     ChildStopped when the child dies first, or is still working after `timeout` seconds (then it is killed)."""
     ctx = multiprocessing.get_context("spawn")  # fork would copy the worker's threads' locks mid-use
     receive, send = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_child, args=(send, action, url, args), daemon=True)
+    # The child's store has the same instance folder, so a publish writes the snapshot the workers read.
+    url, instance = (store, None) if isinstance(store, str) else (store.url, str(store.instance))
+    child = ctx.Process(target=_child, args=(send, action, url, args, instance), daemon=True)
     child.start()
     send.close()
     try:
@@ -146,8 +148,8 @@ def _death(exitcode: int | None) -> str:
     return f"the process reading it stopped (exit code {exitcode}) before it finished"
 
 
-def _child(send, action: str, url: str, args: tuple) -> None:
-    store = Store(url)
+def _child(send, action: str, url: str, args: tuple, instance: str | None = None) -> None:
+    store = Store(url) if instance is None else Store(url, instance=Path(instance))
     result: dict | int | None
     try:
         if action == "process":

@@ -24,10 +24,11 @@ from sqlalchemy import and_, create_engine, event, func, insert, or_, select, up
 from sqlalchemy.engine import Engine, make_url
 
 from data.domain.changes import classify
-from data.domain.dataset import BUNDLED, Dataset, build_from_typed, load_bundled
+from data.domain.dataset import BUNDLED, SORT_KEY, Dataset, build_from_typed, expanded, load_bundled
 from data.domain.schema import INDICATOR_COLUMNS, NUMERIC_OBSERVATION_COLUMNS, OBSERVATION_COLUMNS, OBSERVATION_KEY
 from data.domain.status import indicator_status
 from data.settings import DEFAULT_INSTANCE
+from data.storage import snapshot
 from data.storage.head_reader import HeadReader
 from data.storage.migrate import upgrade
 from data.storage.tables import data_versions, head, indicators, observations
@@ -316,6 +317,9 @@ _SQLITE_ROWS_A_STATEMENT = 20
 class Store:
     def __init__(self, url: str | None = None, instance: Path = INSTANCE):
         self.url = database_url(url, instance)
+        self.instance = Path(instance)
+        # Columnar snapshots of served versions (data/storage/snapshot.py): per host, rebuilt from the store when absent.
+        self.snapshots = self.instance / "snapshots"
         self.file = sqlite_file(self.url)
         if self.file is not None:
             prepare_sqlite_file(self.file)
@@ -396,9 +400,58 @@ class Store:
         with self.reader.connect() as conn:
             version = version or conn.execute(select(head.c.version)).scalar_one()
             meta = conn.execute(select(data_versions).where(data_versions.c.version == version)).mappings().one()
+            updated = f"{meta['created_at']:%d %B %Y %H:%M} UTC (version {version}, {meta['action']})"
+            folder = self.snapshot_folder(version, meta)
+            if compact:
+                found = snapshot.read(folder, version, updated)
+                if found is not None:
+                    return found
             dataset = self.load_dataset_in(conn, version, compact=compact)
-        updated = f"{meta['created_at']:%d %B %Y %H:%M} UTC (version {version}, {meta['action']})"
+        if compact:
+            self._write_snapshot(folder, dataset)
         return replace(dataset, updated=updated)
+
+    def snapshot_folder(self, version: int, meta) -> Path:
+        """Where this host keeps the snapshot of `version` (meta: its data_versions row)."""
+        created = meta["created_at"]
+        key = snapshot.snapshot_key(make_url(self.url).render_as_string(hide_password=True), version,
+                                    created.isoformat() if hasattr(created, "isoformat") else str(created),
+                                    meta.get("sha256"), str(meta["action"]))
+        return snapshot.snapshot_folder(self.snapshots, key)
+
+    @staticmethod
+    def _write_snapshot(folder: Path, dataset: Dataset) -> None:
+        """A snapshot is only a faster way to the same rows: failing to write one (a full or read-only disk)
+        costs the next load its speed, never a request or a publish."""
+        try:
+            snapshot.write(folder, dataset)
+        except OSError:
+            pass
+
+    def _version_in(self, conn, version: int) -> Dataset:
+        """load_dataset_in(conn, version) (plain `str` columns), from the version's snapshot when this host
+        has one: the same frames (a snapshot equals its version, and expanded() is what compact=False adds)
+        without streaming a million rows from the store inside a publish's or a restore's transaction."""
+        meta = conn.execute(select(data_versions).where(data_versions.c.version == version)).mappings().one()
+        found = snapshot.read(self.snapshot_folder(version, meta), version)
+        if found is None:
+            return self.load_dataset_in(conn, version)
+        return replace(found, observations=expanded(found.observations))
+
+    def _snapshot_new_version(self, conn, new: int, existing: Dataset | None = None, changed: pd.DataFrame | None = None) -> None:
+        """Before head moves to `new` (in its transaction): write its snapshot, so no worker that sees the
+        new head has to stream it from the store.
+
+        After a publish the new version is built from what the publish holds (the current version's rows
+        less those it closed, plus the rows it wrote: _published); else, or when that build could order two
+        rows differently from a load (two rows alike in every sort key), it is read back from the store."""
+        meta = conn.execute(select(data_versions).where(data_versions.c.version == new)).mappings().one()
+        dataset = None
+        if existing is not None and changed is not None:
+            dataset = _published(existing, changed, self._catalogue_rows(conn, new), new)
+        if dataset is None:
+            dataset = self.load_dataset_in(conn, new, compact=True)
+        self._write_snapshot(self.snapshot_folder(new, meta), dataset)
 
     def versions(self) -> list[dict]:
         with self.engine.connect() as conn:
@@ -444,7 +497,7 @@ class Store:
         with self.engine.begin() as conn:
             current = self._begin_version(conn, base_version)
             new = current + 1
-            existing = self.load_dataset_in(conn, current)
+            existing = self._version_in(conn, current)
             kinds = classify(existing.observations, rows)
             changed = rows[kinds != "unchanged"]
             conn.execute(insert(data_versions).values(
@@ -455,6 +508,7 @@ class Store:
             ))
             self._close_keys(conn, observations, OBSERVATION_KEY, changed, new)
             self._insert_rows(conn, new_indicators, changed, new)
+            self._snapshot_new_version(conn, new, existing, changed)
             self._move_head(conn, current, new)
         return new
 
@@ -501,8 +555,8 @@ class Store:
                 raise LookupError(f"there is no version {version}")
             current = self._begin_version(conn, None)
             new = current + 1
-            target = self.load_dataset_in(conn, version)
-            now = self.load_dataset_in(conn, current)
+            target = self._version_in(conn, version)
+            now = self._version_in(conn, current)
             key = list(OBSERVATION_KEY)
             kinds = classify(now.observations, target.observations)
             put_back = target.observations[kinds != "unchanged"]
@@ -521,6 +575,7 @@ class Store:
             if not same_catalogue:
                 conn.execute(update(indicators).where(_current(indicators, current)).values(valid_to=new))
             self._insert_rows(conn, cat_target if not same_catalogue else cat_target.iloc[:0], put_back.reset_index(drop=True), new)
+            self._snapshot_new_version(conn, new)
             self._move_head(conn, current, new)
         return new
 
@@ -546,6 +601,24 @@ class Store:
     def count_rows(self) -> int:
         with self.engine.connect() as conn:
             return conn.execute(select(func.count()).select_from(observations)).scalar_one()
+
+
+def _published(existing: Dataset, changed: pd.DataFrame, catalogue: pd.DataFrame, version: int) -> Dataset | None:
+    """The version a publish makes, from memory: `existing`'s rows less those whose key a changed row
+    closes, plus the changed rows, typed as a load types them (build_from_typed on the same values). A
+    load's order is its sort; rows alike in every sort key would keep their input order, which a load
+    from the store need not share: then None (the caller reads the version back from the store)."""
+    key = list(OBSERVATION_KEY)
+    kept = existing.observations
+    if len(changed) and len(kept):
+        closed = kept[key].merge(changed[key].drop_duplicates(), on=key, how="left", indicator=True)["_merge"].to_numpy() == "both"
+        kept = kept[~closed]
+    raw = pd.concat([kept.reindex(columns=list(OBSERVATION_COLUMNS)), changed.reindex(columns=list(OBSERVATION_COLUMNS))],
+                    ignore_index=True)
+    dataset = build_from_typed(catalogue, raw, version, compact=True)
+    if dataset.observations.duplicated(SORT_KEY).any():
+        return None
+    return dataset
 
 
 class StoreSource:

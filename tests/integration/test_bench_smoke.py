@@ -15,21 +15,24 @@ ROOT = Path(__file__).resolve().parents[2]
 
 ACTIONS = ("explore_indicator", "explore_compare", "overview_year")
 SMOKE_KEYS = (
-    "floor_callback_p50_ms@floor",
-    "floor_callback_p95_ms@floor",
     "cold_start_s@bundled",
-    "cold_start_existing_store_s@bundled",
     "first_page_load_bytes@bundled",
     "first_page_load_all_bytes@bundled",
-    *(f"callback_{q}_ms.{a}@bundled" for a in ACTIONS for q in ("p50", "p95", "first")),
+    *(f"{m}.{a}.{k}@bundled" for a in ACTIONS for k in ("uncached", "cached")
+      for m in ("callback_p50_ms", "callback_p95_ms", "chart_floor_p95_ms")),
+    "time_to_data_s@bundled",
     "rss_per_worker_mb@bundled",
     "throughput_rps@bundled",
     "throughput_p95_ms@bundled",
     "throughput_errors@bundled",
     "upload_s@bundled+2k",
+    "upload_vs_single_thread_floor_s@bundled+2k",
     "upload_rows_per_s@bundled+2k",
     "upload_peak_worker_rss_mb@bundled+2k",
-    "parse_floor_s@bundled+2k",
+    "parse_floor_threaded_s@bundled+2k",
+    "parse_floor_single_s@bundled+2k",
+    "after_publish_max_wait_ms@bundled+2k",
+    "after_publish_mixed_or_old_versions@bundled+2k",
 )
 
 
@@ -46,4 +49,13 @@ def test_bench001_smoke_run_writes_every_measure_as_a_number(tmp_path):
         value = measures[key]["value"]
         assert isinstance(value, (int, float)) and math.isfinite(value), (key, measures[key])
     assert results["meta"]["smoke"] is True and len(results["meta"]["loadavg_start"]) == 3
-    assert "| measure | scale | value | target | floor | ratio | pass |" in run.stdout
+    # Every timed measure carries the machine's load before and after it (issue 15, 1e).
+    for key in SMOKE_KEYS:
+        if key.startswith(("callback_", "chart_floor_", "time_to_data", "upload_", "parse_floor", "after_publish", "throughput_")):
+            load = measures[key]["load"]
+            assert len(load["before"]) == 3 and len(load["after"]) == 3, (key, load)
+    for action in ACTIONS:  # the uncached replay drew distinct views, and the chart floor ran in the same rounds
+        uncached = results["raw"]["bundled"]["callbacks"][action]["uncached"]
+        assert uncached["views"] >= 1 and uncached["floor"]["n"] >= 1 and uncached["errors"] == 0, (action, uncached)
+    assert measures["after_publish_mixed_or_old_versions@bundled+2k"]["value"] == 0
+    assert "| measure | scale | value | target | floor | ratio | pass | load (1 min, before → after) |" in run.stdout
