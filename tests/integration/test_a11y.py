@@ -30,6 +30,9 @@ from tests.integration.conftest import (
 )
 
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21aa", "wcag22aa"]
+# axe files the landmark rules (landmark-unique, landmark-no-duplicate-contentinfo, region) and
+# empty-table-header under "best-practice", not a WCAG tag: issue 14 asks for those to be zero too.
+ALL_TAGS = [*WCAG_TAGS, "best-practice"]
 
 
 def _check_axe(dash_duo, page: str) -> list[str]:
@@ -43,7 +46,7 @@ def _check_axe(dash_duo, page: str) -> list[str]:
 
 def _every_violation(dash_duo, page: str) -> list[str]:
     """Every axe violation on the page as it is now, whatever its impact."""
-    violations = axe_violations(dash_duo, WCAG_TAGS)
+    violations = axe_violations(dash_duo, ALL_TAGS)
     return [f"{page}: " + describe_violations([v]) for v in violations]
 
 
@@ -228,5 +231,42 @@ def test_a11y002_keyboard_reaches_every_filter_in_order(dash_duo):
     assert driver.execute_script("return document.activeElement.id") == "main-content"
     ActionChains(driver).send_keys(Keys.TAB).perform()
     assert driver.execute_script(_ACTIVE_JS) == "explore-set"
+    logs = dash_duo.get_logs()
+    assert logs == [], console_errors(logs)
+
+
+_BORDERS_JS = """
+return Array.from(document.querySelectorAll(arguments[0])).map(el => {
+  // Dash 4's dcc.Input draws its box on a wrapper (div.dash-input-container, which takes the className).
+  const box = el.closest('.dash-input-container') || el;
+  const s = getComputedStyle(box);
+  return [el.id || el.name || el.type, s.borderTopColor, s.borderTopWidth, s.borderTopStyle];
+});
+"""
+
+
+def _luminance(rgb: str) -> float:
+    channels = [int(c) / 255 for c in rgb[rgb.index("(") + 1:rgb.index(")")].split(",")[:3]]
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def contrast_on_white(rgb: str) -> float:
+    return 1.05 / (_luminance(rgb) + 0.05)
+
+
+def test_a11y005_input_borders_reach_3_to_1_on_login_and_upload(dash_duo, store_app):
+    """WCAG 1.4.11: a text or file input's border is what shows where to type; Bootstrap's #dee2e6 is 1.3:1."""
+    dash_duo.start_server(store_app)
+    open_page(dash_duo, "/login")
+    borders = dash_duo.driver.execute_script(_BORDERS_JS, "#login-form input:not([type=hidden])")
+    sign_in(dash_duo, "/upload")
+    open_page(dash_duo, "/upload")
+    dash_duo.wait_for_element("input#upload-file[type=file]", timeout=WAIT)
+    borders += dash_duo.driver.execute_script(_BORDERS_JS, ".upload-form input:not([type=hidden])")
+    assert len(borders) == 3, borders
+    weak = [(name, colour, round(contrast_on_white(colour), 2)) for name, colour, width, style in borders
+            if style == "none" or float(width.removesuffix("px")) < 1 or contrast_on_white(colour) < 3]
+    assert weak == [], f"input borders under 3:1 against white: {weak} (all: {borders})"
     logs = dash_duo.get_logs()
     assert logs == [], console_errors(logs)
