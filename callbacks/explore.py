@@ -11,7 +11,7 @@ from callbacks.context import current_dataset
 from data.domain.export import to_csv
 from layouts import explore_views as views
 from layouts import ids
-from layouts.explore import cached_results, card_rows, control_options, results_announcement
+from layouts.explore import FILTERS_FOLD, cached_results, card_rows, control_options, results_announcement
 from layouts.explore_state import ExploreState, control_values, from_controls, normalise, parse_query, to_query
 
 # State field -> its control; each view's own fields follow, from the registry.
@@ -59,7 +59,13 @@ def download(n_clicks, state_dict):
     return {"content": to_csv(rows), "filename": f"{ind_id}.csv", "type": "text/csv"}
 
 
+# On a phone the filters fold away (a native <details>, still one tap to open) so the chart is the first thing
+# under the heading; on a wide screen they stay open beside it. Run when the explore page is drawn.
+FOLD_ON_A_PHONE = "function (_pathname) { return window.matchMedia('(min-width: 992px)').matches; }"
+
+
 def register(app) -> None:
+    app.clientside_callback(FOLD_ON_A_PHONE, Output(FILTERS_FOLD, "open"), Input(ids.EX_URL, "pathname"))
     # Outputs and inputs in the order recorded browser payloads name them (bench/payloads/): values,
     # options, the views' groups, then the address and the store.
     wired = wired_controls()

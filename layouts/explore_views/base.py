@@ -73,6 +73,8 @@ class ExploreView:
     summary: Callable[[Shaped, pd.Series, ExploreState], str]
     rows: Callable[[pd.DataFrame, ExploreState], pd.DataFrame] = all_rows  # what the card shows and downloads
     controls: ViewControls | None = None
+    # Why this card has nothing to show in this view ("" when it has): the card says so instead of a chart.
+    unavailable: Callable[[pd.DataFrame, ExploreState], str] = lambda rows, state: ""
 
     @property
     def fields(self) -> tuple[ViewField, ...]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pandas as pd
+from dash import html
 
 from data.domain.views import area_totals, trend_summary
 from layouts.charts import bar_figure, trend_figure
@@ -27,17 +28,27 @@ def _figure(totals: pd.DataFrame, ind: pd.Series, state: ExploreState):
     return trend_figure(totals, ind["unit"], list(state.areas))
 
 
+def _cell(value, lower, upper, unit: str) -> str:
+    text = value_text(value, unit)
+    return text if pd.isna(lower) or pd.isna(upper) else f"{text} ({value_text(lower, unit)} to {value_text(upper, unit)})"
+
+
 def _table(totals: pd.DataFrame, ind: pd.Series, state: ExploreState):
+    """A row per period and a column per area (as the chart reads), 95% CIs in brackets, the source said once."""
     shown, unit = _shown(totals), ind["unit"]
-    return data_table(
-        pd.DataFrame({
-            "Period": shown["period"], "Area": shown["area_name"], "Value": [value_text(v, unit) for v in shown["value"]],
-            "95% CI": [f"{value_text(lo, unit)} to {value_text(hi, unit)}" if not pd.isna(lo) else ""
-                       for lo, hi in zip(shown["lower_ci"], shown["upper_ci"], strict=True)],
-            "Source": shown["source"],
-        }),
-        f"{ind['name']}: values shown in the chart", row_header="Period",
-    )
+    periods = list(dict.fromkeys(shown["period"]))
+    names = shown.drop_duplicates("area_code").set_index("area_code")["area_name"]
+    areas = [a for a in state.areas if a in names.index] + [a for a in names.index if a not in state.areas]
+    cells = {(r.period, r.area_code): _cell(r.value, r.lower_ci, r.upper_ci, unit) for r in shown.itertuples(index=False)}
+    frame = pd.DataFrame({"Period": periods, **{names[a]: [cells.get((p, a), "no value") for p in periods] for a in areas}})
+    with_ci = shown["lower_ci"].notna().any()
+    caption = f"{ind['name']}: values shown in the chart, a row per period and a column per area" + (
+        " (95% confidence interval in brackets)" if with_ci else "")
+    sources = list(dict.fromkeys(s for s in shown["source"] if s))
+    return [
+        data_table(frame, caption, row_header="Period"),
+        html.P(("Source: " if len(sources) == 1 else "Sources: ") + "; ".join(sources) + ".", className="table-source"),
+    ]
 
 
 VIEW = ExploreView(
