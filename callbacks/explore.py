@@ -61,7 +61,7 @@ def download(n_clicks, state_dict):
 
 # On a phone the filters fold away (a native <details>, still one tap to open) so the chart is the first thing
 # under the heading; on a wide screen they stay open beside it. Run when the explore page is drawn.
-FOLD_ON_A_PHONE = "function (_pathname) { return window.matchMedia('(min-width: 992px)').matches; }"
+FOLD_ON_A_PHONE = "function (_pathname) { return window.matchMedia('(min-width: 768px)').matches; }"
 
 
 def register(app) -> None:

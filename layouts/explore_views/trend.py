@@ -36,7 +36,7 @@ def _cell(value, lower, upper, unit: str) -> str:
 def _table(totals: pd.DataFrame, ind: pd.Series, state: ExploreState):
     """A row per period and a column per area (as the chart reads), 95% CIs in brackets, the source said once."""
     shown, unit = _shown(totals), ind["unit"]
-    periods = list(dict.fromkeys(shown["period"]))
+    periods = list(dict.fromkeys(shown.sort_values(["period_end", "period_start"], kind="stable")["period"]))  # oldest first
     names = shown.drop_duplicates("area_code").set_index("area_code")["area_name"]
     areas = [a for a in state.areas if a in names.index] + [a for a in names.index if a not in state.areas]
     cells = {(r.period, r.area_code): _cell(r.value, r.lower_ci, r.upper_ci, unit) for r in shown.itertuples(index=False)}

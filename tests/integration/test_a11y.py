@@ -225,10 +225,13 @@ def test_a11y002_keyboard_reaches_every_filter_in_order(dash_duo):
     assert not missing, f"never reached by Tab: {missing}\nvisited: {visited}"
     assert reached == expected, f"Tab order of the filters (a radio group is one stop, its checked radio)\nvisited: {visited}"
 
-    # The skip link moves focus to the main content, so the next Tab lands on the first filter.
+    # The skip link moves focus to the main content, so the next Tab lands on the filters' summary (it folds
+    # them away), then the first filter.
     driver.execute_script("document.querySelector('a.skip-link').focus()")
     ActionChains(driver).send_keys(Keys.ENTER).perform()
     assert driver.execute_script("return document.activeElement.id") == "main-content"
+    ActionChains(driver).send_keys(Keys.TAB).perform()
+    assert driver.execute_script("return document.activeElement.classList.contains('filters-summary')")
     ActionChains(driver).send_keys(Keys.TAB).perform()
     assert driver.execute_script(_ACTIVE_JS) == "explore-set"
     logs = dash_duo.get_logs()
