@@ -273,3 +273,55 @@ def test_a11y005_input_borders_reach_3_to_1_on_login_and_upload(dash_duo, store_
     assert weak == [], f"input borders under 3:1 against white: {weak} (all: {borders})"
     logs = dash_duo.get_logs()
     assert logs == [], console_errors(logs)
+
+
+_SIGNED_IN_JS = """
+const form = document.getElementById('sign-out-form');
+if (!form) return null;
+const button = form.querySelector('button');
+const style = getComputedStyle(button);
+const banner = form.closest('header');
+return {visible: !!(form.offsetWidth || form.offsetHeight) && getComputedStyle(form).display !== 'none',
+        text: form.innerText.replace(/\\s+/g, ' ').trim(), inBanner: !!banner,
+        button: {type: button.type, tag: button.tagName, underline: style.textDecorationLine, background: style.backgroundColor,
+                 border: style.borderTopWidth, color: style.color, tabIndex: button.tabIndex},
+        action: form.getAttribute('action'), method: form.getAttribute('method')};
+"""
+
+
+def test_a11y006_signed_in_editors_see_who_they_are_and_sign_out_on_every_page(dash_duo, store_app):
+    """Issue 14: every page (decks too) shows "Signed in as <email> · Sign out" to an editor; the button is a
+    real submit button (POST /logout) styled as a link; anonymous visitors see none of it."""
+    dash_duo.start_server(store_app)
+    open_page(dash_duo, "/")
+    until(lambda: dash_duo.driver.execute_script(_SIGNED_IN_JS) is not None, WAIT)
+    assert dash_duo.driver.execute_script(_SIGNED_IN_JS)["visible"] is False, "anonymous: no sign-out line"
+
+    sign_in(dash_duo, "/upload")
+    seen = {}
+    for path in ["/", "/explore", "/spotlight", "/spotlight/child-exploitation", "/upload", "/versions", "/no-such-page"]:
+        dash_duo.wait_for_page(dash_duo.server_url + path)
+        dash_duo.wait_for_element("#page-content h1", timeout=WAIT)
+        settle(dash_duo)
+        until(lambda: (dash_duo.driver.execute_script(_SIGNED_IN_JS) or {}).get("visible"), WAIT, msg=f"{path}: no sign-out line")
+        seen[path] = dash_duo.driver.execute_script(_SIGNED_IN_JS)
+    for path, line in seen.items():
+        assert line["text"] == f"Signed in as {EDITOR} · Sign out", (path, line["text"])
+        assert line["inBanner"], path
+        assert line["action"] == "/logout" and line["method"].upper() == "POST"
+        button = line["button"]
+        assert button["tag"] == "BUTTON" and button["type"] == "submit" and button["tabIndex"] == 0
+        assert "underline" in button["underline"] and button["background"] in ("rgba(0, 0, 0, 0)", "transparent"), button
+        assert button["border"] == "0px", button
+
+    # It works from the keyboard: focus the button, press Enter, and the editor is signed out.
+    dash_duo.wait_for_page(dash_duo.server_url + "/explore")
+    until(lambda: (dash_duo.driver.execute_script(_SIGNED_IN_JS) or {}).get("visible"), WAIT)
+    dash_duo.driver.execute_script("document.querySelector('#sign-out-form button').focus()")
+    ActionChains(dash_duo.driver).send_keys(Keys.ENTER).perform()
+    until(lambda: dash_duo.driver.execute_script("return location.pathname") == "/", WAIT, msg="sign out did not land on /")
+    dash_duo.wait_for_element("#page-content h1", timeout=WAIT)
+    settle(dash_duo)
+    assert dash_duo.driver.execute_script(_SIGNED_IN_JS)["visible"] is False
+    logs = dash_duo.get_logs()
+    assert logs == [], console_errors(logs)
