@@ -17,9 +17,9 @@ from data.storage.topics import all_topics
 from tests.integration.conftest import (
     BLOCKING_IMPACTS,
     WAIT,
-    click,
     axe_violations,
     checked_values,
+    click,
     console_errors,
     describe_violations,
     explore_url,

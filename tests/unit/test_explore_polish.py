@@ -6,11 +6,10 @@ import pytest
 
 from data.domain.views import area_totals
 from layouts import ids
-from layouts.explore import FILTERS_FOLD, INDICATORS_HINT, explore_page, indicator_card
+from layouts.explore import FILTERS_FOLD, INDICATORS_HINT, card_rows, explore_page, indicator_card
 from layouts.explore_filters import periods_for
 from layouts.explore_state import normalise, parse_query
 from layouts.explore_views import trend
-from layouts.explore import card_rows
 
 YORK, ENGLAND = "E06000014", "E92000001"
 IND = "year6-overweight"
