@@ -195,13 +195,18 @@ class WarmRenderer:
         self._thread = None
 
     def render(self, figures: list, opts: dict) -> list[bytes]:
-        try:
-            if self._kaleido is None:
-                self._start()
-            return [self._call(self._kaleido.calc_fig(f, opts=opts)) for f in figures]
-        except BaseException:
-            self.stop()
-            raise
+        """The images; a warm Chromium that fails (it may have died since the last call) is replaced once."""
+        for attempt in (1, 2):
+            was_warm = self._kaleido is not None
+            try:
+                if not was_warm:
+                    self._start()
+                return [self._call(self._kaleido.calc_fig(f, opts=opts)) for f in figures]
+            except BaseException:
+                self.stop()
+                if attempt == 2 or not was_warm:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
 
 _renderer = WarmRenderer()
