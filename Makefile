@@ -1,12 +1,13 @@
 # make run  - install runtime deps into .venv (when requirements.txt changed) and start the app
 # make test - install test deps into .venv, check system packages, lint (ruff, mypy), run every test
 # make lint - ruff on the repository, mypy on data/ (pyproject.toml)
+# make screenshots - docs/screenshots/*.png: overview, explore and a slide at 1366x768 and 390x844 (headless Chromium)
 # make bench - the benchmark suite (issue 6): bench/results.json and a markdown table (~15-20 min)
 PYTHON ?= python3
 VENV   := .venv
 VPY    := $(VENV)/bin/python
 
-.PHONY: run test lint bench
+.PHONY: run test lint bench screenshots
 
 run: $(VENV)/.stamp-run
 	$(VPY) app.py
@@ -18,6 +19,9 @@ test: $(VENV)/.stamp-dev lint
 lint: $(VENV)/.stamp-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+
+screenshots: $(VENV)/.stamp-run
+	$(VPY) -m docs.screenshots
 
 # pyarrow (the parse floor) goes into bench/.work/floor-site, never into .venv: see bench/requirements-floor.txt.
 bench: $(VENV)/.stamp-dev bench/.work/floor-site/.stamp

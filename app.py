@@ -12,12 +12,14 @@ from __future__ import annotations
 import dash
 
 from callbacks.api import api
+from callbacks.area_groups_api import area_groups_api
 from callbacks.auth import register_auth
 from callbacks.context import EXTENSION_KEY, SETTINGS_KEY
 from callbacks.register import register_callbacks
 from callbacks.security import register_security
 from callbacks.spotlight_export import spotlight_export
 from callbacks.uploads_api import uploads_api
+from data.domain.status import configure as configure_status
 from data.settings import Settings
 from data.storage.store import Store, StoreSource
 from layouts.shell import INDEX_STRING, app_shell
@@ -44,11 +46,13 @@ def create_app(settings: Settings | None = None, *, source=None) -> dash.Dash:
     )
     server = app.server
     server.extensions[SETTINGS_KEY] = settings
+    configure_status(settings.stale_after_years)  # the staleness span every status reads (data/domain/status.py)
     server.extensions[EXTENSION_KEY] = source or store_source(settings)
     server.config["PARTNERSHIP_NAME"] = settings.partnership_name
     register_auth(app, getattr(server.extensions[EXTENSION_KEY], "store", None), settings)  # sessions, /login, CLI
     server.register_blueprint(api)
     server.register_blueprint(uploads_api)
+    server.register_blueprint(area_groups_api)
     server.register_blueprint(spotlight_export)
     app.layout = app_shell(settings.partnership_name)
     register_callbacks(app)

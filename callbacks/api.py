@@ -1,7 +1,7 @@
 """The read-only data API. Field names here are a contract: keep them stable.
 
 GET /healthz
-GET /api/indicators[?reporting_year=2023/24]
+GET /api/indicators[?reporting_year=2023/24]   status: current | recent | pending | overdue | out_of_date
 GET /api/observations.csv[?indicator=ID&set=NAME&area=CODE&format=json]
 """
 from __future__ import annotations
@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 from callbacks.context import current_dataset, current_store
 from data.domain.dataset import DEFAULT_REPORTING_YEAR
 from data.domain.export import to_csv, to_records
+from data.domain.formatting import display_name
 from data.domain.periods import PeriodError, canonical_year
 from data.domain.status import indicator_status, reporting_years
 from data.storage.store import store_fault
@@ -42,6 +43,10 @@ def _only_params(*allowed: str) -> None:
 
 def _number(value):
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
+def _whole(value):
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else int(value)
 
 
 @api.get("/healthz")
@@ -98,6 +103,7 @@ def indicators():
         out.append({
             "id": ind_id,
             "name": ind["name"],
+            "short_name": display_name(ind),  # the display name (issue 14); name is the report's wording
             "set": ind["set"],
             "age_band": ind["age_band"] or None,
             "unit": ind["unit"],
@@ -110,9 +116,22 @@ def indicators():
             "latest_period": None if not isinstance(st["latest_period"], str) else st["latest_period"],
             "latest_value": _number(st["latest_value"]),
             "status": st["status"],
+            "status_label": st["status_label"],
             "pending": bool(st["pending"]),
             "pending_reason": st["pending_reason"],
+            "expected_by": st["expected_by"] or None,
             "status_reason": st["status_reason"],
+            "latest_age_years": _whole(st["age_years"]),
+            "out_of_date": bool(st["stale"]),
+            "change": _number(st["change"]),
+            "change_since": None if not isinstance(st["previous_period"], str) else st["previous_period"],
+            "change_text": st["change_text"] or None,
+            "change_note": st["change_note"] or None,
+            "england_value": _number(st["england_value"]),
+            "compared_with_england": st["comparison"],
+            "comparison_basis": st["comparison_basis"] or None,
+            "trend": st["trend"] or None,
+            "trend_text": st["trend_text"] or None,
         })
     return jsonify(out)
 

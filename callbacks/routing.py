@@ -14,7 +14,7 @@ from layouts import ids
 from layouts.explore import explore_page
 from layouts.explore_state import normalise, parse_query
 from layouts.login import login_page
-from layouts.overview import overview_page
+from layouts.overview import overview_page, view_from
 from layouts.upload import sign_in_prompt, upload_page, versions_page
 
 
@@ -27,7 +27,7 @@ def render_page(pathname: str | None, search: str | None):
     dataset = current_dataset()
     path = (pathname or "/").rstrip("/") or "/"
     if path == "/":
-        page = overview_page(dataset, reporting_year_from(search, reporting_years(dataset)))
+        page = overview_page(dataset, reporting_year_from(search, reporting_years(dataset)), view_from(search))
     elif path == "/explore":
         page = explore_page(dataset, normalise(dataset, parse_query(search)))
     elif path == "/spotlight" or path.startswith("/spotlight/"):

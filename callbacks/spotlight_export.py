@@ -318,8 +318,13 @@ def _slide_html(dataset, slide: Slide, index: int, total: int, chart: str | None
         facts = (f'<p class="number">{_e(slide.number)}</p>' if slide.number else "") + f'<p class="caption">{_e(slide.number_caption)}</p>'
         if slide.change:
             facts += f'<p>Change: <strong class="{_e(slide.judgement.replace(" ", "-"))}">{_e(slide.change)}</strong></p>'
-        if slide.pending_reason:
-            facts += f'<p><strong class="badge">Pending {_e(slide.reporting_year)}</strong> {_e(slide.pending_reason)}</p>'
+        if slide.england:
+            facts += f'<p>{_e(slide.england)}</p>'
+        if slide.status_label or slide.pending_reason:
+            label = slide.status_label or f"Pending {slide.reporting_year}"
+            facts += f'<p><strong class="badge">{_e(label)}</strong> {_e(slide.pending_reason or "")}</p>'
+        if chart is None and slide.number:
+            chart = "<p>One value: shown as a number, not a chart.</p>"
         if chart is None:
             chart = _value_table(dataset, slide) or "<p>No chart: the data set has no values to plot for this indicator.</p>"
         inner = (f"<h2>{_e(slide.title)}</h2><div class=\"body\"><div class=\"facts\">{facts}</div>"
@@ -450,8 +455,11 @@ def deck_pptx(dataset, topic, slides: list[Slide], pngs: dict[int, bytes], prese
             facts.append(s.number_caption)
             if s.change:
                 facts.append(f"Change: {s.change}")
-            if s.pending_reason:
-                facts.append(f"Pending {s.reporting_year}: {s.pending_reason}")
+            if s.england:
+                facts.append(s.england)
+            if s.status_label or s.pending_reason:
+                label = s.status_label or f"Pending {s.reporting_year}"
+                facts.append(f"{label}. {s.pending_reason}" if s.pending_reason else label)
             text(page, 0.6, 2.6, 4.2, 3.4, facts, 14)
             if i in pngs:
                 page.shapes.add_picture(io.BytesIO(pngs[i]), Inches(5.0), Inches(1.4), width=Inches(7.9))

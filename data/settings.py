@@ -38,6 +38,7 @@ class Settings:
     max_body_mb: float = 1.0  # MAX_BODY_MB: the largest body on every other route (callbacks, sign-in, the JSON API)
     upload_isolate_mb: float = 8.0  # UPLOAD_ISOLATE_MB: files this big run in a child process
     session_hours: float = 8.0  # SESSION_HOURS: how long an editor stays signed in
+    stale_after_years: int = 2  # STALE_AFTER_YEARS: a latest value more years older than the reporting year is "out of date"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -60,6 +61,7 @@ class Settings:
             max_body_mb=_positive(env, "MAX_BODY_MB", cls.max_body_mb, "a number of megabytes"),
             upload_isolate_mb=_number(env, "UPLOAD_ISOLATE_MB", cls.upload_isolate_mb, float, "a number of megabytes"),
             session_hours=_positive(env, "SESSION_HOURS", cls.session_hours, "a number of hours"),
+            stale_after_years=_whole(env, "STALE_AFTER_YEARS", cls.stale_after_years),
         )
 
     @property
@@ -104,6 +106,13 @@ def _number(env: Mapping[str, str], name: str, default, kind, wanted: str):
         return kind(float(raw)) if kind is float else kind(raw)
     except ValueError:
         raise SettingsError(f"{name} must be {wanted}, not {raw!r}") from None
+
+
+def _whole(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _number(env, name, default, int, "a whole number of years (e.g. 2)")
+    if value < 0:
+        raise SettingsError(f"{name} must be 0 or more, not {env.get(name)!r}")
+    return value
 
 
 def _positive(env: Mapping[str, str], name: str, default: float, wanted: str) -> float:

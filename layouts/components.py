@@ -6,16 +6,13 @@ import re
 import pandas as pd
 from dash import html
 
-from data.domain.status import PENDING
+from data.domain.formatting import as_worded, format_value, period_with_published
+from data.domain.significance import METHOD
+from data.domain.status import OUT_OF_DATE, OVERDUE
 
 
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
-def display_name(name: str) -> str:
-    """The report's wording with a capital first letter ("mothers smoking..." -> "Mothers smoking...")."""
-    return name[:1].upper() + name[1:]
 
 
 def pending_badge(reporting_year: str) -> html.Strong:
@@ -24,11 +21,16 @@ def pending_badge(reporting_year: str) -> html.Strong:
 
 
 def status_block(status_row: pd.Series, reporting_year: str, id_prefix: str) -> html.Div | None:
-    """The pending badge and its reason in visible text (never only in a tooltip)."""
-    if status_row["status"] != PENDING:
+    """The pending or overdue badge and the indicator's own reason in visible text (never only in a tooltip)."""
+    if status_row["status"] == OUT_OF_DATE and isinstance(status_row["latest_period"], str) and status_row["age_text"]:
+        return html.Div([html.Strong("Out of date", className="badge-stale"), " ",
+                         html.Span(f"The latest York value ({status_row['latest_period']}) is {status_row['age_text']}.",
+                                   id=f"{id_prefix}-age", className="pending-reason")], className="pending-block")
+    if not status_row["pending"]:
         return None
+    badge = html.Strong(status_row["status_label"], className="badge-pending" + (" badge-overdue" if status_row["status"] == OVERDUE else ""))
     return html.Div(
-        [pending_badge(reporting_year), " ", html.Span(status_row["pending_reason"], id=f"{id_prefix}-pending-reason", className="pending-reason")],
+        [badge, " ", html.Span(status_row["pending_reason"], id=f"{id_prefix}-pending-reason", className="pending-reason")],
         className="pending-block",
     )
 
@@ -46,6 +48,28 @@ def data_table(frame: pd.DataFrame, caption: str, row_header: str | None = None)
     return html.Table([html.Caption(caption), head, html.Tbody(body)], className="table table-sm data-table")
 
 
+def _cell(value, unit: str) -> str:
+    return "" if value is None or pd.isna(value) else format_value(value, unit)
+
+
+def _whole(value) -> str:
+    return "" if value is None or pd.isna(value) else f"{float(value):,.0f}" if float(value).is_integer() else f"{float(value):,}"
+
+
+def measure_columns(rows: pd.DataFrame, unit: str) -> dict[str, list[str]]:
+    """The table columns of a value with what the data has beside it: "Value", then "95% CI" (lower to
+    upper), "Count" and "Denominator" when any row has them (a column nobody has is left out)."""
+    out = {"Value": ["no value" if v is None or pd.isna(v) else format_value(v, unit) for v in rows["value"]]}
+    lower, upper = rows.get("lower_ci"), rows.get("upper_ci")
+    if lower is not None and upper is not None and (lower.notna() & upper.notna()).any():
+        out["95% CI"] = [f"{_cell(lo, unit)} to {_cell(hi, unit)}" if not (pd.isna(lo) or pd.isna(hi)) else ""
+                         for lo, hi in zip(lower, upper, strict=True)]
+    for col, title in (("count", "Count"), ("denominator", "Denominator")):
+        if col in rows and rows[col].notna().any():
+            out[title] = [_whole(v) for v in rows[col]]
+    return out
+
+
 def details(summary: str, children, class_name: str = "") -> html.Details:
     """A native disclosure: keyboard and screen-reader support come with the element."""
     return html.Details([html.Summary(summary), html.Div(children, className="details-body")], className=f"disclosure {class_name}".strip())
@@ -58,16 +82,28 @@ def about_panel(indicator: pd.Series, rows: pd.DataFrame, status_row: pd.Series 
     notes += [n for n in dict.fromkeys(rows["note"]) if n and not n.startswith("Compared with England")]
     items = [
         ("Definition", indicator["definition"] or indicator["name"]),
+        ("As the report words it" if indicator["source"].startswith("Annual Report") else "As the source words it", as_worded(indicator)),
         ("Unit", indicator["unit"]),
         ("Polarity", indicator["polarity"]),
-        ("Periods shown", ", ".join(periods) if periods else "none in the chosen years"),
+        ("Periods shown", ", ".join(period_with_published(p) for p in periods) if periods else "none in the chosen years"),
         ("Sources", sources),
     ]
     if indicator["fingertips_id"]:
         items.append(("Fingertips indicator",
-                      f"{indicator['fingertips_id']}: its history is joined to the report's figure because the definitions are the same."))
+                      f"{indicator['fingertips_id']}. Values from different sources (a Fingertips extract, the report) are separate "
+                      "series: the chart breaks the line where the source changes, and no change is stated across the break."))
     if status_row is not None:
         items.append((f"Status for {reporting_year}", status_row["status_reason"]))
+        if status_row["age_text"]:
+            items.append(("Age of the latest value", f"York's latest value ({status_row['latest_period']}) is {status_row['age_text']}."))
+        change = status_row["change_text"] or (status_row["change_note"][:1].upper() + status_row["change_note"][1:] if status_row["change_note"] else "")
+        if change:
+            items.append(("Change", change))
+        if status_row["comparison_basis"]:
+            items.append(("Compared with England", status_row["comparison_text"]))
+        if status_row["trend_text"]:
+            items.append(("Trend", status_row["trend_text"]))
+    items.append(("How comparisons are made", METHOD))
     if notes:
         items.append(("Notes", notes))
     dl = []

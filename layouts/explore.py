@@ -7,14 +7,15 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import dcc, html
 
-from data.domain.dataset import DEFAULT_REPORTING_YEAR, Dataset
+from data.domain.dataset import DEFAULT_REPORTING_YEAR, ENGLAND, HOME_AREA, Dataset
+from data.domain.formatting import display_name
 from data.domain.status import indicator_status
-from data.domain.views import indicator_rows, unpublished_reason, values_unpublished
+from data.domain.views import areas_by_type, indicator_rows, unpublished_reason, values_unpublished
 from layouts import explore_views as views
 from layouts import ids
-from layouts.components import about_panel, details, display_name, status_block
+from layouts.components import about_panel, details, status_block
 from layouts.explore_filters import age_bands, candidates, year_range
-from layouts.explore_state import ALL, ExploreState, control_value
+from layouts.explore_state import ALL, MAX_AREAS, ExploreState, control_value
 from layouts.explore_views.base import ExploreView, ViewControls
 from layouts.serialised import as_sent
 
@@ -32,16 +33,21 @@ def _field(label: str, control_id: str, control) -> html.Div:
 def control_options(dataset: Dataset, state: ExploreState) -> dict:
     """Options of every control for a (normalised) state, the views' own selects by field name under
     "choices"; worked out once per data version, state and set of views."""
-    return dataset.cache.remember("control_options", (state, views.keys()), lambda: _control_options(dataset, state))
+    return dataset.cache.remember("control_options", (state, views.keys(), views.outside_key(state)), lambda: _control_options(dataset, state))
 
 
 def _control_options(dataset: Dataset, state: ExploreState) -> dict:
-    names = {i: display_name(n) for i, n in zip(dataset.indicators.index, dataset.indicators["name"], strict=True)}
+    names = {i: display_name(r) for i, r in zip(dataset.indicators.index, dataset.indicators[["name", "short_name"]].to_dict("records"), strict=True)}
     years = year_range(dataset)
     choices = {}
     for _, controls in views.control_groups():
-        offered = _options(controls.options(dataset, state))  # one list for the whole group
-        choices.update({f.name: offered for f in controls.fields})
+        shared = None  # one list for the fields without options of their own
+        for f in controls.fields:
+            if f.options is None:
+                shared = shared if shared is not None else _options(controls.options(dataset, state))
+                choices[f.name] = shared
+            else:
+                choices[f.name] = _options(f.options(dataset, state), f.labels(dataset) if f.labels else None)
     return {
         "age": _options(age_bands(dataset, state.set), blank="All age bands"),
         "indicators": _options(candidates(dataset, state.set, state.age), names),
@@ -49,6 +55,37 @@ def _control_options(dataset: Dataset, state: ExploreState) -> dict:
         "to": _options(years, blank="Latest"),
         "choices": choices,
     }
+
+
+AREA_FILTER = "explore-area-filter"
+
+
+def area_options(dataset: Dataset) -> list[dict]:
+    """Every area in the data, grouped by type in order (England, regions, County & UA, ...), York first;
+    each option names its type, so the list reads in groups and the filter box finds a type too."""
+    def build():
+        areas = dataset.areas
+        out = [{"label": areas[code], "value": code} for code in (HOME_AREA, ENGLAND) if code in areas]  # always at the top
+        for kind, members in areas_by_type(areas).items():
+            for code, name in members.items():
+                if code in (HOME_AREA, ENGLAND):
+                    continue
+                said = kind.lower() in name.lower() or kind.split()[0].lower() in name.lower()  # "London region" says it
+                out.append({"label": name if said else [name, html.Span(f" · {kind}", className="area-type")], "value": code})
+        return as_sent(out)
+    return dataset.cache.once("area_options", build)
+
+
+def area_choices(dataset: Dataset, state: ExploreState) -> html.Fieldset:
+    """The areas: native checkboxes, with a filter box (assets/zz-app/area-filter.js hides what does not match)."""
+    n = len(dataset.areas)
+    return html.Fieldset(
+        [html.Legend(f"Areas (up to {MAX_AREAS} of {n})", className="form-label"),
+         html.Label("Filter the areas by name or type", htmlFor=AREA_FILTER, className="form-label small"),
+         dcc.Input(id=AREA_FILTER, type="search", className="form-control area-filter", autoComplete="off", debounce=False),
+         dbc.Checklist(id=ids.EX_AREAS, options=area_options(dataset), value=list(state.areas), className="area-list")],
+        className="filter-field",
+    )
 
 
 def _view_controls(key: str, controls: ViewControls, state: ExploreState, opts: dict) -> html.Div:
@@ -91,11 +128,7 @@ def explore_page(dataset: Dataset, state: ExploreState) -> html.Div:
             html.Fieldset(
                 [
                     html.Legend("Areas and years", className="h5"),
-                    html.Fieldset(
-                        [html.Legend("Areas (up to 4)", className="form-label"),
-                         dbc.Checklist(id=ids.EX_AREAS, options=_options(list(dataset.areas), dataset.areas), value=list(state.areas), className="area-list")],
-                        className="filter-field",
-                    ),
+                    area_choices(dataset, state),
                     html.Div(
                         [
                             _field("From year", ids.EX_FROM, dbc.Select(id=ids.EX_FROM, options=opts["from"], value=control_value(state.start))),
@@ -169,12 +202,16 @@ def cached_results(dataset: Dataset, state: ExploreState, reporting_year: str = 
 def card_key(state: ExploreState, ind_id: str, reporting_year: str) -> tuple:
     """The whole state (so a field added later is in the key by default), less what only picks which
     cards are shown: a card is the same whichever set, age band or other indicators sit beside it."""
-    return replace(state, set="", age="", indicators=(ind_id,)), reporting_year
+    own = views.view(state.mode).cache_key
+    return replace(state, set="", age="", indicators=(ind_id,)), reporting_year, (own(state) if own else None)
 
 
 def _card_view(dataset: Dataset, indicator_id: str, state: ExploreState) -> tuple[ExploreView, pd.DataFrame]:
-    rows = indicator_rows(dataset, indicator_id, list(state.areas), state.start or None, state.end or None)
+    chosen = views.view(state.mode)
+    rows = indicator_rows(dataset, indicator_id, None if chosen.every_area else list(state.areas), state.start or None, state.end or None)
     view = views.card_view(rows, state.mode)
+    if view is not chosen and chosen.every_area:  # shown as another view: only the chosen areas, as that view expects
+        rows = rows[rows["area_code"].isin(list(state.areas))]
     return view, view.rows(rows, state)
 
 
@@ -187,10 +224,11 @@ def indicator_card(dataset: Dataset, ind_id: str, state: ExploreState, st: pd.Se
     ind = dataset.indicator(ind_id)
     view, rows = _card_view(dataset, ind_id, state)
     heading_id = f"card-{ind_id}-title"
-    parts = [html.H2(display_name(ind["name"]), id=heading_id, className="h4"), html.P(ind["set"], className="card-set")]
+    parts = [html.H2(display_name(ind), id=heading_id, className="h4"), html.P(ind["set"], className="card-set")]
     block = status_block(st, reporting_year, f"card-{ind_id}")
     if block is not None:
         parts.append(block)
+    if block is not None and st["pending"]:
         parts.append(html.P(f"The {reporting_year} value is missing from this chart: the latest is for {st['latest_period']}.", className="missing-period"))
     if values_unpublished(rows):
         parts.append(html.P(unpublished_reason(rows), className="not-published"))
@@ -202,11 +240,18 @@ def indicator_card(dataset: Dataset, ind_id: str, state: ExploreState, st: pd.Se
         parts.append(about_panel(ind, rows, st, reporting_year))
         return html.Section(parts, className="indicator-card", id=f"card-{ind_id}", **{"aria-labelledby": heading_id})
     figure, table, summary = view.parts(rows, ind, state)
+    if figure is None:  # a view with nothing to draw says why
+        shown = None
+    elif "headline" in figure:  # one value is a number, not a chart (layouts/charts.headline_parts)
+        shown = html.Div([html.P(figure["headline"], className="headline-number"), html.P(figure["caption"], className="headline-caption"),
+                          *[html.P(line, className="headline-line") for line in figure["lines"]]],
+                         className="headline-figure", id={"type": "card-headline", "index": ind_id})
+    else:
+        shown = dcc.Graph(figure=figure, config={"displayModeBar": False, "responsive": True},
+                          id={"type": "card-graph", "index": ind_id}, className="card-graph")
     parts += [
-        html.Figure(
-            [dcc.Graph(figure=figure, config={"displayModeBar": False, "responsive": True}, id={"type": "card-graph", "index": ind_id}, className="card-graph"),
-             html.Figcaption(summary, className="card-summary")],
-        ),
+        html.Figure([shown, html.Figcaption(summary, className="card-summary")]) if shown is not None
+        else html.P(summary, className="card-summary no-chart"),
         details("Table", table, "table-panel"),
         about_panel(ind, rows, st, reporting_year),
         html.Button("Download CSV", id={"type": ids.CARD_DOWNLOAD_BUTTON, "index": ind_id}, className="btn btn-outline-primary download-button", n_clicks=0),

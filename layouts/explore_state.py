@@ -105,7 +105,7 @@ def control_values(state: ExploreState) -> dict:
 def normalise(dataset: Dataset, state: ExploreState) -> ExploreState:
     """Any state (a pasted URL, a half-changed form) -> a valid one, filling sensible defaults.
     Worked out once per data version, state and set of views (states are frozen, so hashable)."""
-    return dataset.cache.remember("normalised_state", (state, views.keys()), lambda: _normalise(dataset, state), maxsize=512)
+    return dataset.cache.remember("normalised_state", (state, views.keys(), views.outside_key(state)), lambda: _normalise(dataset, state), maxsize=512)
 
 
 def _normalise(dataset: Dataset, state: ExploreState) -> ExploreState:

@@ -13,11 +13,13 @@ import plotly.graph_objects as go
 from dash import dcc, html
 
 from data.domain.dataset import ENGLAND, HOME_AREA, Dataset
+from data.domain.formatting import display_name
+from data.domain.significance import NOT_COMPARED
 from data.domain.topics import Slide, Topic, slide_rows
-from data.domain.views import area_totals, values_unpublished
+from data.domain.views import area_totals, compare_with_england, england_comparisons, values_unpublished
 from layouts import ids
 from layouts.charts import bar_figure, trend_figure
-from layouts.components import display_name, pending_badge
+from layouts.components import pending_badge
 
 CHART_FONT_PX = 20  # chart text on a slide (>= 18 px at 1920x1080)
 EXPORT_SIZE = (1000, 560)  # chart images in the HTML export: about their size on a 1920x1080 slide
@@ -46,9 +48,11 @@ def slide_figure(dataset: Dataset, indicator_id: str) -> go.Figure | None:
     shown = totals[totals["value"].notna()]
     if not shown.empty:
         if shown["period"].nunique() <= 1 or shown["period_end"].isna().all():
-            fig = bar_figure(shown["area_name"].tolist(), [(shown["period"].iloc[0], shown["value"].tolist())], unit)
-        else:
-            fig = trend_figure(totals, unit, [HOME_AREA, ENGLAND])
+            return None  # one value is a number (the slide's headline figure), not a one-bar chart
+        ind = dataset.indicator(indicator_id)
+        comparisons = england_comparisons(compare_with_england(totals), ind["polarity"])
+        markers = {(HOME_AREA, c.period): c.result for c in comparisons if c.result != NOT_COMPARED}
+        fig = trend_figure(totals, unit, [HOME_AREA, ENGLAND], markers=markers)
     else:
         parts = rows[rows["value"].notna() & (rows["category_type"] != "")]
         if parts.empty:
@@ -183,8 +187,12 @@ def _slide_body(slide: Slide, index: int, total: int, figure: go.Figure | None) 
     facts.append(html.P(slide.number_caption, className="slide-caption"))
     if slide.change:
         facts.append(html.P(["Change: ", html.Strong(slide.change)], className=f"slide-change judgement-{slide.judgement.replace(' ', '-')}"))
-    if slide.pending_reason:
-        facts.append(html.Div([pending_badge(slide.reporting_year), " ", html.Span(slide.pending_reason, className="pending-reason")],
+    if slide.england:
+        facts.append(html.P(slide.england, className="slide-england"))
+    if slide.status_label or slide.pending_reason:
+        badge = (html.Strong(slide.status_label, className="badge-pending badge-" + slide.status_label.split(":")[0].split()[0].lower())
+                 if slide.status_label else pending_badge(slide.reporting_year))
+        facts.append(html.Div([badge, " ", html.Span(slide.pending_reason or "", className="pending-reason")],
                               className="pending-block slide-pending"))
     if figure is not None:
         chart = dcc.Graph(
@@ -192,7 +200,8 @@ def _slide_body(slide: Slide, index: int, total: int, figure: go.Figure | None) 
             config={"displayModeBar": False, "responsive": True}, className="slide-graph",
         )
     else:
-        chart = html.P("No chart: the data set has no values to plot for this indicator.", className="slide-no-chart")
+        chart = html.P("One value: shown as a number, not a chart." if slide.number
+                       else "No chart: the data set has no values to plot for this indicator.", className="slide-no-chart")
     return [
         html.H2(slide.title, className="slide-title"),
         html.Div(facts, className="slide-facts"),
@@ -310,7 +319,7 @@ def edit_panel(topic: Topic, dataset: Dataset) -> html.Details:
         )
     chosen = [i for i in topic.indicator_ids if dataset.has_indicator(i)]
     others = [i for i in dataset.indicators.index if i not in chosen]
-    options = [{"label": f"{display_name(dataset.indicators.at[i, 'name'])} ({dataset.indicators.at[i, 'set']})", "value": i} for i in chosen + others]
+    options = [{"label": f"{display_name(dataset.indicator(i))} ({dataset.indicators.at[i, 'set']})", "value": i} for i in chosen + others]
 
     def field(label, control_id, control, hint=None):
         parts = [html.Label(label, htmlFor=control_id, className="form-label")]

@@ -10,7 +10,7 @@ import pandas as pd
 
 from data.domain.dataset import Dataset, build_from_typed
 from data.domain.schema import OBSERVATION_KEY
-from data.domain.status import PENDING, indicator_status
+from data.domain.status import indicator_status
 
 COMPARED = ("area_name", "period_type", "value", "lower_ci", "upper_ci", "count", "denominator", "source", "note")
 
@@ -73,7 +73,7 @@ def summarise(dataset: Dataset, incoming: pd.DataFrame, new_indicators: pd.DataF
                 "category": row["category"], "old": _num(row["value_old"]), "new": _num(row["value"]),
             })
     before_status = indicator_status(dataset, reporting_year)
-    was_pending = before_status.index[before_status["status"] == PENDING]
+    was_pending = before_status.index[before_status["pending"]]  # pending or overdue
     if len(was_pending):
         # An indicator's status depends on its own rows only: the dataset after the upload is built
         # for the pending indicators alone (the same rows, in the same order, as the whole would give).
@@ -82,7 +82,7 @@ def summarise(dataset: Dataset, incoming: pd.DataFrame, new_indicators: pd.DataF
         before = Dataset(dataset.indicators, mine(dataset.observations), dataset.version, dataset.updated)
         after = apply_changes(before, mine(incoming[(kinds != "unchanged").to_numpy(dtype=bool)]), new_indicators)
         after_status = indicator_status(after, reporting_year)
-        summary.pending_cleared = [i for i in was_pending if after_status.at[i, "status"] != PENDING]
+        summary.pending_cleared = [i for i in was_pending if not after_status.at[i, "pending"]]
     return summary, kinds
 
 

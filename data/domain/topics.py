@@ -22,8 +22,9 @@ from pathlib import Path
 import pandas as pd
 
 from data.domain.dataset import BUNDLED, DEFAULT_REPORTING_YEAR, ENGLAND, HOME_AREA, Dataset, read_csv_text
-from data.domain.formatting import format_change, format_value, is_missing
-from data.domain.status import PENDING, change_direction, indicator_status
+from data.domain.formatting import display_name, format_period, format_value, is_missing
+from data.domain.significance import BETTER, NO_CHANGE, WORSE
+from data.domain.status import OUT_OF_DATE, indicator_status
 from data.domain.views import area_totals, breakdown_summary, indicator_rows, is_breakdown, trend_summary, unpublished_reason, values_unpublished
 
 TOPICS_CSV = BUNDLED / "topics.csv"
@@ -57,14 +58,18 @@ class Topic:
 
 @dataclass(frozen=True)
 class Trend:
+    """One emerging-trends item: an indicator with evidence, and why it is on the list."""
+
     indicator_id: str
-    change: float
+    change: float | None  # the comparable change, if any
     judgement: str  # worse | better | no judgement | no change
     latest_period: str
     previous_period: str
     latest_value: float
-    previous_value: float
-    label: str  # "+0.7 percentage points since 2017/18 (worse)"
+    previous_value: float | None
+    label: str  # why it is here: "Significantly worse than England in 2017/18 ...; +4 percentage points since ..."
+    evidence: str = ""  # trend | england | change: what put it on the list
+    size: float = 0.0  # the change relative to its previous value (unit-free), for ranking
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,8 @@ class Slide:
     judgement: str = ""
     pending_reason: str | None = None
     reporting_year: str = DEFAULT_REPORTING_YEAR
+    status_label: str = ""  # "Overdue: expected November 2024", "Pending 2023/24", "Out of date" (words, not colour)
+    england: str = ""  # England's value and the comparison, in words
     items: tuple[tuple[str, str, str], ...] = ()  # Emerging trends' title slide: (name, change, judgement)
 
 
@@ -153,37 +160,67 @@ def validate_topic(slug: str, title: str, introduction: str, indicator_ids, posi
 # -- emerging trends ---------------------------------------------------------------
 
 _RANK = {"worse": 0, "better": 1, "no judgement": 2, "no change": 3}
+_TIERS = {"trend": 0, "england": 0, "change": 1}
 
 
 def emerging_trends(dataset: Dataset, n: int = 8, reporting_year: str = DEFAULT_REPORTING_YEAR) -> list[Trend]:
-    """Indicators whose latest York value (area total) moved since its previous period.
+    """Indicators whose latest York value is not out of date and shows evidence of a movement, with why.
 
-    Worse first (by each indicator's polarity), then better, then changes with no
-    judgement; within each, the larger absolute change first.
+    First, significant evidence: a significant trend (chi-squared test for trend) or a significant
+    difference from England (stated by the source or by the 95% confidence interval); worse before
+    better. Then comparable changes (the previous value of the same source), the largest relative to
+    its previous value first (unit-free, so a rate and a percentage rank fairly). A series whose latest
+    value is out of date never appears, and no change is counted across a break in source.
     """
     status = indicator_status(dataset, reporting_year)
-    moved = status[status["latest_value"].notna() & status["previous_value"].notna() & status["latest_period_end"].notna()]
+    usable = status[(status["status"] != OUT_OF_DATE) & ~status["stale"] & status["latest_value"].notna()
+                    & status["latest_period_end"].notna()]
     trends = []
-    for ind_id, st in moved.iterrows():
-        ind_id = str(ind_id)
-        ind = dataset.indicator(ind_id)
-        delta = float(st["latest_value"] - st["previous_value"])
-        judgement = change_direction(delta, ind["polarity"])
-        judged = f" ({judgement})" if judgement in ("better", "worse") else ""
-        label = f"{format_change(delta, ind['unit'])} since {st['previous_period']}{judged}"
-        trends.append(Trend(ind_id, delta, judgement, st["latest_period"], st["previous_period"],
-                            float(st["latest_value"]), float(st["previous_value"]), label))
-    trends.sort(key=lambda t: (_RANK[t.judgement], -abs(t.change), t.indicator_id))
+    for ind_id, st in usable.iterrows():
+        item = _evidence(str(ind_id), st)
+        if item is not None:
+            trends.append(item)
+    trends.sort(key=lambda t: (_TIERS[t.evidence], _RANK[t.judgement], -t.size, t.indicator_id))
     return trends[:n]
+
+
+def _evidence(ind_id: str, st: pd.Series) -> Trend | None:
+    reasons, evidence, judgement = [], "", "no judgement"
+    if st["trend"] and st["trend"] != NO_CHANGE:
+        reasons.append(st["trend_text"].rstrip("."))
+        evidence, judgement = "trend", st["trend_judgement"] or "no judgement"
+    if st["comparison"] in (BETTER, WORSE) or st["comparison"] in ("Higher", "Lower"):
+        reasons.append(st["comparison_text"].rstrip("."))
+        if not evidence:
+            evidence = "england"
+            judgement = {BETTER: "better", WORSE: "worse"}.get(st["comparison"], "no judgement")
+    has_change = not pd.isna(st["change"])
+    if has_change:
+        rel = st["change_relative"]
+        size = "" if pd.isna(rel) else f", {abs(rel) * 100:.0f}% of the previous value"
+        reasons.append(f"{st['change_text']}{size}")
+        if not evidence:
+            evidence, judgement = "change", st["change_judgement"] or "no judgement"
+    if not evidence:
+        return None
+    rel = st["change_relative"]
+    return Trend(
+        ind_id, None if not has_change else float(st["change"]), judgement, st["latest_period"],
+        st["previous_period"] or "", float(st["latest_value"]),
+        None if pd.isna(st["previous_value"]) else float(st["previous_value"]),
+        "; ".join(reasons) + ".", evidence, 0.0 if pd.isna(rel) else abs(float(rel)),
+    )
 
 
 def emerging_topic(dataset: Dataset, n: int = 8) -> Topic:
     trends = emerging_trends(dataset, n)
     return Topic(
         EMERGING, EMERGING_TITLE,
-        "The indicators whose latest York value moved most since its previous period in the data set: "
-        "changes for the worse first, then changes for the better, each with the size of its change.",
-        "Computed from the data set: York's latest value of each indicator against its previous period",
+        "Indicators whose latest York value is not out of date and shows evidence of a movement: a significant "
+        "trend or a significant difference from England first (worse before better), then the largest changes "
+        "since the previous value from the same source, measured against that value. Each item says why it is here.",
+        "Computed from the data set: York's latest value of each indicator, its comparison with England and its "
+        "change since the previous comparable value",
         (), tuple(t.indicator_id for t in trends), -1, "", "", computed=True,
     )
 
@@ -197,7 +234,7 @@ def slide_rows(dataset: Dataset, indicator_id: str) -> pd.DataFrame:
 
 def _indicator_slide(dataset: Dataset, ind_id: str, status: pd.DataFrame, reporting_year: str, trend: Trend | None) -> Slide:
     ind = dataset.indicator(ind_id)
-    st = status.loc[ind_id]
+    st: pd.Series = status.loc[ind_id]  # type: ignore[assignment]  # ids are unique
     rows = slide_rows(dataset, ind_id)
     unit = ind["unit"]
     if values_unpublished(rows):
@@ -211,29 +248,47 @@ def _indicator_slide(dataset: Dataset, ind_id: str, status: pd.DataFrame, report
                                else "No York figure stated as a number")
     else:
         number = format_value(st["latest_value"], unit)
-        when: str = st["latest_period"] if not pd.isna(st["latest_period_end"]) else "period not stated"
+        dated = not pd.isna(st["latest_period_end"])
+        when = format_period(st["latest_period"]) if dated else "period not stated"
         caption = f"York, {when}"
+        if dated and st["age_years"] and st["age_years"] > 0:
+            caption += f": {st['age_text']}"
     sources = list(dict.fromkeys(s for s in rows.loc[rows["value"].notna(), "source"] if s)) or [ind["source"]]
-    name = ind["name"]
+    change = trend.label if trend else str(st["change_text"] or (st["change_note"] if st["change_note"].startswith("no change") else ""))
+    judgement = trend.judgement if trend else str(st["change_judgement"] or "")
+    label = str(st["status_label"]) if st["status"] in ("pending", "overdue", "out_of_date") else ""
+    reason = str(st["pending_reason"]) if st["pending"] else None
     return Slide(
-        "indicator", name[:1].upper() + name[1:], text, "Source: " + "; ".join(sources), ind_id, number, caption,
-        trend.label if trend else "", trend.judgement if trend else "",
-        str(st["pending_reason"]) if st["status"] == PENDING else None, reporting_year,
+        "indicator", display_name(ind), text, "Source: " + "; ".join(sources), ind_id, number, caption,
+        change, judgement, reason, reporting_year,
+        status_label=label, england=england_words(st, unit),
     )
+
+
+def england_words(st: pd.Series, unit: str) -> str:
+    """England's value for York's latest period and the comparison, in words ("" when neither is known)."""
+    if is_missing(st["latest_value"]) or pd.isna(st["latest_period_end"]):
+        return ""
+    parts = []
+    if not is_missing(st["england_value"]):
+        parts.append(f"England {format_value(st['england_value'], unit)} in {st['latest_period']}.")
+    if st["comparison_basis"]:
+        parts.append(st["comparison_text"])
+    return " ".join(parts)
 
 
 def deck(dataset: Dataset, topic: Topic, reporting_year: str = DEFAULT_REPORTING_YEAR) -> list[Slide]:
     """The topic's slides: title, one per headline, one per indicator in the data set."""
     status = indicator_status(dataset, reporting_year)
     present = [i for i in topic.indicator_ids if dataset.has_indicator(i)]
-    trends = {t.indicator_id: t for t in emerging_trends(dataset)} if topic.computed else {}
+    trends = {t.indicator_id: t for t in emerging_trends(dataset, reporting_year=reporting_year)} if topic.computed else {}
     intro = topic.introduction
     if not present:
         intro = (intro + " " if intro else "") + "No indicator for this topic is in the data set yet."
     items: tuple[tuple[str, str, str], ...] = ()
     if topic.computed:
         items = tuple(
-            (dataset.indicator(i)["name"][:1].upper() + dataset.indicator(i)["name"][1:], trends[i].label, trends[i].judgement)
+            (display_name(dataset.indicator(i)), trends[i].label, trends[i].judgement)
             for i in present if i in trends
         )
     slides = [Slide("title", topic.title, intro, topic.source or "", items=items, reporting_year=reporting_year)]

@@ -41,6 +41,7 @@ class Extract:
     polarity: str | None = None
     age_band: str = ""
     note: str = ""
+    short_name: str = ""  # the display name (issue 14): short, and says how it differs from a look-alike
 
 
 EXTRACTS = (
@@ -54,25 +55,28 @@ EXTRACTS = (
         "joined to this series: the extract is an age-standardised rate from an earlier release, the "
         "report does not say its figure is age standardised, and the two differ markedly; shown as "
         "separate series rather than one line.",
+        "Self-harm admissions (10-24), age-standardised",
     ),
     # The five-year-old oral health survey is carried out in schools over an academic year.
     Extract("dental_decay.csv", "fingertips-dental-decay-free-5", "92441", ACADEMIC_YEAR,
-            "Aged 2-5", "%", "higher is better", "5"),
+            "Aged 2-5", "%", "higher is better", "5", short_name="Five-year-olds free from dental decay"),
     Extract(
         "neets.csv", "fingertips-neet-16-17", "93203", CALENDAR_YEAR, "Aged 12+", "%", "lower is better",
         "16-17",
         "Not joined to the report's \"0.08% of 16-17 ... (Sept 2023)\" (indicator neet-16-17): "
         "Fingertips' definition includes 'not known' and is an annual average, the report's is a "
         "single month; period is calendar year as given.",
+        "NEET or not known (16-17), annual average",
     ),
     Extract("school_readiness_fsm.csv", "fingertips-school-readiness-fsm", "90632", ACADEMIC_YEAR,
-            "Aged 2-5", "%", "higher is better"),
+            "Aged 2-5", "%", "higher is better", short_name="School readiness, children on free school meals"),
     Extract("low_income_families.csv", "fingertips-low-income-families", "10101", CALENDAR_YEAR,
-            "Children and young people", "%", "lower is better"),
+            "Children and young people", "%", "lower is better", short_name="Children in low income families"),
     Extract(
         "active_children.csv", "fingertips-active-children", "", ACADEMIC_YEAR,
         "Children and young people", "%", "higher is better",
         note="Fingertips indicator id not given in PROVENANCE.md nor in the extract; left empty.",
+        short_name="Physically active children and young people",
     ),
 )
 
@@ -140,7 +144,7 @@ def _indicator(ex: Extract, rows: pd.DataFrame) -> dict:
         "id": ex.indicator_id, "name": name, "set": ex.set, "age_band": ex.age_band, "unit": ex.unit,
         "polarity": ex.polarity, "definition": f"{name}; measure: {measure}",
         "source": f"{LICENCE} (indicator {ex.fingertips_id})" if ex.fingertips_id else f"{LICENCE} (extract {ex.file})",
-        "fingertips_id": ex.fingertips_id, "note": ex.note,
+        "fingertips_id": ex.fingertips_id, "note": ex.note, "short_name": ex.short_name,
     }
 
 

@@ -336,6 +336,9 @@ class Store:
         from data.storage.topics import seed_topics  # spotlight topics: seeded once from data/bundled/topics.csv
 
         seed_topics(self.engine)
+        from data.storage.area_groups import seed_area_groups  # comparator groups: seeded once from data/bundled/area_groups.csv
+
+        seed_area_groups(self.engine)
 
     def _seed(self, dataset: Dataset) -> None:
         with self.engine.begin() as conn:

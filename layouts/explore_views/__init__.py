@@ -9,11 +9,11 @@ from __future__ import annotations
 import pandas as pd
 
 from data.domain.views import is_breakdown
-from layouts.explore_views import breakdown, compare, england, trend
+from layouts.explore_views import breakdown, compare, compare_areas, england, trend
 from layouts.explore_views.base import ExploreView, ViewControls, ViewField
 
 DEFAULT = "trend"  # the view of an address that names none (or one that no longer exists)
-BUILT_IN = (trend.VIEW, compare.VIEW, england.VIEW)  # in the order the "Show" radio lists them
+BUILT_IN = (trend.VIEW, compare.VIEW, england.VIEW, compare_areas.VIEW, breakdown.VIEW)  # in the order the "Show" radio lists them
 
 # Names the state (ExploreState) and the URL query already use: a view's field may not take one.
 TAKEN_NAMES = frozenset({"set", "age", "indicators", "areas", "start", "end", "mode", "choices", "indicator", "area", "from", "to"})
@@ -72,8 +72,15 @@ def fields() -> tuple[ViewField, ...]:
     return tuple(f for v in _views.values() for f in v.fields)
 
 
+def outside_key(state) -> tuple:
+    """What the views read besides the state and the data (comparator groups): part of every cache key
+    whose value depends on it (the state's normalising, the control options, the cards)."""
+    return tuple(v.cache_key(state) for v in _views.values() if v.cache_key)
+
+
 def card_view(rows: pd.DataFrame, key: str) -> ExploreView:
-    """The view a card uses for an indicator's rows: categories always show as a breakdown."""
+    """The view a card uses for an indicator's rows: an indicator published only as categories (courses,
+    ratings) always shows as a breakdown; any other shows the chosen view, which reads its area totals."""
     return breakdown.VIEW if is_breakdown(rows) else view(key)
 
 

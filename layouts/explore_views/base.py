@@ -42,6 +42,9 @@ class ViewField:
     label: str
     control_id: str
     pick: Callable[[list[str]], str]  # the value when the state's is not among the options
+    # Its own options, when they differ from the rest of its group's (breakdown's area beside its period).
+    options: Callable[[Dataset, ExploreState], list[str]] | None = None
+    labels: Callable[[Dataset], dict[str, str]] | None = None  # option value -> text shown (area code -> name)
 
 
 @dataclass(frozen=True)
@@ -52,10 +55,18 @@ class ViewControls:
     fields: tuple[ViewField, ...]
     options: Callable[[Dataset, ExploreState], list[str]]  # what each of the group's selects offers
 
+    def offered(self, dataset: Dataset, state: ExploreState, field: ViewField) -> list[str]:
+        """What one field's select offers: its own options, else the group's."""
+        return (field.options or self.options)(dataset, state)
+
     def choose(self, dataset: Dataset, state: ExploreState) -> dict[str, str]:
         """A valid value for each field: the state's when offered, else the field's pick."""
-        offered = self.options(dataset, state)
-        return {f.name: state.choice(f.name) if state.choice(f.name) in offered else f.pick(offered) for f in self.fields}
+        shared = self.options(dataset, state) if any(f.options is None for f in self.fields) else []
+        out = {}
+        for f in self.fields:
+            offered = f.options(dataset, state) if f.options else shared
+            out[f.name] = state.choice(f.name) if state.choice(f.name) in offered else f.pick(offered)
+        return out
 
 
 @dataclass(frozen=True)
@@ -73,6 +84,10 @@ class ExploreView:
     summary: Callable[[Shaped, pd.Series, ExploreState], str]
     rows: Callable[[pd.DataFrame, ExploreState], pd.DataFrame] = all_rows  # what the card shows and downloads
     controls: ViewControls | None = None
+    every_area: bool = False  # its rows are every area's (compare areas), not only the chosen areas'
+    # Anything besides the state and the data version the card depends on (a comparator group's areas):
+    # part of the card's cache key.
+    cache_key: Callable[[ExploreState], Any] | None = None
     # Why this card has nothing to show in this view ("" when it has): the card says so instead of a chart.
     unavailable: Callable[[pd.DataFrame, ExploreState], str] = lambda rows, state: ""
 

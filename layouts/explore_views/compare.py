@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from data.domain.formatting import format_change, format_percent_change
+from data.domain.formatting import display_name, format_change, format_percent_change
 from data.domain.views import compare_periods, compare_summary
 from layouts import ids
 from layouts.charts import bar_figure
@@ -27,18 +27,24 @@ def _figure(cmp: pd.DataFrame, ind: pd.Series, state: ExploreState):
     return bar_figure(cmp["area_name"].tolist(), [(a, cmp["value_a"].tolist()), (b, cmp["value_b"].tolist())], ind["unit"])
 
 
+def _interval(lower, upper, unit: str) -> str:
+    return "" if lower is None or upper is None or pd.isna(lower) or pd.isna(upper) else f"{value_text(lower, unit)} to {value_text(upper, unit)}"
+
+
 def _table(cmp: pd.DataFrame, ind: pd.Series, state: ExploreState):
     a, b, unit = state.choice("a"), state.choice("b"), ind["unit"]
-    return data_table(
-        pd.DataFrame({
-            "Area": cmp["area_name"],
-            a or "Period A": [value_text(v, unit) for v in cmp["value_a"]],
-            b or "Period B": [value_text(v, unit) for v in cmp["value_b"]],
-            "Change": [format_change(v, unit) for v in cmp["change"]],
-            "% change": [format_percent_change(va, vb) for va, vb in zip(cmp["value_a"], cmp["value_b"], strict=True)],
-        }),
-        f"{ind['name']}: {a} compared with {b}", row_header="Area",
-    )
+    frame = pd.DataFrame({
+        "Area": cmp["area_name"],
+        a or "Period A": [value_text(v, unit) for v in cmp["value_a"]],
+        b or "Period B": [value_text(v, unit) for v in cmp["value_b"]],
+        "Change": [n or format_change(v, unit) for v, n in zip(cmp["change"], cmp["note"], strict=True)],
+        "% change": [n or format_percent_change(va, vb) for va, vb, n in zip(cmp["value_a"], cmp["value_b"], cmp["note"], strict=True)],
+    })
+    for period, side in ((a or "Period A", "a"), (b or "Period B", "b")):  # intervals, where the data has them
+        cis = [_interval(lo, hi, unit) for lo, hi in zip(cmp[f"lower_{side}"], cmp[f"upper_{side}"], strict=True)]
+        if any(cis):
+            frame[f"95% CI, {period}"] = cis
+    return data_table(frame, f"{display_name(ind)}: {a} compared with {b}", row_header="Area")
 
 
 def _unavailable(rows: pd.DataFrame, state: ExploreState) -> str:

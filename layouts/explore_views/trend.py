@@ -6,10 +6,12 @@ from typing import TYPE_CHECKING
 import pandas as pd
 from dash import html
 
-from data.domain.views import area_totals, trend_summary
-from layouts.charts import bar_figure, trend_figure
-from layouts.components import data_table
-from layouts.explore_views.base import ExploreView, value_text
+from data.domain.formatting import display_name
+from data.domain.series import break_caption
+from data.domain.views import area_totals, headline, trend_summary
+from layouts.charts import headline_parts, trend_figure
+from layouts.components import data_table, measure_columns
+from layouts.explore_views.base import ExploreView
 
 if TYPE_CHECKING:
     from layouts.explore_state import ExploreState
@@ -20,17 +22,10 @@ def _shown(totals: pd.DataFrame) -> pd.DataFrame:
 
 
 def _figure(totals: pd.DataFrame, ind: pd.Series, state: ExploreState):
-    shown = _shown(totals)
-    if shown["period"].nunique() <= 1:
-        # One period is not a trend: a bar per area, from zero, reads better than a lone dot.
-        label = shown["period"].iloc[0] if len(shown) else ""
-        return bar_figure(shown["area_name"].tolist(), [(label, shown["value"].tolist())], ind["unit"])
+    single = headline(totals, ind)
+    if single is not None:  # one value is a number, not a chart
+        return headline_parts(single["value"], single["caption"], single["lines"])
     return trend_figure(totals, ind["unit"], list(state.areas))
-
-
-def _cell(value, lower, upper, unit: str) -> str:
-    text = value_text(value, unit)
-    return text if pd.isna(lower) or pd.isna(upper) else f"{text} ({value_text(lower, unit)} to {value_text(upper, unit)})"
 
 
 def _table(totals: pd.DataFrame, ind: pd.Series, state: ExploreState):
@@ -39,11 +34,15 @@ def _table(totals: pd.DataFrame, ind: pd.Series, state: ExploreState):
     periods = list(dict.fromkeys(shown.sort_values(["period_end", "period_start"], kind="stable")["period"]))  # oldest first
     names = shown.drop_duplicates("area_code").set_index("area_code")["area_name"]
     areas = [a for a in state.areas if a in names.index] + [a for a in names.index if a not in state.areas]
-    cells = {(r.period, r.area_code): _cell(r.value, r.lower_ci, r.upper_ci, unit) for r in shown.itertuples(index=False)}
+    measures = measure_columns(shown, unit)  # value, then 95% CI, count, denominator when the data has them
+    cells = {}
+    for k, (period, code) in enumerate(zip(shown["period"], shown["area_code"], strict=True)):
+        ci = measures.get("95% CI", [""] * len(shown))[k]
+        rest = [f"{title.lower()} {measures[title][k]}" for title in ("Count", "Denominator") if title in measures and measures[title][k]]
+        cells[(period, code)] = measures["Value"][k] + (f" ({ci})" if ci else "") + "".join(f"; {r}" for r in rest)
     frame = pd.DataFrame({"Period": periods, **{names[a]: [cells.get((p, a), "no value") for p in periods] for a in areas}})
-    with_ci = shown["lower_ci"].notna().any()
-    caption = f"{ind['name']}: values shown in the chart, a row per period and a column per area" + (
-        " (95% confidence interval in brackets)" if with_ci else "")
+    caption = f"{display_name(ind)}: values shown in the chart, a row per period and a column per area" + (
+        " (95% confidence interval in brackets)" if "95% CI" in measures else "")
     sources = list(dict.fromkeys(s for s in shown["source"] if s))
     return [
         data_table(frame, caption, row_header="Period"),
@@ -54,8 +53,9 @@ def _table(totals: pd.DataFrame, ind: pd.Series, state: ExploreState):
 VIEW = ExploreView(
     key="trend",
     label="Trend over time",
+    rows=lambda rows, state: area_totals(rows),  # what it shows and downloads: area totals, never a breakdown
     shape=lambda rows, state: area_totals(rows),
     figure=_figure,
     table=_table,
-    summary=lambda totals, ind, state: trend_summary(totals, ind),
+    summary=lambda totals, ind, state: " ".join(t for t in (trend_summary(totals, ind), break_caption(totals)) if t),
 )

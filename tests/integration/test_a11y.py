@@ -163,7 +163,7 @@ def test_a11y001_axe_wcag_aa_on_overview_and_explore(dash_duo):
     app = create_app()
     dataset = served_dataset(app)
     dash_duo.start_server(app)
-    dash_duo.wait_for_element(f"#tile-{dataset.indicators.index[-1]}", timeout=WAIT)
+    dash_duo.wait_for_element(f"#row-{dataset.indicators.index[-1]}", timeout=WAIT)  # the overview table (issue 14)
     settle(dash_duo)
     failures = _check_axe(dash_duo, "/")
 

@@ -9,7 +9,8 @@ import pandas as pd
 from dash.testing.wait import until
 
 from app import create_app
-from data.domain.status import PENDING, indicator_status
+from data.domain.formatting import format_change
+from data.domain.status import OVERDUE, indicator_status
 from tests.integration.conftest import (
     ENGLAND,
     WAIT,
@@ -99,7 +100,7 @@ def test_exp002_compare_two_periods(dash_duo):
     period_a, period_b = "Feb 2022", "June 2023"
     value_a, value_b = float(york[period_a]), float(york[period_b])
     change = value_b - value_a
-    change_text = f"{'+' if change > 0 else '-'}{abs(change):g} percentage point{'' if abs(change) == 1 else 's'}"
+    change_text = format_change(change, "%")  # one precision per unit: "+4.0 percentage points"
     # The report: 91% in Feb 2022, 95% in June 2023, so "+4 percentage points".
 
     dash_duo.start_server(app)
@@ -145,7 +146,7 @@ def trend_records(table: dict) -> list[dict]:
     for record in table_records(table):
         for area, cell in record.items():
             if area != "Period" and cell != "no value":
-                out.append({"Period": record["Period"], "Area": area, "Value": cell.split(" (")[0]})
+                out.append({"Period": record["Period"], "Area": area, "Value": cell.split(" (")[0].split("; ")[0]})
     return out
 
 
@@ -159,8 +160,11 @@ def test_exp003_table_matches_the_plotted_values(dash_duo):
 
     dash_duo.start_server(app)
     dash_duo.wait_for_page(explore_url(dash_duo, set="Aged 5-11", indicator=ind, area=areas, mode="trend"))
-    traces = wait_for_traces(dash_duo, ind, lambda ts: len(ts) == 2, what="two areas")
-    plotted = {t["name"]: non_null(t["y"]) for t in traces}
+    # York's line breaks where its source changes (issue 13): two York traces, named "York: <source>".
+    traces = wait_for_traces(dash_duo, ind, lambda ts: len(ts) == 3, what="two areas, York's line broken at its change of source")
+    plotted: dict[str, list] = {}
+    for t in traces:
+        plotted.setdefault(t["name"].split(":")[0], []).extend(non_null(t["y"]))
     assert plotted == expected
 
     panel = dash_duo.find_element(f"#card-{ind} details.table-panel")
@@ -199,12 +203,16 @@ def test_exp004_deep_link_and_back_button(dash_duo):
     assert periods and any(v is not None for v in england)
 
     def shows_england_comparison(ts):
-        return ([t["name"] for t in ts] == ["York", "England"] and all(t["type"] == "bar" for t in ts)
-                and [t["x"] for t in ts] == [periods, periods] and [t["y"] for t in ts] == [york, england])
+        # Lines on a time axis (issue 13): York and England (x are dates), with significance markers named in the legend.
+        lines = [t for t in ts if t["name"] in ("York", "England")]
+        return ([t["name"] for t in lines] == ["York", "England"] and all(t["type"] == "scatter" for t in ts)
+                and all(x is None or "T" in str(x) for t in lines for x in t["x"])
+                and [non_null(t["y"]) for t in lines] == [non_null(york), non_null(england)]
+                and any(t["name"].endswith("England") and t["name"] != "England" for t in ts))
 
     dash_duo.start_server(app)
     dash_duo.wait_for_page(explore_url(dash_duo, set="Aged 2-5", indicator=ind, mode="england"))
-    wait_for_traces(dash_duo, ind, shows_england_comparison, what="York and England bars")
+    wait_for_traces(dash_duo, ind, shows_england_comparison, what="York and England lines")
     assert select_value(dash_duo, "explore-set") == "Aged 2-5"
     assert checked_values(dash_duo, "explore-indicators") == [ind]
     assert checked_values(dash_duo, "explore-mode") == ["england"]
@@ -219,7 +227,7 @@ def test_exp004_deep_link_and_back_button(dash_duo):
     wait_for_query(dash_duo, "mode", "england")
     until(lambda: checked_values(dash_duo, "explore-mode") == ["england"], WAIT,
           msg=f"mode radio after back: {checked_values(dash_duo, 'explore-mode')}")
-    wait_for_traces(dash_duo, ind, shows_england_comparison, what="York and England bars after back()")
+    wait_for_traces(dash_duo, ind, shows_england_comparison, what="York and England lines after back()")
     assert checked_values(dash_duo, "explore-indicators") == [ind]
     logs = dash_duo.get_logs()
     assert logs == [], console_errors(logs)
@@ -230,8 +238,8 @@ def test_exp005_pending_card_says_what_is_missing(dash_duo):
     dataset = served_dataset(app)
     status = indicator_status(dataset, "2023/24")
     ind = "year6-overweight"
-    assert status.at[ind, "status"] == PENDING
-    assert status.at["breastfeeding-6-8-weeks", "status"] != PENDING
+    assert status.at[ind, "status"] == OVERDUE  # November 2024 has passed with no value
+    assert not status.at["breastfeeding-6-8-weeks", "pending"]
 
     dash_duo.start_server(app)
     dash_duo.wait_for_page(explore_url(dash_duo, set="Aged 5-11", indicator=ind))
@@ -239,16 +247,16 @@ def test_exp005_pending_card_says_what_is_missing(dash_duo):
     settle(dash_duo)
     card = dash_duo.find_element(f"section#card-{ind}")
     badge = card.find_element("css selector", "strong.badge-pending")
-    assert badge.is_displayed() and badge.text == "Pending 2023/24"
+    assert badge.is_displayed() and badge.text == "Overdue: expected November 2024"
     visible = normalise_space(card.text)
     assert normalise_space(status.at[ind, "pending_reason"]) in visible
     assert f"The 2023/24 value is missing from this chart: the latest is for {status.at[ind, 'latest_period']}." in visible
 
     dash_duo.wait_for_page(explore_url(dash_duo, set="First 1001 days", indicator="breastfeeding-6-8-weeks"))
-    wait_for_traces(dash_duo, "breastfeeding-6-8-weeks", bool, what="a chart")
+    dash_duo.wait_for_element("#card-breastfeeding-6-8-weeks .headline-figure", timeout=WAIT)  # one value: a number
     card = dash_duo.find_element("section#card-breastfeeding-6-8-weeks")
     assert count(dash_duo, "#card-breastfeeding-6-8-weeks .badge-pending") == 0
-    assert "Pending" not in card.text and "is missing from this chart" not in card.text
+    assert "Pending" not in card.text and "Overdue" not in card.text and "is missing from this chart" not in card.text
     logs = dash_duo.get_logs()
     assert logs == [], console_errors(logs)
 
@@ -289,7 +297,7 @@ def test_exp007_download_csv_matches_the_table(dash_duo):
 
     dash_duo.start_server(app)
     dash_duo.wait_for_page(explore_url(dash_duo, set="Aged 5-11", indicator=ind, area=areas, mode="trend"))
-    wait_for_traces(dash_duo, ind, lambda ts: len(ts) == 2, what="two areas")
+    wait_for_traces(dash_duo, ind, lambda ts: len(ts) == 3, what="two areas, York's line broken at its change of source")
     table = trend_records(card_table(dash_duo, ind))
     assert table
 

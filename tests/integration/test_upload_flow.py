@@ -13,7 +13,8 @@ from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 
 from callbacks.context import EXTENSION_KEY
-from data.domain.status import PENDING, indicator_status
+from data.domain.formatting import format_period
+from data.domain.status import indicator_status
 from data.storage import users
 from tests.integration.conftest import WAIT, click, console_errors, normalise_space, select_value, served_dataset, settle
 from tests.upload_files import NEW_INDICATOR_HEADER, template_bytes, york_value
@@ -110,7 +111,7 @@ def overview_badges(dash_duo) -> dict[str, str]:
 
 def pending_in(app, year: str) -> set[str]:
     status = indicator_status(served_dataset(app), year)
-    return set(status.index[status["status"] == PENDING])
+    return set(status.index[status["pending"]])  # pending or overdue
 
 
 # -- the "Done when" scenario in the browser ----------------------------------------------------------
@@ -133,12 +134,12 @@ def test_upl101_publish_clears_the_pending_badge_and_restore_brings_it_back(dash
 
     as_anonymous(dash_duo, "/upload")  # really anonymous now: the upload page asks to sign in
     wait_for_text(dash_duo, "#page-content", "Sign in needed")
-    as_anonymous(dash_duo, "/")
+    as_anonymous(dash_duo, "/?view=tiles")
     badges = overview_badges(dash_duo)
     year = select_value(dash_duo, "overview-reporting-year")
     assert ROW["indicator_id"] not in badges, "the published 2023/24 value should clear the badge"
     assert set(badges) == pending_in(app, year) == pending_before - {ROW["indicator_id"]}
-    assert dash_duo.find_element(f"#tile-{ROW['indicator_id']} .tile-period").text.strip() == ROW["period"]
+    assert dash_duo.find_element(f"#tile-{ROW['indicator_id']} .tile-period").text.strip() == format_period(ROW["period"])
 
     sign_in(dash_duo, "/versions")
     restore_xpath = f"//button[normalize-space()='Restore version {first}']"
@@ -148,9 +149,9 @@ def test_upl101_publish_clears_the_pending_badge_and_restore_brings_it_back(dash
     wait_for_text(dash_duo, "#versions-result", f"Restored version {first} as new version {first + 2}")
     assert store.head_version() == first + 2
 
-    as_anonymous(dash_duo, "/")
+    as_anonymous(dash_duo, "/?view=tiles")
     badges = overview_badges(dash_duo)
-    assert badges.get(ROW["indicator_id"]) == f"Pending {year}"
+    assert badges.get(ROW["indicator_id"]) == "Overdue: expected November 2024"  # the flag is back, and November 2024 has passed
     assert set(badges) == pending_before
     logs = dash_duo.get_logs()
     assert logs == [], console_errors(logs)
@@ -176,7 +177,7 @@ def test_upl_xss_script_in_a_new_indicator_name_is_shown_as_text(dash_duo, site,
     assert served_dataset(app).indicators.at[new_id, "name"] == SCRIPT_NAME
 
     text_xpath = f"//*[normalize-space(text())='{SCRIPT_NAME}']"
-    for page, container in ((f"/explore?indicator={new_id}&set=Aged+2-5", f"#card-{new_id}"), ("/", f"#tile-{new_id}")):
+    for page, container in ((f"/explore?indicator={new_id}&set=Aged+2-5", f"#card-{new_id}"), ("/", f"#row-{new_id}")):
         as_anonymous(dash_duo, page)
         dash_duo.wait_for_element(container, timeout=WAIT)
         settle(dash_duo)

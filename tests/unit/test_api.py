@@ -12,7 +12,7 @@ from data.domain.export import EXPORT_COLUMNS
 
 YORK = "E06000014"
 REPORT = "Annual Report 2023/24"
-STATUSES = {"current", "pending", "out_of_date"}
+STATUSES = {"current", "recent", "pending", "overdue", "out_of_date"}
 INDICATOR_FIELDS = {"id", "name", "set", "unit", "polarity", "latest_period", "latest_value",
                     "status", "pending", "pending_reason", "source"}
 
@@ -135,7 +135,7 @@ def test_api009_indicator_fields_and_status(api_indicators):
     for item in api_indicators:
         assert INDICATOR_FIELDS <= set(item), item["id"]
         assert item["status"] in STATUSES
-        assert item["pending"] == (item["status"] == "pending")
+        assert item["pending"] == (item["status"] in ("pending", "overdue"))
         assert (item["pending_reason"] is not None) == item["pending"]
 
 

@@ -1,11 +1,15 @@
 """Pending flags (data/domain/status.py): the report's footnote, computed from the data, cleared by new data."""
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from data.domain.dataset import build_dataset
-from data.domain.status import CURRENT, OUT_OF_DATE, PENDING, indicator_status
+from data.domain.status import CURRENT, OUT_OF_DATE, OVERDUE, PENDING, RECENT, indicator_status
+
+BEFORE_DUE = date(2024, 6, 1)  # the report's December 2024 world: the values are still expected
+AFTER_DUE = date(2026, 12, 1)
 
 SEED = Path(__file__).resolve().parents[1] / "data" / "report" / "annual-report-2023-24.txt"
 FOOTNOTE_START = "*There are no 23/24 values"
@@ -42,9 +46,11 @@ def test_pnd001_footnote_is_the_catalogue_reason(footnote, bundled):
 
 @pytest.mark.parametrize("ind_id", FOOTNOTED)
 def test_pnd002_footnoted_indicator_is_pending(bundled, footnote, ind_id):
-    row = indicator_status(bundled, "2023/24").loc[ind_id]
-    assert (row["status"], bool(row["pending"]), row["pending_reason"]) == (PENDING, True, footnote)
-    assert row["status_reason"] == footnote
+    row = indicator_status(bundled, "2023/24", today=BEFORE_DUE).loc[ind_id]
+    own = bundled.indicator(ind_id)["pending_reason"]
+    assert own and own != footnote and len(own) < len(footnote)
+    assert (row["status"], bool(row["pending"]), row["pending_reason"]) == (PENDING, True, own)
+    assert row["status_reason"] == own
 
 
 def test_pnd003_only_the_footnoted_indicators_are_pending(bundled):
@@ -69,10 +75,12 @@ def api_status(client, reporting_year="2023/24"):
     return {item["id"]: item for item in response.get_json()}
 
 
-def test_pnd006_pending_through_the_api(client, footnote):
-    items = api_status(client)
+def test_pnd006_pending_through_the_api(client, bundled):
+    items = api_status(client)  # today's date: November 2024 has passed, so each flag is overdue
     for ind_id in FOOTNOTED:
-        assert (items[ind_id]["status"], items[ind_id]["pending"], items[ind_id]["pending_reason"]) == (PENDING, True, footnote)
+        own = bundled.indicator(ind_id)["pending_reason"]
+        assert (items[ind_id]["status"], items[ind_id]["pending"], items[ind_id]["pending_reason"]) == (OVERDUE, True, own)
+        assert items[ind_id]["expected_by"] == "2024-11"
     assert (items["breastfeeding-6-8-weeks"]["status"], items["breastfeeding-6-8-weeks"]["pending"]) == (CURRENT, False)
     assert items["breastfeeding-6-8-weeks"]["pending_reason"] is None
     assert items["low-birth-weight-term"]["pending"] is False
@@ -86,7 +94,7 @@ def cleared(raw_indicators, raw_observations):
 
 
 def test_pnd007_new_value_clears_pending(cleared):
-    status = indicator_status(cleared, "2023/24")
+    status = indicator_status(cleared, "2023/24", today=BEFORE_DUE)
     assert status.at["reception-overweight", "status"] == CURRENT
     assert not status.at["reception-overweight", "pending"]
     assert status.at["reception-overweight", "latest_period"] == "2023/24"
@@ -111,7 +119,7 @@ def test_pnd008_new_value_clears_pending_through_the_api(cleared, client_for):
 ])
 def test_pnd009_midpoint_in_or_after_the_year_clears(raw_indicators, raw_observations, period, period_type, clears):
     dataset = with_rows(raw_indicators, raw_observations, new_value("infant-mortality", period, period_type))
-    assert indicator_status(dataset, "2023/24").at["infant-mortality", "status"] == (CURRENT if clears else PENDING)
+    assert indicator_status(dataset, "2023/24", today=BEFORE_DUE).at["infant-mortality", "status"] == (CURRENT if clears else PENDING)
 
 
 # ---- other reporting years ---------------------------------------------------------------------
@@ -121,10 +129,48 @@ def test_pnd010_smoking_is_current_for_2022_23(bundled):
     assert (row["status"], bool(row["pending"])) == (CURRENT, False)
 
 
-@pytest.mark.parametrize("ind_id", ["infant-mortality", "dental-caries-admissions-0-5", "teenage-mothers"])
-def test_pnd011_expected_for_another_year_is_out_of_date(bundled, client, ind_id):
+@pytest.mark.parametrize("ind_id, expected", [
+    ("infant-mortality", OUT_OF_DATE),  # 20-22: three years older than 2024/25
+    ("dental-caries-admissions-0-5", OUT_OF_DATE),  # 20/21-22/23: three years older
+    ("teenage-mothers", RECENT),  # 22/23: two years older, within the default span
+])
+def test_pnd011_expected_for_another_year_is_not_pending(bundled, client, ind_id, expected):
     assert bundled.indicator(ind_id)["expected_update_for"] == "2023/24"
     row = indicator_status(bundled, "2024/25").loc[ind_id]
-    assert (row["status"], bool(row["pending"]), row["pending_reason"]) == (OUT_OF_DATE, False, None)
+    assert (row["status"], bool(row["pending"]), row["pending_reason"]) == (expected, False, None)
     item = api_status(client, "2024/25")[ind_id]
-    assert (item["status"], item["pending"]) == (OUT_OF_DATE, False)
+    assert (item["status"], item["pending"]) == (expected, False)
+
+
+# ---- overdue (issue 13, point 7) -----------------------------------------------------------------
+
+@pytest.mark.parametrize("today, status", [
+    (date(2024, 11, 30), PENDING),  # the last day of the month it was expected by
+    (date(2024, 12, 1), OVERDUE),
+    (AFTER_DUE, OVERDUE),
+])
+def test_pnd012_overdue_once_expected_by_has_passed(bundled, today, status):
+    row = indicator_status(bundled, "2023/24", today=today).loc["smoking-at-delivery"]
+    assert row["status"] == status and bool(row["pending"])
+    if status == OVERDUE:
+        assert row["status_label"] == "Overdue: expected November 2024"
+        assert row["status_reason"].startswith("Overdue: expected November 2024")
+    else:
+        assert row["status_label"] == "Pending 2023/24: expected November 2024"
+
+
+def test_pnd013_each_pending_indicator_has_its_own_reason(bundled):
+    status = indicator_status(bundled, "2023/24", today=AFTER_DUE)
+    for ind_id in ("reception-overweight", "year6-overweight"):
+        assert "National Child Measurement Programme" in status.at[ind_id, "pending_reason"]
+    assert "hospital admissions" in status.at["dental-caries-admissions-0-5", "pending_reason"]
+    for ind_id in ("smoking-at-delivery", "teenage-mothers", "infant-mortality"):
+        reason = status.at[ind_id, "pending_reason"]
+        assert "hospital" not in reason and "Measurement" not in reason and "2023/24 value was not available" in reason
+
+
+def test_pnd014_overdue_flag_clears_when_the_value_arrives(cleared):
+    status = indicator_status(cleared, "2023/24", today=AFTER_DUE)
+    assert status.at["reception-overweight", "status"] == CURRENT
+    assert not status.at["reception-overweight", "overdue"]
+    assert status.at["year6-overweight", "status"] == OVERDUE

@@ -203,7 +203,11 @@ def test_sec007_charts_and_sign_in_work_in_a_browser_under_the_csp(make_app, tmp
         duo.start_server(app, port=_free_port())
         driver = duo.driver
         plots = "return document.querySelectorAll('.js-plotly-plot .main-svg').length"
-        for path in ("/", "/explore"):
+        # The overview's table (its sparklines are images) and the charts of the tiles and explore.
+        driver.get(duo.server_url + "/")
+        until(lambda: driver.execute_script("return document.querySelectorAll('.ov-trend img').length") > 0, 20, msg="no sparkline on /")
+        assert csp_violations(duo.get_logs()) == [], "/"
+        for path in ("/?view=tiles", "/explore"):
             driver.get(duo.server_url + path)
             until(lambda: driver.execute_script(plots) > 0, 20, msg=f"no chart drawn on {path}")
             assert csp_violations(duo.get_logs()) == [], path

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from data.domain.dataset import load_bundled
-from data.domain.status import PENDING, indicator_status
+from data.domain.status import indicator_status
 from data.storage.store import PublishConflict, StoreSource
 
 NO_NEW_INDICATORS = pd.DataFrame(columns=["id"])
@@ -40,12 +40,12 @@ def test_sto002_the_seeded_dataset_equals_the_bundle(store):
 
 def test_sto003_publish_makes_a_new_version_that_clears_the_pending_flag(store):
     source = StoreSource(store)
-    assert indicator_status(source.current()).at["reception-overweight", "status"] == PENDING
+    assert indicator_status(source.current()).at["reception-overweight", "pending"]
     version = store.publish(reception_2324(21.5), NO_NEW_INDICATORS, user="ed@example.org", file_name="q3.csv", sha256="ab", base_version=1)
     assert version == 2
     fresh = source.current()
     assert fresh.version == 2
-    assert indicator_status(fresh).at["reception-overweight", "status"] != PENDING
+    assert not indicator_status(fresh).at["reception-overweight", "pending"]
     meta = store.versions()[0]
     assert (meta["created_by"], meta["file_name"], meta["rows_added"]) == ("ed@example.org", "q3.csv", 1)
 
@@ -76,7 +76,7 @@ def test_sto006_old_versions_stay_readable_and_restore_is_a_new_version(store):
     assert new == 4
     restored = store.load_dataset()
     assert restored.observations.query(pick).empty
-    assert indicator_status(restored).at["reception-overweight", "status"] == PENDING
+    assert indicator_status(restored).at["reception-overweight", "pending"]
     assert store.versions()[0]["restored_from"] == 1
     with pytest.raises(LookupError):
         store.restore(99, user="a")

@@ -14,11 +14,12 @@ from data.domain.dataset import HOME_AREA, build_from_typed
 from data.domain.formatting import format_change
 from data.domain.schema import INDICATOR_COLUMNS, OBSERVATION_COLUMNS
 from data.domain.source import FixedSource
-from data.domain.topics import EMERGING, TOPICS_CSV, TopicError, deck, emerging_trends, read_bundled_topics
+from data.domain.topics import EMERGING, TOPICS_CSV, Topic, TopicError, deck, emerging_trends, read_bundled_topics
 from data.storage import users
 from data.storage.store import Store, StoreSource
 from data.storage.tables import topics as topics_table
 from data.storage.topics import all_topics, find_topic, get_note, get_topic, list_topics, save_note, save_topic, seed_topics
+from layouts.spotlight import slide_figure
 
 PRIORITIES = {
     "prevention-and-early-help": "Priority One",
@@ -80,24 +81,43 @@ def test_spt002_decks_have_a_title_headlines_and_one_slide_per_indicator(bundled
         assert all(s.source for s in slides), topic.slug
     fathers = deck(bundled, find_topic(None, bundled, "working-with-fathers"))
     assert "No indicator for this topic is in the data set yet." in fathers[0].text
-    year6 = next(s for s in deck(bundled, find_topic(None, bundled, EMERGING)) if s.indicator_id == "year6-overweight")
-    assert year6.pending_reason and "November 24" in year6.pending_reason
-    assert year6.number == "32.5%" and year6.number_caption == "York, 22/23"
+    year6 = deck(bundled, Topic("weight", "Weight", indicator_ids=("year6-overweight",)))[1]
+    # Its own part of the footnote, overdue against today's date (November 2024 has passed).
+    assert year6.pending_reason == bundled.indicator("year6-overweight")["pending_reason"]
+    assert "National Child Measurement Programme" in year6.pending_reason and "hospital" not in year6.pending_reason
+    assert year6.status_label == "Overdue: expected November 2024"
+    assert year6.number == "32.5%" and year6.number_caption == "York, 2022/23: one year older than the reporting year 2023/24"
+    assert year6.change.startswith("no change stated: the source changed after 2017/18")
 
 
 # -- emerging trends ------------------------------------------------------------------
 
-def test_spt003_emerging_trends_put_the_largest_adverse_change_first(bundled):
+def test_spt003_emerging_trends_rank_evidence_and_never_list_out_of_date_series(bundled):
+    from data.domain.status import indicator_status
+
+    status = indicator_status(bundled, "2023/24")
     trends = emerging_trends(bundled)
-    assert trends[0].indicator_id == largest_adverse_change(bundled)
-    judgements = [t.judgement for t in trends]
-    assert judgements == sorted(judgements, key=["worse", "better", "no judgement", "no change"].index)
+    assert trends, "the bundled data has comparable changes"
+    for t in trends:
+        st = status.loc[t.indicator_id]
+        assert st["status"] != "out_of_date" and not st["stale"], t.indicator_id
+        assert t.label  # each item says why it is there
+    # Out-of-date series (latest 2016-2018) never appear, however large their change.
+    listed = {t.indicator_id for t in trends}
+    assert not listed & {"fingertips-low-income-families", "fingertips-neet-16-17", "fingertips-school-readiness-fsm",
+                         "fingertips-self-harm-admissions-10-24-asr", "fingertips-dental-decay-free-5"}
+    # No change across a break: the report's 22/23 weight figures after Fingertips' 2017/18 are not changes.
+    assert not listed & {"reception-overweight", "year6-overweight"}
+    tiers = [{"trend": 0, "england": 0, "change": 1}[t.evidence] for t in trends]
+    assert tiers == sorted(tiers)
+    changes = [t for t in trends if t.evidence == "change"]
     for group in ("worse", "better"):
-        sizes = [abs(t.change) for t in trends if t.judgement == group]
+        sizes = [t.size for t in changes if t.judgement == group]
         assert sizes == sorted(sizes, reverse=True)
     first = trends[0]
     unit = bundled.indicator(first.indicator_id)["unit"]
-    assert first.label.startswith(format_change(first.latest_value - first.previous_value, unit))
+    if first.evidence == "change":
+        assert first.label.startswith(format_change(first.latest_value - first.previous_value, unit))
     topic = find_topic(None, bundled, EMERGING)
     assert topic.computed and topic.indicator_ids[0] == first.indicator_id
     assert [t.slug for t in all_topics(None, bundled)][0] == EMERGING
@@ -111,7 +131,22 @@ def test_spt004_a_new_adverse_value_moves_to_the_top(bundled):
                                pd.concat([obs[list(OBSERVATION_COLUMNS)], row[list(OBSERVATION_COLUMNS)]], ignore_index=True))
     assert largest_adverse_change(changed) == "hsb-support-awareness"
     first = emerging_trends(changed)[0]
-    assert (first.indicator_id, first.judgement, first.label) == ("hsb-support-awareness", "worse", "-44 percentage points since June 2023 (worse)")
+    assert (first.indicator_id, first.judgement, first.evidence) == ("hsb-support-awareness", "worse", "change")
+    assert first.label == "-44.0 percentage points since June 2023, one year earlier (worse), 52% of the previous value."
+
+
+def test_spt015_significant_difference_from_england_ranks_before_a_change(bundled):
+    """A current value the source states is worse than England outranks any plain change."""
+    obs = bundled.observations
+    row = obs[(obs["indicator_id"] == "fingertips-self-harm-admissions-10-24-asr") & (obs["period"] == "2017/18")].copy()
+    assert row["note"].iloc[0] == "Compared with England: Worse"
+    row = row[row["area_code"] == HOME_AREA]
+    row["period"] = "2023/24"  # the same real value and stated comparison, dated in the reporting year
+    changed = build_from_typed(bundled.indicators[list(INDICATOR_COLUMNS)].reset_index(drop=True),
+                               pd.concat([obs[list(OBSERVATION_COLUMNS)], row[list(OBSERVATION_COLUMNS)]], ignore_index=True))
+    first = emerging_trends(changed)[0]
+    assert (first.indicator_id, first.evidence, first.judgement) == ("fingertips-self-harm-admissions-10-24-asr", "england", "worse")
+    assert first.label.startswith("York was significantly worse than England in 2023/24 (as the source states)")
 
 
 # -- the store ------------------------------------------------------------------------
@@ -195,14 +230,17 @@ def test_spt009_html_export_is_one_self_contained_file(client, bundled):
     assert "<script" not in page.lower() and "<link" not in page.lower() and "@import" not in page
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page), "an address to fetch"
     assert not re.search(r"url\((?!#)", page), "a CSS url() other than an SVG fragment"
-    charted = [s for s in slides if s.kind == "indicator"]
+    charted = [s for s in slides if s.kind == "indicator" and slide_figure(bundled, s.indicator_id) is not None]
+    assert 0 < len(charted) < len([s for s in slides if s.kind == "indicator"])
     assert page.count("<svg") == len(charted), "a chart is missing (kaleido could not draw it?)"
+    # One value is a number, not a chart (issue 13, point 8).
+    assert page.count("One value: shown as a number, not a chart.") == len([s for s in slides if s.kind == "indicator"]) - len(charted)
     assert client.get("/spotlight/no-such-topic/export.html").status_code == 404
 
 
 def test_spt010_png_of_a_slide_chart_and_404_for_a_slide_without_one(client, bundled):
     slides = deck(bundled, find_topic(None, bundled, "child-exploitation"))
-    n = next(i for i, s in enumerate(slides, start=1) if s.kind == "indicator")
+    n = next(i for i, s in enumerate(slides, start=1) if s.kind == "indicator" and slide_figure(bundled, s.indicator_id) is not None)
     response = client.get(f"/spotlight/child-exploitation/slide/{n}.png")
     assert response.status_code == 200 and response.mimetype == "image/png"
     assert response.data[:8] == b"\x89PNG\r\n\x1a\n"
@@ -225,7 +263,7 @@ def test_spt011_pptx_export_has_every_slide(client, bundled):
     for text, s in zip(texts, slides, strict=True):
         assert s.title in text or s.title.upper() in text
     pictures = sum(1 for page in prs.slides for sh in page.shapes if sh.shape_type == 13)
-    assert pictures == sum(1 for s in slides if s.kind == "indicator")
+    assert pictures == sum(1 for s in slides if s.kind == "indicator" and slide_figure(bundled, s.indicator_id) is not None)
 
 
 # -- notes are for editors only -----------------------------------------------------------

@@ -240,7 +240,7 @@ def test_upl002_new_23_24_value_clears_pending_and_restore_brings_it_back(site):
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
     assert response.get_json() == {"data_version": first + 2, "restored_from": first}
     item = indicators(client)["reception-overweight"]
-    assert (item["status"], item["pending"]) == ("pending", True)
+    assert (item["status"], item["pending"]) == ("overdue", True)  # pending again: November 2024 has passed, so overdue
     assert pending_ids(client) == pending_before
 
     history = client.get("/api/versions", headers=site.editor)
