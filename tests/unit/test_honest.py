@@ -264,9 +264,9 @@ def test_hon021_one_value_is_a_headline_with_england_in_words(bundled):
 
     rows = indicator_rows(bundled, "teenage-mothers", ["E06000014", "E92000001"])
     assert headline(rows, bundled.indicator("teenage-mothers")) == {
-        "value": "1.0%", "caption": "York, 22/23",
+        "value": "1.0%", "caption": "York, 2022/23",
         "lines": ["Source: Annual Report 2023/24, A snapshot of children and young people in York: Aged 12+.",
-                  "England: no value for 22/23 in the data."],
+                  "England: no value for 2022/23 in the data."],
     }
     # More than one period: a chart, not a headline.
     assert headline(indicator_rows(bundled, "fingertips-active-children"), bundled.indicator("fingertips-active-children")) is None

@@ -174,3 +174,37 @@ def test_vwb102_compare_areas_ranks_the_group_with_york_marked_and_any_area_can_
     wait_for_traces(dash_duo, FT, lambda ts: {t["name"] for t in ts} == {"York", "England", "Leeds"}, what="York, England and Leeds")
     logs = dash_duo.get_logs()
     assert logs == [], console_errors(logs)
+
+
+def test_vwb103_after_the_upload_every_view_draws_york_england_and_a_chosen_area(dash_duo, site, raw):
+    """Issue 12's "done when": once the real download is published, trend, compare-two-periods and
+    compare-with-England draw the area totals of York, England and any chosen area (Leeds), on time axes."""
+    totals = raw[(raw["Category Type"] == "") & (raw["Age"] == "All ages")]
+    value = totals.set_index(["Area Code", "Time period"])["Value"]
+    names = {YORK: "York", ENGLAND: "England", LEEDS: "Leeds"}
+    dash_duo.start_server(site)
+
+    dash_duo.wait_for_page(explore_url(dash_duo, indicator=FT, area=list(names)))
+    traces = wait_for_traces(dash_duo, FT, lambda ts: set(names.values()) <= {t["name"] for t in ts}, what="York, England and Leeds lines")
+    for code, name in names.items():
+        line = next(t for t in traces if t["name"] == name)
+        assert line["y"] == pytest.approx([value[(code, p)] for p in ("2015", "2016", "2017")]), name
+
+    axis_type = "const g = document.querySelector('#card-' + arguments[0] + ' .js-plotly-plot'); return g._fullLayout.xaxis.type"
+    assert dash_duo.driver.execute_script(axis_type, FT) == "date"  # time is time (issue 13)
+
+    dash_duo.wait_for_page(explore_url(dash_duo, indicator=FT, area=list(names), mode="compare", a="2015", b="2017"))
+    traces = wait_for_traces(dash_duo, FT, lambda ts: {t["name"] for t in ts} >= {"2015", "2017"}, what="bars for 2015 and 2017")
+    for period in ("2015", "2017"):
+        bars = next(t for t in traces if t["name"] == period)
+        shown = dict(zip(bars["x"], bars["y"], strict=True))
+        assert {n: shown[n] for n in names.values()} == pytest.approx({n: value[(c, period)] for c, n in names.items()}), period
+
+    dash_duo.wait_for_page(explore_url(dash_duo, indicator=FT, mode="england"))
+    traces = wait_for_traces(dash_duo, FT, lambda ts: {"York", "England"} <= {t["name"] for t in ts}, what="York and England lines")
+    york = next(t for t in traces if t["name"] == "York")
+    assert york["y"] == pytest.approx([value[(YORK, p)] for p in ("2015", "2016", "2017")])
+    assert dash_duo.driver.execute_script(axis_type, FT) == "date"
+    assert_accessible(dash_duo)
+    logs = dash_duo.get_logs()
+    assert logs == [], console_errors(logs)
