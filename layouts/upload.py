@@ -223,6 +223,8 @@ def pending_moves(version: dict) -> str:
         parts.append("cleared: " + ", ".join(version["pending_cleared"].split()))
     if version.get("pending_reopened"):
         parts.append("pending again: " + ", ".join(version["pending_reopened"].split()))
+    if version.get("fingertips_ids_set"):
+        parts.append("Fingertips id set: " + ", ".join(f"{i} takes {f}" for i, _, f in (p.partition("=") for p in version["fingertips_ids_set"].split())))
     return "; ".join(parts)
 
 
