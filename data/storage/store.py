@@ -510,7 +510,7 @@ class Store:
                 rows_unchanged=int((kinds == "unchanged").sum()), rows_removed=0, new_indicators=len(new_indicators),
                 pending_cleared=" ".join(pending_cleared), fingertips_ids_set=" ".join(f"{i}={f}" for i, f in ids_set.items()),
             ))
-            if ids_set:  # the catalogue again, in its stored order, with the ids set (new indicators follow it)
+            if catalogue is not None and ids_set:  # the catalogue again, in its stored order, with the ids set (new indicators follow it)
                 conn.execute(update(indicators).where(_current(indicators, current)).values(valid_to=new))
                 _insert_frame(conn, indicators, catalogue, INDICATOR_COLUMNS, new)
             self._close_keys(conn, observations, OBSERVATION_KEY, changed, new)
@@ -649,18 +649,22 @@ class StoreSource:
         return dataset
 
 
+def _text(value) -> str:
+    """A catalogue cell as text: '' for None or NaN."""
+    return "" if value is None or pd.isna(value) else str(value).strip()
+
+
 def _with_fingertips_ids(catalogue: pd.DataFrame, fingertips_ids: Mapping[str, str]) -> tuple[pd.DataFrame, dict[str, str]]:
     """(the catalogue with each mapped indicator's empty fingertips_id set, {indicator id: Fingertips id} set).
     An id another indicator already holds is not set again: one Fingertips id joins one indicator."""
     if not fingertips_ids or catalogue.empty:
         return catalogue, {}
-    held = {str(f).strip() for f in catalogue["fingertips_id"] if f is not None and f == f and str(f).strip()}
+    held = {_text(f) for f in catalogue["fingertips_id"]} - {""}
     out, done = catalogue.copy(), {}
     for ind_id, ft in fingertips_ids.items():
         ft = str(ft or "").strip()
         at = out.index[out["id"] == ind_id]
-        current = out.at[at[0], "fingertips_id"] if len(at) else None
-        if not ft or not len(at) or ft in held or (current is not None and current == current and str(current).strip()):
+        if not ft or not len(at) or ft in held or _text(out.at[at[0], "fingertips_id"]):
             continue
         out.at[at[0], "fingertips_id"] = ft
         held.add(ft)
