@@ -177,11 +177,13 @@ def with_comparison(notes: np.ndarray, compared: np.ndarray, category_types: np.
     """Each area-total row's note with Fingertips' own comparison appended ("Compared with England: Better",
     after any value note with "; "); breakdown rows and rows without a comparison keep their note."""
     codes, uniques = pd.factorize(np.asarray(compared, dtype=object))
-    words = np.array([comparison_word(u) for u in uniques] + [""], dtype=object)[codes]  # code -1 (none): ""
+    # each distinct label read once; code -1 (no value) is the last entry, ""
+    stated = np.array([COMPARED_PREFIX + w if w else "" for w in map(comparison_word, uniques)] + [""], dtype=object)[codes]
     out = np.asarray(notes, dtype=object).copy()
-    for k in np.flatnonzero((words != "") & (np.asarray(category_types, dtype=object) == "")).tolist():
-        stated = COMPARED_PREFIX + words[k]
-        out[k] = f"{out[k]}; {stated}" if out[k] else stated
+    at = (stated != "") & (np.asarray(category_types, dtype=object) == "")
+    if at.any():
+        before = out[at]
+        out[at] = np.where(before != "", before + "; " + stated[at], stated[at])
     return out
 
 
