@@ -5,6 +5,8 @@ PATCH /api/indicators/<id>   JSON {field: value, ...[, "base_version": N]} (fiel
     401 not signed in | 403 signed in but not an editor (or a cross-site cookie request)
     404 unknown id | 409 base_version is not the head any more | 415 not JSON | 422 {errors: [{field, message}]}
 POST /catalogue/save          the page's native form (csrf_token); back to /catalogue with the outcome
+POST /catalogue/groups/save   the comparator group form (csrf_token, group, areas: codes one per line); the same
+                              validation as PUT /api/area-groups/<name> (data/storage/area_groups.save_group)
 
 Every change goes through data/storage/catalogue.edit_indicator: one new data version, action "catalogue".
 """
@@ -16,13 +18,15 @@ from flask import Blueprint, abort, jsonify, redirect, request, session
 from flask_login import current_user
 
 from callbacks.auth import NOT_EDITOR, csrf_token_valid, current_editor, login_csrf_token
-from callbacks.context import current_store
+from callbacks.context import current_dataset, current_store
+from data.storage.area_groups import AreaGroupError, list_groups, save_group
 from data.storage.catalogue import EDITABLE, InvalidChange, UnknownIndicator, edit_indicator, indicator_fields
 from data.storage.store import PublishConflict
 from layouts import catalogue as ui
 
 catalogue_routes = Blueprint("catalogue_routes", __name__)
 DRAFT_KEY = "catalogue_draft"  # the values an editor sent that could not be saved (shown again with the problems)
+GROUP_DRAFT_KEY = "group_draft"  # the same for a comparator group
 
 
 def _refuse_non_editor():
@@ -104,6 +108,55 @@ def page_save():
     return redirect("/catalogue?" + urlencode({**back, "saved": str(result.version)}), 303)
 
 
+def area_codes(text: str) -> list[str]:
+    """The codes of the group form's textarea: one per line, spaces dropped, blank lines skipped, upper case."""
+    return [line.strip().upper() for line in text.splitlines() if line.strip()]
+
+
+@catalogue_routes.post("/catalogue/groups/save")
+def group_save():
+    if current_editor() is None:
+        return redirect("/login?" + urlencode({"next": "/catalogue"}), 303)
+    form = request.form
+    if not csrf_token_valid(form.get("csrf_token")):
+        abort(400, "the form expired; reload the page and try again")
+    store = current_store()
+    if store is None:
+        abort(503, "this app serves fixed data; the area groups cannot be changed")
+    name = (form.get("group") or "").strip()[:300]
+    text = (form.get("areas") or "")[:20_000]
+    back = {"group": name}
+    if name not in list_groups(store.engine):  # the form edits a group that exists
+        return redirect("/catalogue?" + urlencode({"group_missing": name}) + "#catalogue-groups", 303)
+    try:
+        save_group(store.engine, name, area_codes(text), current_editor() or "", current_dataset().areas)
+    except AreaGroupError as exc:
+        session[GROUP_DRAFT_KEY] = {"group": name, "areas": text, "problems": exc.problems[:50]}
+        return redirect("/catalogue?" + urlencode({**back, "group_error": "1"}) + "#catalogue-groups", 303)
+    session.pop(GROUP_DRAFT_KEY, None)
+    return redirect("/catalogue?" + urlencode({**back, "group_saved": "1"}) + "#catalogue-groups", 303)
+
+
+def groups_section(store, one):
+    groups = list_groups(store.engine)
+    status: list = []
+    if one("group_missing"):
+        status.append(ui.html.P(f"There is no group '{one('group_missing')}'; nothing was changed.", role="alert"))
+    wanted = one("group")
+    editing = wanted if wanted in groups else None
+    if wanted and editing is None and not one("group_missing"):
+        status.append(ui.html.P(f"There is no group '{wanted}'.", role="alert"))
+    text, problems = "", []
+    if editing is not None:
+        text = "\n".join(code for code, _ in groups[editing])
+        draft = session.get(GROUP_DRAFT_KEY)
+        if one("group_error") and isinstance(draft, dict) and draft.get("group") == editing:
+            text, problems = str(draft.get("areas") or ""), [str(p) for p in draft.get("problems") or []]
+        if one("group_saved"):
+            status.append(ui.html.P(f"Saved the group {editing}: {len(groups[editing])} areas.", className="saved-message"))
+    return ui.groups_section(groups, editing, text, problems, status, login_csrf_token())
+
+
 def catalogue_page(store, search: str | None):
     """The /catalogue page for the signed-in editor (routing checks the editor first)."""
     query = parse_qs((search or "").lstrip("?"))
@@ -130,4 +183,4 @@ def catalogue_page(store, search: str | None):
         elif one("unchanged"):
             status.append(ui.html.P("Nothing to save: the values were the same."))
         form = ui.edit_form(indicator, values, problems, version, login_csrf_token())
-    return ui.catalogue_page(catalogue, form, status)
+    return ui.catalogue_page(catalogue, form, status, groups_section(store, one))

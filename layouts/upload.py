@@ -204,7 +204,8 @@ def _categories(entry: dict) -> str:
 def versions_table(versions: list[dict]) -> html.Div:
     rows = []
     # Every column has a header (axe empty-table-header): the last holds the restore buttons.
-    head = html.Thead(html.Tr([html.Th(h, scope="col") for h in ("Version", "When (UTC)", "Who", "What", "File", "Rows", "Pending flags", "Restore")]))
+    head = html.Thead(html.Tr([html.Th(h, scope="col") for h in ("Version", "When (UTC)", "Who", "What", "File", "Rows",
+                                                                 "Pending flags, Fingertips ids", "Restore")]))
     for i, v in enumerate(versions):
         what = v["action"] + (f" of version {v['restored_from']}" if v.get("restored_from") else "")
         counts = f"+{v['rows_added']} added, {v['rows_changed']} changed, {v['rows_removed']} removed"
@@ -220,12 +221,14 @@ def versions_table(versions: list[dict]) -> html.Div:
 
 
 def pending_moves(version: dict) -> str:
-    """'cleared: a, b; pending again: c' for a version, '' when it moved none."""
+    """'cleared: a, b; pending again: c; Fingertips id set: d takes 93356' for a version, '' when none."""
     parts = []
     if version.get("pending_cleared"):
         parts.append("cleared: " + ", ".join(version["pending_cleared"].split()))
     if version.get("pending_reopened"):
         parts.append("pending again: " + ", ".join(version["pending_reopened"].split()))
+    if version.get("fingertips_ids_set"):
+        parts.append("Fingertips id set: " + ", ".join(f"{i} takes {f}" for i, _, f in (p.partition("=") for p in version["fingertips_ids_set"].split())))
     return "; ".join(parts)
 
 

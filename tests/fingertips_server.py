@@ -9,7 +9,9 @@ It answers the two endpoints a fetch asks, in Fingertips' real formats:
       -> all_data_N.csv (a "Download data" CSV) for area type 102 or 502; header only for another
          area type or an id with no recording
   /api/indicator_metadata/csv/by_indicator_id?indicator_ids=N
-      -> metadata_N.csv (the metadata CSV; header only for an id with no recording)
+      -> metadata_N.csv (the metadata CSV layout; header only for an id with no file). These metadata
+         answers are constructed fixtures, not recordings: see tests/data/README.md for which fields
+         are copied and which are assumptions.
 Faults, per (endpoint, id), for the failure tests: "http500", "http404", "hang" (no answer until the
 server stops: the client's timeout fires), "html" (an HTML error page with status 200), "json",
 "no-value-column" (the CSV without its Value column), "not-utf8", "other-indicator" (rows of another id).

@@ -340,12 +340,18 @@ def publish_job(store: Store, upload_id: str, user: str) -> int:
     rows, new_indicators, is_typed = _unpack(row["payload"])
     # Rows packed by this version were typed by the preview against the same base version's catalogue.
     typed = rows if is_typed else _typed(store.load_dataset(row["base_version"]).indicators, rows, new_indicators)
+    # A Fingertips indicator mapped onto a catalogue indicator gives it its Fingertips id (when it has none),
+    # so the next upload or fetch of that id joins it by itself.
+    ft_of = dict(zip(new_indicators["id"], new_indicators["fingertips_id"], strict=True)) if len(new_indicators) else {}
+    fingertips_ids = {e["map_to"]: str(ft_of[e["indicator_id"]]) for e in summary.get("indicators", [])
+                      if e.get("map_to") and str(ft_of.get(e["indicator_id"]) or "").strip()}
     if summary.get("indicators"):  # new indicators: the file's rows were packed as read; apply the choices
         dataset = store.load_dataset(row["base_version"])
         typed, new_indicators = _chosen(dataset, typed, new_indicators, {"indicators": summary["indicators"], "matched": []})
         del dataset
     version = store.publish(typed, new_indicators, user=user, file_name=row["file_name"], sha256=row["sha256"],
-                            base_version=row["base_version"], pending_cleared=summary.get("pending_cleared", []))
+                            base_version=row["base_version"], pending_cleared=summary.get("pending_cleared", []),
+                            fingertips_ids=fingertips_ids)
     _set(store, upload_id, stage=PUBLISHED, published_version=version, payload=None)
     del rows, typed
     release_memory()

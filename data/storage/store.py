@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from itertools import chain
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -491,21 +491,28 @@ class Store:
             raise PublishConflict("another publish landed at the same moment; preview again, then publish")
 
     def publish(self, rows: pd.DataFrame, new_indicators: pd.DataFrame, *, user: str, file_name: str, sha256: str, base_version: int | None,
-                pending_cleared: Sequence[str] = ()) -> int:
+                pending_cleared: Sequence[str] = (), fingertips_ids: Mapping[str, str] | None = None) -> int:
         """Upsert validated rows (and create new indicators) as a new version; returns its number.
-        pending_cleared: the pending flags the preview found this clears, for the version history."""
+        pending_cleared: the pending flags the preview found this clears, for the version history.
+        fingertips_ids: catalogue indicator id -> Fingertips id (an upload's indicator mapped onto it); set on
+        each that has none yet and no other indicator holds (recorded in the history's fingertips_ids_set)."""
         with self.engine.begin() as conn:
             current = self._begin_version(conn, base_version)
             new = current + 1
             existing = self._version_in(conn, current)
+            catalogue, ids_set = (_with_fingertips_ids(self._catalogue_rows(conn, current), fingertips_ids) if fingertips_ids
+                                  else (None, {}))
             kinds = classify(existing.observations, rows)
             changed = rows[kinds != "unchanged"]
             conn.execute(insert(data_versions).values(
                 version=new, created_at=_now(), created_by=user, action="publish", file_name=file_name, sha256=sha256,
                 rows_added=int((kinds == "added").sum()), rows_changed=int((kinds == "changed").sum()),
                 rows_unchanged=int((kinds == "unchanged").sum()), rows_removed=0, new_indicators=len(new_indicators),
-                pending_cleared=" ".join(pending_cleared),
+                pending_cleared=" ".join(pending_cleared), fingertips_ids_set=" ".join(f"{i}={f}" for i, f in ids_set.items()),
             ))
+            if catalogue is not None and ids_set:  # the catalogue again, in its stored order, with the ids set (new indicators follow it)
+                conn.execute(update(indicators).where(_current(indicators, current)).values(valid_to=new))
+                _insert_frame(conn, indicators, catalogue, INDICATOR_COLUMNS, new)
             self._close_keys(conn, observations, OBSERVATION_KEY, changed, new)
             self._insert_rows(conn, new_indicators, changed, new)
             self._snapshot_new_version(conn, new, existing, changed)
@@ -640,3 +647,26 @@ class StoreSource:
                     release_memory()
                 dataset = self._dataset
         return dataset
+
+
+def _text(value) -> str:
+    """A catalogue cell as text: '' for None or NaN."""
+    return "" if value is None or pd.isna(value) else str(value).strip()
+
+
+def _with_fingertips_ids(catalogue: pd.DataFrame, fingertips_ids: Mapping[str, str]) -> tuple[pd.DataFrame, dict[str, str]]:
+    """(the catalogue with each mapped indicator's empty fingertips_id set, {indicator id: Fingertips id} set).
+    An id another indicator already holds is not set again: one Fingertips id joins one indicator."""
+    if not fingertips_ids or catalogue.empty:
+        return catalogue, {}
+    held = {_text(f) for f in catalogue["fingertips_id"]} - {""}
+    out, done = catalogue.copy(), {}
+    for ind_id, ft in fingertips_ids.items():
+        ft = str(ft or "").strip()
+        at = out.index[out["id"] == ind_id]
+        if not ft or not len(at) or ft in held or _text(out.at[at[0], "fingertips_id"]):
+            continue
+        out.at[at[0], "fingertips_id"] = ft
+        held.add(ft)
+        done[ind_id] = ft
+    return out, done

@@ -41,6 +41,8 @@ data_versions = Table(
     # Space-separated indicator ids: pending flags a publish cleared, and flags a restore made pending again.
     Column("pending_cleared", Text, nullable=False, default="", server_default=""),
     Column("pending_reopened", Text, nullable=False, default="", server_default=""),
+    # Space-separated "indicator_id=fingertips_id": Fingertips ids a publish set on catalogue indicators (map_to).
+    Column("fingertips_ids_set", Text, nullable=False, default="", server_default=""),
 )
 
 # One row: the version every reader serves. Publishing moves it with a compare-and-set.

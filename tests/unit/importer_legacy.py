@@ -75,6 +75,7 @@ _FT_COLUMNS = {
 }
 _FT_REQUIRED = (_FT_ID, _FT_NAME, "area code", "area name", "time period", "value")
 _FT_OPTIONAL = ("category type", "category", "sex", "age")
+_FT_COMPARED = "compared to england value or percentiles"
 
 _EMPTY_OBS = lambda: pd.DataFrame(columns=list(OBSERVATION_COLUMNS), dtype=object)  # noqa: E731
 _EMPTY_IND = lambda: pd.DataFrame(columns=list(INDICATOR_COLUMNS), dtype=object)  # noqa: E731
@@ -507,7 +508,7 @@ def _default_age(ages: list[str], category_types: list[str], indicator_name: str
 
 
 def _fingertips(header, data, name, catalogue, stage, observations, problems) -> ImportResult:
-    known = {k: k for k in (_FT_ID, _FT_NAME, *_FT_COLUMNS, *_FT_OPTIONAL)}
+    known = {k: k for k in (_FT_ID, _FT_NAME, *_FT_COLUMNS, *_FT_OPTIONAL, _FT_COMPARED)}
     where, column_problems = _column_problems(header, known, ())
     column_problems += [Problem(None, _display_ft(c), "required column is missing") for c in _FT_REQUIRED if c not in where]
     problems = column_problems + problems
@@ -581,6 +582,15 @@ def _fingertips(header, data, name, catalogue, stage, observations, problems) ->
         if parts:
             obs["category_type"][k] = " / ".join(t for t, _ in parts)
             obs["category"][k] = " / ".join(c for _, c in parts)
+    # Added after 3be4f84 (issue 12 leftovers): Fingertips' own comparison kept in each area total's note,
+    # row by row, as the reference for the columnar with_comparison.
+    if _FT_COMPARED in where:
+        obs["note"] = list(obs["note"])
+        for k, cell in enumerate(column(_FT_COMPARED)):
+            word = cell.strip().split(" ")[0].lower() if cell.strip() else ""
+            if word in ("better", "similar", "worse", "higher", "lower") and not obs["category_type"][k]:
+                stated = f"Compared with England: {word.capitalize()}"
+                obs["note"][k] = f"{obs['note'][k]}; {stated}" if obs["note"][k] else stated
     frame = pd.DataFrame(obs, columns=list(OBSERVATION_COLUMNS), dtype=object)
     if observations is not None:
         frame["period_type"] = _known_period_types(frame, observations, known_ids)

@@ -145,6 +145,35 @@ def test_api106_the_catalogue_form_saves_with_its_token_and_keeps_a_bad_draft(si
     assert store.load_dataset().indicators.loc[IND, "name"] == "Reception: overweight"
 
 
+def test_grp101_the_group_form_saves_for_an_editor_with_its_token_and_changes_nothing_on_error(site):
+    from data.storage.area_groups import list_groups
+
+    app, store, _ = site
+    group = "Yorkshire and The Humber"
+    before = list_groups(store.engine)[group]
+    form = {"group": group, "areas": "E06000014\r\ne08000035\r\n\r\n"}
+    anonymous = app.server.test_client().post("/catalogue/groups/save", data={**form, "csrf_token": "x"})
+    assert anonymous.status_code == 303 and "/login" in anonymous.headers["Location"]
+    viewer = app.server.test_client()
+    viewer_token = sign_in(viewer, VIEWER)
+    assert viewer.post("/catalogue/groups/save", data={**form, "csrf_token": viewer_token}).headers["Location"].startswith("/login")
+    client = app.server.test_client()
+    token = sign_in(client)
+    assert client.post("/catalogue/groups/save", data={**form, "csrf_token": "forged"}).status_code == 400
+    unknown = client.post("/catalogue/groups/save", data={**form, "group": "Nowhere", "csrf_token": token})
+    assert unknown.status_code == 303 and "group_missing=Nowhere" in unknown.headers["Location"]
+    assert list_groups(store.engine) == {group: before}
+    bad = client.post("/catalogue/groups/save", data={"group": group, "areas": "E06000014\nE99999999\nyork", "csrf_token": token})
+    assert bad.status_code == 303 and "group_error=1" in bad.headers["Location"]
+    with client.session_transaction() as s:
+        assert s["group_draft"]["problems"] == ["area 2: 'E99999999' is not an area in the data or in a group",
+                                                "area 3: 'YORK' is not an area code (an ONS code such as E06000014)"]
+    assert list_groups(store.engine)[group] == before
+    good = client.post("/catalogue/groups/save", data={**form, "csrf_token": token})
+    assert good.status_code == 303 and "group_saved=1" in good.headers["Location"]
+    assert list_groups(store.engine)[group] == (("E06000014", "York"), ("E08000035", "Leeds"))  # lower case taken, blank lines skipped
+
+
 # -- the fetch form and the command ----------------------------------------------------------------
 
 def _wait_for_job(store, job_id):

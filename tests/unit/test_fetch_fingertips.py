@@ -1,7 +1,8 @@
 """Fetch from Fingertips (data/ingest/fetch_fingertips.py) against a local server of recorded answers.
 
-No test reaches the network: tests/fingertips_server.py serves the real files copied into
-tests/data/fingertips_api/ (see tests/data/README.md) from 127.0.0.1 on an ephemeral port.
+No test reaches the network: tests/fingertips_server.py serves the files in tests/data/fingertips_api/
+(the data answers are real Fingertips files; the metadata answers are fixtures constructed in the API's
+CSV layout, their text fields assumptions: see tests/data/README.md) from 127.0.0.1 on an ephemeral port.
 """
 from __future__ import annotations
 

@@ -208,7 +208,9 @@ def test_imp010_fingertips_maps_to_catalogue_and_sex_breakdowns(catalogue):
     assert rows.loc[("fingertips-93999", "E92000001", "2017/18", "", ""), "value"] == "43.3"
     assert rows.loc[("fingertips-93999", "E92000001", "2017/18", "Sex", "Female"), "value"] == "40.2"
     york = rows.loc[("fingertips-93999", "E06000014", "2017/18", "", "")]
-    assert york["value"] == "" and york["note"] == "Value suppressed for disclosure control"
+    # The file's value note, then its own "Compared to England" after "; " (area totals only).
+    assert york["value"] == "" and york["note"] == "Value suppressed for disclosure control; Compared with England: Similar"
+    assert rows.loc[("fingertips-93999", "E06000014", "2017/18", "Sex", "Male"), "note"] == ""
 
 
 def test_imp011_fingertips_takes_period_types_the_store_uses(catalogue, bundled):

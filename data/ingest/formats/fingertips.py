@@ -37,7 +37,8 @@ _COLUMNS = {
     "value note": "note",
 }
 _OPTIONAL = ("category type", "category", "sex", "age")
-# Read only for what they say about a new indicator (fingertips_meta): its polarity, period basis, unit.
+# Read for what they say about a new indicator (fingertips_meta): its polarity, period basis, unit;
+# "Compared to England" is also kept in each area-total row's note ("Compared with England: Better").
 _TREND, _COMPARED, _RANGE, _VALUE_TYPE = "recent trend", "compared to england value or percentiles", "time period range", "value type"
 _META = (_TREND, _COMPARED, _RANGE, _VALUE_TYPE)
 # Names only a Fingertips download has; two of them make a header Fingertips'.
@@ -124,9 +125,11 @@ class FingertipsFormat:
         obs["source"] = per_ft([f"{FINGERTIPS_LICENCE} (indicator {ft}, {filename})" if ft
                                 else f"{FINGERTIPS_LICENCE} ({filename})" for ft in fts])
         obs["category_type"], obs["category"] = _categories(cat_types, cats, sexes, ages, ft_codes, fts, default_age)
+        if _COMPARED in where and n:
+            obs["note"] = with_comparison(obs["note"], column(_COMPARED), obs["category_type"])
         hints = {}
         if new:
-            meta = {key: column(key) for key in _META}
+            meta = {key: column(key) for key in (*_META, "value note")}  # the file's own notes, before comparisons
             has_age = "age" in where
             for g, ft in enumerate(fts):
                 if ft and target[ft] not in known_ids:
@@ -151,12 +154,37 @@ def _hints(name: str, ks: np.ndarray, obs: dict, meta: dict, age: str | None) ->
     """What the file says about one new indicator (rows ks): fingertips_meta's readings, by field."""
     totals = ks[(obs["category_type"][ks] == "")] if len(ks) else ks
     out = {"name": fingertips_meta.hint(name, "the file's Indicator Name") if name else None,
-           "unit": fingertips_meta.unit_of(name, _distinct(meta[_VALUE_TYPE][ks]), _distinct(obs["note"][ks])),
+           "unit": fingertips_meta.unit_of(name, _distinct(meta[_VALUE_TYPE][ks]), _distinct(meta["value note"][ks])),
            "polarity": fingertips_meta.polarity_of(zip(obs["area_code"][totals], obs["period"][totals], obs["value"][totals],
                                                        meta[_COMPARED][totals], meta[_TREND][totals], strict=True)),
            "period_basis": fingertips_meta.period_basis_of(name, _distinct(obs["period"][ks]), _distinct(meta[_RANGE][ks])),
            "age_band": fingertips_meta.age_band_of(age)}
     return {field: h for field, h in out.items() if h is not None}
+
+
+COMPARED_PREFIX = "Compared with England: "
+_COMPARED_WORD = re.compile(r"^(better|similar|worse|higher|lower)\b", re.I)
+
+
+def comparison_word(cell: str) -> str:
+    """Fingertips' "Compared to England" label as one word: "Better 95%" -> "Better", "Worse 99.8%" ->
+    "Worse", "Similar" -> "Similar"; "" for "Not compared", a blank cell or a percentile label."""
+    found = _COMPARED_WORD.match(str(cell).strip())
+    return found.group(1).capitalize() if found else ""
+
+
+def with_comparison(notes: np.ndarray, compared: np.ndarray, category_types: np.ndarray) -> np.ndarray:
+    """Each area-total row's note with Fingertips' own comparison appended ("Compared with England: Better",
+    after any value note with "; "); breakdown rows and rows without a comparison keep their note."""
+    codes, uniques = pd.factorize(np.asarray(compared, dtype=object))
+    # each distinct label read once; code -1 (no value) is the last entry, ""
+    stated = np.array([COMPARED_PREFIX + w if w else "" for w in map(comparison_word, uniques)] + [""], dtype=object)[codes]
+    out = np.asarray(notes, dtype=object).copy()
+    at = (stated != "") & (np.asarray(category_types, dtype=object) == "")
+    if at.any():
+        before = out[at]
+        out[at] = np.where(before != "", before + "; " + stated[at], stated[at])
+    return out
 
 
 def _distinct(values) -> list[str]:

@@ -1,0 +1,117 @@
+"""Comparator groups edited in the app (issue 12 point 5, leftovers): on /catalogue an editor opens the
+"Yorkshire and The Humber" group, sees bad area codes refused one by one with nothing changed, saves
+four areas, and the Compare areas view then ranks exactly those areas. The data is the real Fingertips
+download of indicator 93356 (tests/data/fingertips/raw-download-example.csv; OHID Fingertips, OGL v3.0)
+published to a fresh store. Screenshots at 1366x768 and 390x844 go to the test's tmp folder."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from dash.testing.wait import until
+from selenium.webdriver.common.keys import Keys
+
+from callbacks.context import EXTENSION_KEY
+from data.ingest import upload_jobs
+from data.ingest.importer import read_upload
+from data.storage import users
+from data.storage.area_groups import list_groups
+from tests.integration.conftest import (
+    WAIT,
+    YORK,
+    axe_violations,
+    card_table,
+    choose,
+    click,
+    console_errors,
+    describe_violations,
+    explore_url,
+    table_records,
+    wait_for_query,
+    wait_for_traces,
+)
+from tests.integration.test_fetch_catalogue import serious, shoot
+from tests.integration.test_upload_flow import EDITOR, PASSWORD, sign_in, wait_for_text
+
+RAW = Path(__file__).resolve().parents[1] / "data" / "fingertips" / "raw-download-example.csv"
+FT = "fingertips-93356"
+GROUP = "Yorkshire and The Humber"
+# York, Leeds, Sheffield, Bradford: areas of the raw download.
+CHOSEN = [YORK, "E08000035", "E08000019", "E08000032"]
+
+
+@pytest.fixture
+def site(monkeypatch, tmp_path):
+    for name in ("APP_ENV", "FORCE_HTTPS", "TRUST_PROXY", "MAX_UPLOAD_MB", "SESSION_HOURS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    monkeypatch.setenv("SECRET_KEY", "browser-test-secret-" + "g" * 32)
+    from app import create_app
+
+    app = create_app()
+    store = app.server.extensions[EXTENSION_KEY].store
+    dataset = store.load_dataset()
+    result = read_upload(RAW.read_bytes(), RAW.name, dataset.indicators, observations=dataset.observations)
+    assert result.valid, result.problems[:3]
+    rows = upload_jobs._typed(dataset.indicators, result.rows, result.new_indicators)
+    store.publish(rows, result.new_indicators, user="test", file_name=RAW.name, sha256="test", base_version=store.head_version())
+    users.create_user(store.engine, EDITOR, PASSWORD, role="editor")
+    yield app, store
+    store.dispose()
+
+
+def _type_areas(dash_duo, text: str) -> None:
+    box = dash_duo.wait_for_element("#group-areas", timeout=WAIT)
+    box.send_keys(Keys.CONTROL, "a")  # select and type over (React's controlled textarea)
+    box.send_keys(Keys.DELETE)
+    box.send_keys(text)
+    until(lambda: box.get_attribute("value") == text, WAIT, msg=f"the areas did not take {text!r}")
+
+
+def test_grp201_edit_a_comparator_group_and_compare_areas_uses_it(dash_duo, site, tmp_path):
+    app, store = site
+    before = list_groups(store.engine)[GROUP]
+    assert len(before) > len(CHOSEN)
+    dash_duo.start_server(app)
+    sign_in(dash_duo, "/catalogue")
+    wait_for_text(dash_duo, "#group-table", GROUP)
+    click(dash_duo, dash_duo.find_element("#group-edit-yorkshire-and-the-humber"))
+    until(lambda: "group=" in dash_duo.driver.current_url, WAIT, msg="the edit link did not open the group form")
+    box = dash_duo.wait_for_element("#group-areas", timeout=WAIT)
+    assert box.get_attribute("value").split("\n") == [code for code, _ in before]
+
+    # Bad codes: each named, what was typed kept, the group unchanged.
+    _type_areas(dash_duo, f"{YORK}\nE0600001X\nW06000001\n{YORK}")
+    click(dash_duo, dash_duo.find_element("#group-save"))
+    shown = wait_for_text(dash_duo, "#group-problems", "nothing was saved")
+    assert "area 2: 'E0600001X' is not an area code" in shown
+    assert "area 3: 'W06000001' is not an area in the data or in a group" in shown
+    assert f"area 4: '{YORK}' is listed twice" in shown
+    assert dash_duo.wait_for_element("#group-areas", timeout=WAIT).get_attribute("value") == f"{YORK}\nE0600001X\nW06000001\n{YORK}"
+    assert list_groups(store.engine)[GROUP] == before
+    shoot(dash_duo, tmp_path, "group-error", "#catalogue-groups")
+
+    _type_areas(dash_duo, "\n".join(CHOSEN))
+    click(dash_duo, dash_duo.find_element("#group-save"))
+    wait_for_text(dash_duo, "#group-status", f"Saved the group {GROUP}: 4 areas")
+    assert [code for code, _ in list_groups(store.engine)[GROUP]] == CHOSEN
+    problems = serious(axe_violations(dash_duo, ["wcag2a", "wcag2aa", "wcag21aa", "wcag22aa"]))
+    assert problems == [], describe_violations(problems)
+    shoot(dash_duo, tmp_path, "group-saved", "#catalogue-groups")
+
+    # Compare areas with the group: exactly the four areas are ranked.
+    dash_duo.wait_for_page(explore_url(dash_duo, indicator=FT, mode="areas"))
+    wait_for_traces(dash_duo, FT, lambda ts: any(t["name"] == "York" for t in ts), what="the ranked areas")
+    choose(dash_duo, "explore-compare-areas-group", GROUP)
+    wait_for_query(dash_duo, "areas_group", GROUP)
+    choose(dash_duo, "explore-compare-areas-period", "2015")
+    wait_for_query(dash_duo, "areas_period", "2015")
+    wait_for_traces(dash_duo, FT, lambda ts: sum(len(t["y"]) for t in ts if t["type"] == "bar") == len(CHOSEN),
+                    what="the group's four areas")
+    raw = pd.read_csv(RAW, dtype=str, keep_default_na=False)
+    names = set(raw.loc[raw["Area Code"].isin(CHOSEN), "Area Name"])
+    ranked = [r["Area"].removeprefix("► ") for r in table_records(card_table(dash_duo, FT)) if r["Rank"] != "-"]
+    assert sorted(ranked) == sorted(names) and len(ranked) == 4
+    logs = dash_duo.get_logs()
+    assert logs == [], console_errors(logs)
