@@ -28,13 +28,13 @@ def _store():
     return getattr(built["app"].server.extensions.get(EXTENSION_KEY), "store", None)
 
 
-def pre_fork(server, worker):  # noqa: ARG001 - gunicorn's hook signature
+def pre_fork(server, worker):  # gunicorn calls it with these arguments
     store = _store()
     if store is not None:
         store.dispose()  # in the master: close its connections, so no worker inherits one
 
 
-def post_fork(server, worker):  # noqa: ARG001
+def post_fork(server, worker):
     store = _store()
     if store is not None:
         for engine in {id(e): e for e in (store.engine, store.reader)}.values():
