@@ -14,8 +14,6 @@ from pathlib import Path
 import psutil
 import requests
 
-from bench import fingertips_data
-
 UPDATE_PATH = "/_dash-update-component"
 # What headless Chromium 1xx sends over plain HTTP (page_weight records the real one and the run uses it).
 DEFAULT_ACCEPT_ENCODING = "gzip, deflate, br, zstd"
@@ -225,17 +223,21 @@ def editor_token(database_url: str) -> str:
 
 
 def upload(server, token: str, path: Path, rows: int) -> dict:
-    """POST the file to /api/uploads (validate + preview), then publish it; times, rows/s and workers' peak RSS."""
+    """POST the file to /api/uploads (validate + preview), then publish it; times, rows/s and workers' peak RSS.
+
+    A Fingertips file does not say an indicator's set or polarity, so the editor's choices go with the
+    file (the `indicators` part, issue 12), as a scheduled API upload would send them."""
+    from bench.fingertips_data import indicator_ids
+
+    choices = "source_id,set,polarity,period_basis\n" + "".join(f"{i},Fingertips indicators,no judgement,financial year\n" for i in indicator_ids(rows))
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {token}"
     out: dict = {"rows": rows, "file_bytes": path.stat().st_size, "file": path.name}
     with RssSampler(server.worker_pids) as sampler:
         t0 = time.perf_counter()
         with open(path, "rb") as f:
-            # With the editor's choices for the file's new indicators (issue 12: required to publish them).
-            choices = fingertips_data.choices_csv(rows).encode()
-            r = session.post(server.url + "/api/uploads", timeout=3600,
-                             files={"file": (path.name, f, "text/csv"), "indicators": ("indicators.csv", choices, "text/csv")})
+            r = session.post(server.url + "/api/uploads", files={"file": (path.name, f, "text/csv"),
+                                                                 "indicators": ("choices.csv", choices, "text/csv")}, timeout=3600)
         t1 = time.perf_counter()
         body = r.json()
         if r.status_code != 200 or not body.get("valid"):

@@ -53,7 +53,7 @@ from callbacks.context import EXTENSION_KEY, SETTINGS_KEY
 from data.settings import Settings
 from data.storage import users as accounts
 from layouts.ids import URL
-from layouts.shell import SIGN_OUT_FORM, SIGN_OUT_TOKEN
+from layouts.shell import SIGN_OUT_FORM, SIGN_OUT_TOKEN, SIGNED_IN_AS
 
 STORE_KEY = "cyscp_store"
 CSRF_KEY = "login_csrf"
@@ -327,11 +327,12 @@ def logout():
 def _register_sign_out(app) -> None:
     """The header's sign-out form (layouts/shell.py) is static; this fills in its token and shows it to signed-in users."""
 
-    @app.callback(Output(SIGN_OUT_TOKEN, "value"), Output(SIGN_OUT_FORM, "hidden"), Input(URL, "pathname"))
+    @app.callback(Output(SIGN_OUT_TOKEN, "value"), Output(SIGN_OUT_FORM, "hidden"), Output(SIGNED_IN_AS, "children"),
+                  Input(URL, "pathname"))
     def _sign_out_form(_pathname):
         if not _cookie_user_signed_in():
-            return "", True
-        return login_csrf_token(), False
+            return "", True, ""
+        return login_csrf_token(), False, getattr(current_user, "email", "")
 
 
 # -- guarding Dash callbacks ---------------------------------------------------------

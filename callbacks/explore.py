@@ -13,7 +13,7 @@ from data.domain.export import to_csv
 from data.storage.area_groups import list_groups
 from layouts import explore_views as views
 from layouts import ids
-from layouts.explore import cached_results, card_rows, control_options, results_announcement
+from layouts.explore import FILTERS_FOLD, cached_results, card_rows, control_options, results_announcement
 from layouts.explore_state import ExploreState, control_values, from_controls, normalise, parse_query, to_query
 from layouts.explore_views import compare_areas
 
@@ -68,8 +68,14 @@ def stored_groups():
     return list_groups(store.engine if store is not None else None)
 
 
+# On a phone the filters fold away (a native <details>, still one tap to open) so the chart is the first thing
+# under the heading; on a wide screen they stay open beside it. Run when the explore page is drawn.
+FOLD_ON_A_PHONE = "function (_pathname) { return window.matchMedia('(min-width: 768px)').matches; }"
+
+
 def register(app) -> None:
     compare_areas.use_groups(stored_groups)
+    app.clientside_callback(FOLD_ON_A_PHONE, Output(FILTERS_FOLD, "open"), Input(ids.EX_URL, "pathname"))
     # Outputs and inputs in the order recorded browser payloads name them (bench/payloads/): values,
     # options, the views' groups, then the address and the store.
     wired = wired_controls()

@@ -22,6 +22,7 @@ without waiting, and pages and the API never take the lock.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import fcntl
 import hashlib
@@ -39,11 +40,12 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort, jsonify
 
+from callbacks.auth import current_editor
 from callbacks.context import current_dataset, current_settings, current_store
 from data.domain.formatting import format_value
 from data.domain.topics import Slide, deck, slide_rows
-from data.storage.topics import find_topic
-from layouts.spotlight import EXPORT_SIZE, slide_figure
+from data.storage.topics import find_topic, get_note
+from layouts.spotlight import EXPORT_SIZE, PNG_SIZE, png_figure, slide_figure
 
 log = logging.getLogger(__name__)
 spotlight_export = Blueprint("spotlight_export", __name__)
@@ -155,22 +157,74 @@ def _busy() -> tuple[Response, int]:
     return response, 503
 
 
+class WarmRenderer:
+    """One kaleido Chromium kept open per process, on its own event loop thread: starting Chromium was most of
+    the 6-8 s each chart image took. Started on first use (so after gunicorn forks); after any failure it is
+    closed and the next image starts a fresh one. Every call has a timeout, so a hung Chromium cannot hang a
+    request."""
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._kaleido = None
+
+    def _call(self, coroutine, timeout: float = RENDER_TIMEOUT):
+        assert self._loop is not None
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=timeout)
+
+    def _start(self) -> None:
+        import kaleido
+
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="kaleido-renderer", daemon=True)
+        self._thread.start()
+        self._kaleido = kaleido.Kaleido(n=1, timeout=RENDER_TIMEOUT, mathjax=False)
+        self._call(self._kaleido.__aenter__())
+
+    def stop(self) -> None:
+        loop, k = self._loop, self._kaleido
+        self._loop, self._kaleido = None, None
+        if loop is None:
+            return
+        if k is not None:
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(k.__aexit__(None, None, None), loop).result(timeout=15)
+        loop.call_soon_threadsafe(loop.stop)
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._thread = None
+
+    def render(self, figures: list, opts: dict) -> list[bytes]:
+        """The images; a warm Chromium that fails (it may have died since the last call) is replaced once."""
+        for attempt in (1, 2):
+            was_warm = self._kaleido is not None
+            try:
+                if not was_warm:
+                    self._start()
+                return [self._call(self._kaleido.calc_fig(f, opts=opts)) for f in figures]
+            except BaseException:
+                self.stop()
+                if attempt == 2 or not was_warm:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+_renderer = WarmRenderer()
+atexit.register(_renderer.stop)
+
+
 def render_images(figures: list, fmt: str, width: int = EXPORT_SIZE[0], height: int = EXPORT_SIZE[1], scale: float = 1) -> list[bytes]:
-    """Each figure as PNG or SVG bytes, from one Chromium session; ChartsUnavailable when that fails."""
+    """Each figure as PNG or SVG bytes, from this process's warm Chromium; ChartsUnavailable when that fails."""
     if not figures:
         return []
     try:
-        import kaleido
+        import kaleido  # noqa: F401
     except ImportError as exc:  # pragma: no cover - kaleido is in requirements.txt
         raise ChartsUnavailable("kaleido is not installed") from exc
 
-    async def draw():
-        async with kaleido.Kaleido(n=1, timeout=RENDER_TIMEOUT, mathjax=False) as k:
-            return [await k.calc_fig(f, opts={"format": fmt, "width": width, "height": height, "scale": scale}) for f in figures]
-
     with _RENDER_LOCK:
         try:
-            return asyncio.run(draw())
+            return _renderer.render(figures, {"format": fmt, "width": width, "height": height, "scale": scale})
         except Exception as exc:
             log.warning("spotlight: chart images unavailable: %s", exc)
             raise ChartsUnavailable(f"the charts could not be drawn on this server ({type(exc).__name__}: {exc})") from exc
@@ -325,9 +379,9 @@ def slide_png(slug: str, n: int):
     fig = slide_figure(dataset, slides[n - 1].indicator_id)
     if fig is None:
         abort(404)
-    fig.update_layout(title=dict(text=slides[n - 1].title[:90], font=dict(size=22)), margin=dict(t=80))
+    fig = png_figure(fig, slides[n - 1].title, slides[n - 1].source)
     try:
-        png = kept_export(export_key("png", dataset, topic, slides, n), ".png", lambda: (render_images([fig], "png", 1200, 675)[0], True))
+        png = kept_export(export_key("png-2", dataset, topic, slides, n), ".png", lambda: (render_images([fig], "png", *PNG_SIZE)[0], True))
     except ExportBusy:
         return _busy()
     except ChartsUnavailable as exc:
@@ -339,7 +393,29 @@ def slide_png(slug: str, n: int):
 
 # -- PowerPoint ----------------------------------------------------------------------
 
-def deck_pptx(dataset, topic, slides: list[Slide], pngs: dict[int, bytes]) -> bytes:
+MIN_PPTX_PT = 14  # no text in the .pptx under 14 pt (a projected slide is read from the back of a room)
+PPTX_CHART_PX = (760, 385)  # drawn at this size (scale 2) and placed 7.9 in wide: 20 px chart text shows at 15 pt
+
+
+def slide_notes(slide: Slide, presenter_note: str = "") -> str:
+    """A slide's speaker notes: what it says, in sentences, with its source; the topic's presenter note (kept by
+    an editor on the deck page) on the first slide."""
+    parts = [presenter_note.strip()] if presenter_note.strip() else []
+    if slide.kind == "indicator":
+        facts = [f"{slide.number} ({slide.number_caption})" if slide.number else slide.number_caption]
+        if slide.change:
+            facts.append(f"Change: {slide.change}.")
+        if slide.pending_reason:
+            facts.append(f"Pending {slide.reporting_year}: {slide.pending_reason}")
+        parts += [slide.title, " ".join(f for f in facts if f), slide.text]
+    else:
+        parts += [slide.title, slide.text]
+        parts += [f"{k}. {n}: {c}" for k, (n, c, _) in enumerate(slide.items, start=1)]
+    parts.append(slide.source)
+    return "\n\n".join(p for p in parts if p)
+
+
+def deck_pptx(dataset, topic, slides: list[Slide], pngs: dict[int, bytes], presenter_note: str = "") -> bytes:
     from pptx import Presentation
     from pptx.dml.color import RGBColor
     from pptx.util import Inches, Pt
@@ -388,7 +464,8 @@ def deck_pptx(dataset, topic, slides: list[Slide], pngs: dict[int, bytes]) -> by
             if i in pngs:
                 page.shapes.add_picture(io.BytesIO(pngs[i]), Inches(5.0), Inches(1.4), width=Inches(7.9))
             text(page, 5.0, 5.5, 7.9, 1.0, s.text, 16, True)
-        text(page, 0.6, 6.6, 12.1, 0.7, s.source, 11, False, grey)
+        text(page, 0.6, 6.6, 12.1, 0.7, s.source, MIN_PPTX_PT, False, grey)
+        page.notes_slide.notes_text_frame.text = slide_notes(s, presenter_note if i == 1 else "")
     out = io.BytesIO()
     prs.save(out)
     return out.getvalue()
@@ -398,14 +475,20 @@ def deck_pptx(dataset, topic, slides: list[Slide], pngs: dict[int, bytes]) -> by
 def export_pptx(slug: str):
     dataset, topic, slides = _topic_or_404(slug)
 
+    # The presenter note is for editors (the deck page shows it only to them): only their download carries it.
+    store = current_store()
+    kept_note = get_note(store.engine, topic.slug) if store is not None and current_editor() else None
+    note = (kept_note or {}).get("note", "")
+
     def build() -> tuple[bytes, bool]:
         charted = [(i, slide_figure(dataset, s.indicator_id)) for i, s in enumerate(slides, start=1) if s.kind == "indicator"]
         charted = [(i, f) for i, f in charted if f is not None]
-        images = render_images([f for _, f in charted], "png", 1000, 506, scale=2)
-        return deck_pptx(dataset, topic, slides, {i: img for (i, _), img in zip(charted, images, strict=True)}), True
+        images = render_images([f for _, f in charted], "png", *PPTX_CHART_PX, scale=2)
+        return deck_pptx(dataset, topic, slides, {i: img for (i, _), img in zip(charted, images, strict=True)}, note), True
 
     try:
-        data = kept_export(export_key("pptx", dataset, topic, slides), ".pptx", build)
+        # "pptx-2": files kept by the old layout (11 pt sources, no notes) are not served again; the note is in the key.
+        data = kept_export(export_key(f"pptx-2\n{note}", dataset, topic, slides), ".pptx", build)
     except ExportBusy:
         return _busy()
     except ChartsUnavailable as exc:

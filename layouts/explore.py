@@ -98,6 +98,12 @@ def _view_controls(key: str, controls: ViewControls, state: ExploreState, opts: 
     )
 
 
+FILTERS_FOLD = "explore-filters-fold"  # the filters' <details>: open on a wide screen, folded on a phone
+INDICATORS_HINT = "explore-indicators-hint"
+ONE_INDICATOR_HINT = ("One indicator is always shown, so the last one ticked stays ticked: "
+                      "to swap it, tick the new indicator first, then untick the old one.")
+
+
 def explore_page(dataset: Dataset, state: ExploreState) -> html.Div:
     opts = control_options(dataset, state)
     filters = html.Div(
@@ -110,8 +116,11 @@ def explore_page(dataset: Dataset, state: ExploreState) -> html.Div:
                     _field("Age band", ids.EX_AGE, dbc.Select(id=ids.EX_AGE, options=opts["age"], value=control_value(state.age))),
                     html.Fieldset(
                         [html.Legend("Indicators", className="form-label"),
+                         # Said before the list, so the last box refusing to untick is never a surprise.
+                         html.P(ONE_INDICATOR_HINT, id=INDICATORS_HINT, className="field-hint"),
                          dbc.Checklist(id=ids.EX_INDICATORS, options=opts["indicators"], value=list(state.indicators), className="indicator-list")],
                         className="filter-field",
+                        **{"aria-describedby": INDICATORS_HINT},
                     ),
                 ],
                 className="filter-group",
@@ -130,18 +139,26 @@ def explore_page(dataset: Dataset, state: ExploreState) -> html.Div:
                 ],
                 className="filter-group",
             ),
-            html.Fieldset(
-                [
-                    html.Legend("Show", className="h5"),
-                    dbc.RadioItems(id=ids.EX_MODE, name=ids.EX_MODE, options=[{"label": v.label, "value": v.key} for v in views.all_views()], value=state.mode),
-                    *[_view_controls(key, controls, state, opts) for key, controls in views.control_groups()],
-                ],
-                className="filter-group",
-            ),
         ],
         className="filters",
         role="group",
         **{"aria-label": "Filters"},
+    )
+    # What to show and its own choices (compare's two periods) sit above the charts they change, not at the
+    # foot of the filter column where the chart is off screen while you use them.
+    show = html.Fieldset(
+        [
+            html.Legend("Show", className="h5"),
+            dbc.RadioItems(id=ids.EX_MODE, name=ids.EX_MODE, options=[{"label": v.label, "value": v.key} for v in views.all_views()],
+                           value=state.mode, inline=True),
+            *[_view_controls(key, controls, state, opts) for key, controls in views.control_groups()],
+        ],
+        className="filter-group show-group",
+    )
+    # A native <details>: open (callbacks/explore.py closes it on a phone, where the chart then comes first).
+    folded_filters = html.Details(
+        [html.Summary("Filters: indicator set, indicators, areas and years", className="filters-summary"), filters],
+        open=True, id=FILTERS_FOLD, className="filters-fold",
     )
     return html.Div(
         [
@@ -152,8 +169,8 @@ def explore_page(dataset: Dataset, state: ExploreState) -> html.Div:
             dcc.Store(id=ids.EX_STATE, data=state.to_dict()),
             html.Div(
                 [
-                    html.Div(filters, className="col-lg-4 col-xl-3"),
-                    html.Div([html.P(id=ids.EX_STATUS, className="visually-hidden", role="status"), html.Div(id=ids.EX_RESULTS)],
+                    html.Div(folded_filters, className="col-lg-4 col-xl-3"),
+                    html.Div([show, html.P(id=ids.EX_STATUS, className="visually-hidden", role="status"), html.Div(id=ids.EX_RESULTS)],
                              className="col-lg-8 col-xl-9"),
                 ],
                 className="row g-4",
@@ -215,6 +232,11 @@ def indicator_card(dataset: Dataset, ind_id: str, state: ExploreState, st: pd.Se
         parts.append(html.P(f"The {reporting_year} value is missing from this chart: the latest is for {st['latest_period']}.", className="missing-period"))
     if values_unpublished(rows):
         parts.append(html.P(unpublished_reason(rows), className="not-published"))
+        parts.append(about_panel(ind, rows, st, reporting_year))
+        return html.Section(parts, className="indicator-card", id=f"card-{ind_id}", **{"aria-labelledby": heading_id})
+    nothing = view.unavailable(rows, state)
+    if nothing:
+        parts.append(html.P(nothing, className="view-unavailable"))
         parts.append(about_panel(ind, rows, st, reporting_year))
         return html.Section(parts, className="indicator-card", id=f"card-{ind_id}", **{"aria-labelledby": heading_id})
     figure, table, summary = view.parts(rows, ind, state)

@@ -214,15 +214,17 @@ def _rebuild(node, trie: dict):
 
 
 def compact_pending(rows: list[OverviewRow], reporting_year: str) -> html.Section:
-    """Which values are pending, in one line of links to their rows; the reasons one click away."""
-    pending = [r for r in rows if r.status == PENDING]
-    heading = html.H2([f"Pending for {reporting_year} ", html.Span(f"({len(pending)})", className="count")], id="pending-heading")
+    """Which values are pending (or overdue), in one line of links to their rows; the reasons one click away."""
+    pending = [r for r in rows if r.reason]  # a reason: a pending flag the report set, not yet cleared
+    overdue = sum(r.status == OVERDUE for r in pending)
+    count = f"({len(pending)}" + (f", {overdue} overdue)" if overdue else ")")
+    heading = html.H2([f"Pending for {reporting_year} ", html.Span(count, className="count")], id="pending-heading")
     if not pending:
         return html.Section([heading, html.P(f"No indicator is pending for {reporting_year}.")],
                             className="pending-summary compact", **{"aria-labelledby": "pending-heading"})
     links: list = []
     for i, r in enumerate(pending):
-        links += ([", "] if i else []) + [html.A(r.name, href=f"#row-{r.id}")]
+        links += ([", "] if i else []) + [html.A(r.name, href=f"#row-{r.id}")] + ([" (overdue)"] if r.status == OVERDUE else [])
     by_reason: dict[str, list[str]] = {}
     for r in pending:
         by_reason.setdefault(r.reason, []).append(r.name)

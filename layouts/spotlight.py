@@ -88,6 +88,39 @@ def presentation_style(fig: dict) -> go.Figure:
     return fig
 
 
+PNG_SIZE = (1200, 675)  # the "Chart PNG" export: 16:9, the size of a slide's chart pasted into a document
+PNG_TITLE_PX, PNG_SOURCE_PX = 24, 16
+
+
+def png_figure(fig: go.Figure, title: str, source: str, width: int = PNG_SIZE[0], height: int = PNG_SIZE[1]) -> go.Figure:
+    """A slide's chart as a picture that stands alone: its title at the top (in the image, not the plot), the
+    legend between the title and the plot (so they never overlap) and the source in a line at the foot."""
+    from layouts.charts import _wrap
+
+    fig = go.Figure(fig)
+    title_lines = _wrap(title, 80).split("<br>")[:3]
+    source = source if source.lower().startswith("source") else f"Source: {source}"
+    source_lines = _wrap(source, 120).split("<br>")[:3]
+    has_legend = sum(1 for t in fig.data if t.showlegend is not False) > 1 or bool(fig.layout.showlegend)
+    top = 24 + round(1.3 * PNG_TITLE_PX * len(title_lines)) + (50 if has_legend else 16)
+    bottom = 70 + round(1.3 * PNG_SOURCE_PX * len(source_lines)) + 16
+    plot_height = height - top - bottom
+    fig.update_layout(
+        width=width, height=height, autosize=False,
+        title=dict(text="<br>".join(title_lines), font=dict(size=PNG_TITLE_PX), x=0.02, xanchor="left", xref="container",
+                   # plotly puts a multi-line title's first line above y even with yanchor "top": move it down a line each
+                   y=1 - (16 + 1.3 * PNG_TITLE_PX * (len(title_lines) - 1)) / height, yanchor="top", yref="container"),
+        legend=dict(orientation="h", x=0, xanchor="left", y=1.02, yanchor="bottom"),
+        margin=dict(t=top, b=bottom),
+    )
+    fig.add_annotation(
+        text="<br>".join(source_lines), showarrow=False, align="left", font=dict(size=PNG_SOURCE_PX, color="#484949"),
+        xref="paper", x=0, xanchor="left", yref="paper", y=-70 / plot_height,  # under the x axis' labels
+        yanchor="top",
+    )
+    return fig
+
+
 # -- the topic list ------------------------------------------------------------------
 
 def topics_page(topics: list[Topic], slide_counts: dict[str, int]) -> html.Div:

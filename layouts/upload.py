@@ -201,9 +201,10 @@ def _categories(entry: dict) -> str:
     return f"{count} categories (breakdowns, kept apart from the area totals): {'; '.join(entry['categories'])}{more}"
 
 
-def versions_table(versions: list[dict]) -> html.Table:
+def versions_table(versions: list[dict]) -> html.Div:
     rows = []
-    head = html.Thead(html.Tr([html.Th(h, scope="col") for h in ("Version", "When (UTC)", "Who", "What", "File", "Rows", "Pending flags", "")]))
+    # Every column has a header (axe empty-table-header): the last holds the restore buttons.
+    head = html.Thead(html.Tr([html.Th(h, scope="col") for h in ("Version", "When (UTC)", "Who", "What", "File", "Rows", "Pending flags", "Restore")]))
     for i, v in enumerate(versions):
         what = v["action"] + (f" of version {v['restored_from']}" if v.get("restored_from") else "")
         counts = f"+{v['rows_added']} added, {v['rows_changed']} changed, {v['rows_removed']} removed"
@@ -212,8 +213,10 @@ def versions_table(versions: list[dict]) -> html.Table:
         rows.append(html.Tr([html.Th(str(v["version"]), scope="row"), html.Td(v["created_at"][:19].replace("T", " ")),
                              html.Td(v["created_by"]), html.Td(what), html.Td(v.get("file_name") or ""),
                              html.Td(counts), html.Td(pending_moves(v)), html.Td(button)]))
-    return html.Table([html.Caption("Every version of the data, newest first (the audit log)"), head, html.Tbody(rows)],
-                      className="table table-sm data-table")
+    table = html.Table([html.Caption("Every version of the data, newest first (the audit log)", id="versions-caption"), head, html.Tbody(rows)],
+                       className="table table-sm data-table")
+    # Wider than a phone: the table scrolls in its own labelled, focusable region, never the page (WCAG 1.4.10).
+    return html.Div(table, className="table-scroll", role="region", tabIndex="0", **{"aria-labelledby": "versions-caption"})
 
 
 def pending_moves(version: dict) -> str:

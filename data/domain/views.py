@@ -233,20 +233,20 @@ def headline(rows: pd.DataFrame, indicator: pd.Series) -> dict | None:
     home = shown[shown["area_code"] == HOME_AREA]
     row = (home if not home.empty else shown).iloc[0]
     unit = indicator["unit"]
-    when = row["period"] if not pd.isna(row["period_end"]) else "period not stated"
+    when = format_period(row["period"]) if not pd.isna(row["period_end"]) else "period not stated"
     lines = [f"Source: {row['source']}."]
     england = shown[(shown["area_code"] == ENGLAND) & (shown["period"] == row["period"])]
     if row["area_code"] != ENGLAND:
         if not england.empty:
             eng = float(england["value"].iloc[0])
-            lines.append(f"England {format_value(eng, unit)} in {row['period']}.")
+            lines.append(f"England {format_value(eng, unit)} in {format_period(row['period'])}.")
             comparison = compare(row["note"], row["lower_ci"], row["upper_ci"], eng, indicator["polarity"], row["period"])
             if comparison.result != NOT_COMPARED:
                 lines.append(comparison.sentence(row["area_name"]))
         else:
-            lines.append(f"England: no value for {row['period']} in the data.")
+            lines.append(f"England: no value for {format_period(row['period'])} in the data.")
     others = shown[~shown["area_code"].isin([row["area_code"], ENGLAND])]
-    lines += [f"{o['area_name']} {format_value(o['value'], unit)} in {o['period']}." for o in others.to_dict("records")]
+    lines += [f"{o['area_name']} {format_value(o['value'], unit)} in {format_period(o['period'])}." for o in others.to_dict("records")]
     return {"value": format_value(row["value"], unit), "caption": f"{row['area_name']}, {when}", "lines": lines}
 
 

@@ -88,6 +88,8 @@ class ExploreView:
     # Anything besides the state and the data version the card depends on (a comparator group's areas):
     # part of the card's cache key.
     cache_key: Callable[[ExploreState], Any] | None = None
+    # Why this card has nothing to show in this view ("" when it has): the card says so instead of a chart.
+    unavailable: Callable[[pd.DataFrame, ExploreState], str] = lambda rows, state: ""
 
     @property
     def fields(self) -> tuple[ViewField, ...]:

@@ -47,6 +47,18 @@ def _table(cmp: pd.DataFrame, ind: pd.Series, state: ExploreState):
     return data_table(frame, f"{display_name(ind)}: {a} compared with {b}", row_header="Area")
 
 
+def _unavailable(rows: pd.DataFrame, state: ExploreState) -> str:
+    """Two identical bars and a "0.0%" change say nothing: with one period there is nothing to compare."""
+    a, b = state.choice("a"), state.choice("b")
+    if not a or not b:
+        return "No dated period has a value for the chosen indicators and areas, so there is nothing to compare."
+    if a == b:
+        return (f"Period A and period B are both {a}: a comparison needs two different periods. If {a} is the only "
+                "period offered, these indicators and areas have a value for one period only: choose "
+                "\u201cTrend over time\u201d or \u201cCompare with England\u201d instead.")
+    return ""
+
+
 VIEW = ExploreView(
     key="compare",
     label="Compare two periods",
@@ -55,6 +67,7 @@ VIEW = ExploreView(
     figure=_figure,
     table=_table,
     summary=lambda cmp, ind, state: compare_summary(cmp, ind),
+    unavailable=_unavailable,
     controls=ViewControls(
         group_id=ids.EX_COMPARE_FIELDS,
         options=periods_for,

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pandas as pd
+from dash import html
 
 from data.domain.formatting import display_name
 from data.domain.series import break_caption
@@ -28,14 +29,25 @@ def _figure(totals: pd.DataFrame, ind: pd.Series, state: ExploreState):
 
 
 def _table(totals: pd.DataFrame, ind: pd.Series, state: ExploreState):
+    """A row per period and a column per area (as the chart reads), 95% CIs in brackets, the source said once."""
     shown, unit = _shown(totals), ind["unit"]
-    return data_table(
-        pd.DataFrame({
-            "Period": shown["period"], "Area": shown["area_name"], **measure_columns(shown, unit),  # value, 95% CI, count, denominator
-            "Source": shown["source"],
-        }),
-        f"{display_name(ind)}: values shown in the chart", row_header="Period",
-    )
+    periods = list(dict.fromkeys(shown.sort_values(["period_end", "period_start"], kind="stable")["period"]))  # oldest first
+    names = shown.drop_duplicates("area_code").set_index("area_code")["area_name"]
+    areas = [a for a in state.areas if a in names.index] + [a for a in names.index if a not in state.areas]
+    measures = measure_columns(shown, unit)  # value, then 95% CI, count, denominator when the data has them
+    cells = {}
+    for k, (period, code) in enumerate(zip(shown["period"], shown["area_code"], strict=True)):
+        ci = measures.get("95% CI", [""] * len(shown))[k]
+        rest = [f"{title.lower()} {measures[title][k]}" for title in ("Count", "Denominator") if title in measures and measures[title][k]]
+        cells[(period, code)] = measures["Value"][k] + (f" ({ci})" if ci else "") + "".join(f"; {r}" for r in rest)
+    frame = pd.DataFrame({"Period": periods, **{names[a]: [cells.get((p, a), "no value") for p in periods] for a in areas}})
+    caption = f"{display_name(ind)}: values shown in the chart, a row per period and a column per area" + (
+        " (95% confidence interval in brackets)" if "95% CI" in measures else "")
+    sources = list(dict.fromkeys(s for s in shown["source"] if s))
+    return [
+        data_table(frame, caption, row_header="Period"),
+        html.P(("Source: " if len(sources) == 1 else "Sources: ") + "; ".join(sources) + ".", className="table-source"),
+    ]
 
 
 VIEW = ExploreView(

@@ -12,12 +12,13 @@ import pytest
 from dash.testing.wait import until
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select
 
 from callbacks.context import EXTENSION_KEY
 from data.storage import users
 from tests.fingertips_server import recorded_fingertips
 from tests.integration.conftest import WAIT, axe_violations, choose, click, console_errors, describe_violations, settle
-from tests.integration.test_upload_flow import EDITOR, PASSWORD, publish, sign_in, wait_for_text
+from tests.integration.test_upload_flow import EDITOR, PASSWORD, choice_select, publish, sign_in, wait_for_text
 
 IND = "reception-overweight"
 
@@ -98,6 +99,14 @@ def test_fch201_fetch_from_fingertips_goes_to_the_upload_preview_and_publishes(d
     shoot(dash_duo, tmp_path, "fetch-preview", "#upload-fetch-title")
     problems = serious(axe_violations(dash_duo, ["wcag2a", "wcag2aa", "wcag21aa", "wcag22aa"]))
     assert problems == [], describe_violations(problems)
+    # Fingertips says what the indicator is; only its set is the editor's choice before Publish (issue 12).
+    set_select = choice_select(dash_duo, "93356", "set")
+    assert Select(set_select).first_selected_option.get_attribute("textContent") == "— needs your choice —"
+    unit = choice_select(dash_duo, "93356", "unit")
+    assert Select(unit).first_selected_option.get_attribute("textContent") == "rate per 100,000"
+    Select(set_select).select_by_visible_text("Fingertips indicators")
+    click(dash_duo, dash_duo.find_element("#upload-choose-button"))
+    wait_for_text(dash_duo, "#upload-choose-result", "Every field is chosen")
     publish(dash_duo, first + 1)
     served = store.load_dataset()
     assert (served.observations["indicator_id"] == "fingertips-93356").sum() == 852

@@ -185,11 +185,11 @@ def test_ovr004_rows_link_to_explore_grouped_by_set_with_england_and_trend_in_wo
     assert link.text == display_name(dataset.indicator("fingertips-dental-decay-free-5"))
     assert "indicator=fingertips-dental-decay-free-5" in link.get_attribute("href") and "/explore?" in link.get_attribute("href")
     assert row.find_element("css selector", ".ov-england").text.strip().endswith("%")
-    assert "England (Fingertips)" in row.find_element("css selector", ".ov-comparison").text
+    assert "England (as the source states)" in row.find_element("css selector", ".ov-comparison").text
     spark = row.find_element("css selector", "img.ov-spark")
     assert spark.get_attribute("alt").startswith("Trend: "), "the sparkline's trend in words"
     pending = dash_duo.find_element("#row-smoking-at-delivery .ov-status-cell")
-    assert "Pending 2023/24" in pending.text and "not available" in pending.text
+    assert "Overdue: expected November 2024" in pending.text and "not available" in pending.text  # its own reason, overdue today
     # The compact pending summary links to the rows.
     hrefs = dash_duo.driver.execute_script("return Array.from(document.querySelectorAll('.pending-names a')).map(a => a.getAttribute('href'))")
     assert sorted(hrefs) == sorted(f"#row-{i}" for i in _pending(dataset, "2023/24"))

@@ -526,8 +526,9 @@ def test_auth043_the_header_has_a_sign_out_form_posting_the_token_for_signed_in_
     form = _find(app.layout, id="sign-out-form")[0]
     assert form.method == "POST" and form.action == "/logout"
     assert [c.name for c in _components(form) if getattr(c, "name", None)] == ["csrf_token"]
-    body = {"output": "..sign-out-csrf.value...sign-out-form.hidden..",
-            "outputs": [{"id": "sign-out-csrf", "property": "value"}, {"id": "sign-out-form", "property": "hidden"}],
+    body = {"output": "..sign-out-csrf.value...sign-out-form.hidden...signed-in-as.children..",
+            "outputs": [{"id": "sign-out-csrf", "property": "value"}, {"id": "sign-out-form", "property": "hidden"},
+                        {"id": "signed-in-as", "property": "children"}],
             "inputs": [{"id": "url", "property": "pathname", "value": "/"}], "changedPropIds": ["url.pathname"]}
     anonymous = app.server.test_client().post("/_dash-update-component", json=body)
     assert anonymous.get_json()["response"]["sign-out-form"]["hidden"] is True
@@ -536,6 +537,7 @@ def test_auth043_the_header_has_a_sign_out_form_posting_the_token_for_signed_in_
     sign_in(editor)
     answer = editor.post("/_dash-update-component", json=body).get_json()["response"]
     assert answer["sign-out-form"]["hidden"] is False
+    assert answer["signed-in-as"]["children"] == EDITOR  # "Signed in as <email> · Sign out" (issue 14)
     signed_out = editor.post("/logout", data={"csrf_token": answer["sign-out-csrf"]["value"]})
     assert signed_out.status_code == 303 and session_user(editor) is None
 
