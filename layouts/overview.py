@@ -39,7 +39,7 @@ def cached_sections(dataset: Dataset, year: str, view: str = TILES) -> list:
     each time otherwise) and kept as the plain JSON Dash sends (as_sent), so a request only pays the JSON encoder."""
     if view == TABLE:
         return dataset.cache.remember("overview_table", year, lambda: _table_sections_sent(dataset, year))
-    return dataset.cache.remember("overview_sections", year, lambda: as_sent(overview_sections(dataset, year)))
+    return dataset.cache.remember("overview_sections", year, lambda: _tiles_sections_sent(dataset, year))
 
 
 def shown(dataset: Dataset, year: str, view: str = TILES) -> dict:
@@ -171,6 +171,29 @@ def _table_sections_sent(dataset: Dataset, reporting_year: str) -> list:
     assert len(slots) == len(paths)  # the same rows in the same order: every version's table has one slot per path
     table = _replaced(base, dict(zip(paths, slots, strict=True)))
     return [*as_sent([view_links(reporting_year, TABLE), compact_pending(rows, reporting_year)]), table]
+
+
+def _tiles_sections_sent(dataset: Dataset, reporting_year: str) -> list:
+    """as_sent(overview_sections(dataset, reporting_year)), byte for byte: the sets' sections (tiles, sparklines)
+    are built once per data version; a year builds the view links, the pending box and each tile's two slots
+    (its pending block and its age line) and puts the slots in place (tests compare every year)."""
+    base, paths = dataset.cache.once("overview_sections_base", lambda: _tiles_base(dataset, reporting_year))
+    status = indicator_status(dataset, reporting_year)
+    slots = []
+    for set_name in dataset.sets:
+        for ind_id in dataset.indicators.index[dataset.indicators["set"] == set_name]:
+            st = status.loc[ind_id]
+            slots += [_pending_slot(st), html.Div(_age(st, reporting_year), className=TILE_SLOT)]
+    sent = as_sent([view_links(reporting_year, TILES), pending_summary(dataset, status, reporting_year), *slots])
+    assert len(sent) - 2 == len(paths)  # two slots a tile, every tile of this version
+    return [*sent[:2], *_replaced(base, dict(zip(paths, sent[2:], strict=True)))]
+
+
+def _tiles_base(dataset: Dataset, reporting_year: str) -> tuple[list, tuple]:
+    """The sections after the view links and the pending box (contents, then a section per set), as sent, and
+    the paths of their slots in document order."""
+    rest = as_sent(overview_sections(dataset, reporting_year))[2:]
+    return rest, tuple(path for path, _ in _slots(rest))
 
 
 def _copied(node):
@@ -356,11 +379,7 @@ def _tile(ind: pd.Series, st: pd.Series, series: pd.DataFrame | None, reporting_
     children = [html.H3(html.A(display_name(ind), href=explore_href(ind)), className="tile-title")]
     # The parts that change with the reporting year sit in slots that are always there, so a year change
     # patches a slot's content instead of replacing the tile (see sections_update).
-    pending = None
-    if st["pending"]:
-        badge = html.Strong(st["status_label"], className="badge-pending" + (" badge-overdue" if st["status"] == OVERDUE else ""))
-        pending = html.P([badge, " ", html.Span(st["pending_reason"], className="pending-reason")], className="pending-block")
-    children.append(html.Div(pending, className=TILE_SLOT))
+    children.append(_pending_slot(st))
     if is_missing(st["latest_value"]):
         children.append(html.P(f"Value {NOT_PUBLISHED} or not stated as a number.", className="tile-missing"))
     else:
@@ -402,6 +421,15 @@ def _tile(ind: pd.Series, st: pd.Series, series: pd.DataFrame | None, reporting_
         children.append(html.P(st["trend_text"], className="tile-trend"))
     children.append(html.Div(_age(st, reporting_year), className=TILE_SLOT))
     return html.Li(html.Article(children, className="tile"), id=f"tile-{ind['id']}")
+
+
+def _pending_slot(st: pd.Series) -> html.Div:
+    """A tile's first slot: its pending (or overdue) badge with the indicator's own reason, else empty."""
+    pending = None
+    if st["pending"]:
+        badge = html.Strong(st["status_label"], className="badge-pending" + (" badge-overdue" if st["status"] == OVERDUE else ""))
+        pending = html.P([badge, " ", html.Span(st["pending_reason"], className="pending-reason")], className="pending-block")
+    return html.Div(pending, className=TILE_SLOT)
 
 
 _COMPARED = {"Better": "Better than England", "Worse": "Worse than England", "Similar": "Similar to England",

@@ -140,3 +140,19 @@ def test_ovt009_status_year_columns_alone_change_with_the_year_and_ages_are_seri
             expected = age_in_years(row["period_start"], row["period_end"], year)
             got = status.at[ind_id, "age_years"]
             assert (expected is None and got != got) or got == expected, (year, ind_id)
+
+
+def test_ovt010_each_years_tiles_are_the_fresh_build_byte_for_byte(bundled):
+    """The tiles view too: its sets' sections are built once per version and a year puts in its slots."""
+    import json
+
+    from data.domain.status import reporting_years
+    from layouts.overview import TILES, cached_sections, overview_sections
+    from layouts.serialised import as_sent
+
+    pending = set()
+    for year in reporting_years(bundled):
+        sent = cached_sections(bundled, year, TILES)
+        assert json.dumps(sent) == json.dumps(as_sent(overview_sections(bundled, year))), year
+        pending.add(json.dumps(sent[1]))
+    assert len(pending) > 2  # the pending box really differs between years
