@@ -19,6 +19,7 @@ The header is the 26-column header PROVENANCE.md gives, verbatim; rows have all 
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 import numpy as np
@@ -159,3 +160,21 @@ if __name__ == "__main__":  # python -m bench.fingertips_data ROWS [OUT_DIR]
 
     n = int(sys.argv[1])
     print(ensure(Path(sys.argv[2] if len(sys.argv) > 2 else "bench/.work"), n))
+
+
+UNIT_OF_KIND = {"pct": "%", "rate": "rate per 100,000", "count": "count"}
+
+
+def choices_csv(rows: int) -> str:
+    """The editor's choices for the file's new (SYNTHETIC) indicators, as the `indicators` CSV that
+    POST /api/uploads takes (data/ingest/indicator_choices.py): since issue 12 a new indicator cannot be
+    published without its unit, polarity, set and period basis. Neutral choices: no judgement of direction,
+    the "Fingertips indicators" set, financial years (the file's periods)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["source_id", "map_to", "name", "unit", "polarity", "set", "age_band", "period_basis"])
+    for k, ind in enumerate(indicator_ids(rows)):
+        topic, kind = TOPICS[k % len(TOPICS)]
+        writer.writerow([ind, "", f"SYNTHETIC benchmark indicator {ind}: {topic}", UNIT_OF_KIND[kind], "no judgement",
+                         "Fingertips indicators", "", "financial year"])
+    return out.getvalue()

@@ -64,8 +64,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     path = args.file or DATA / f"SYNTHETIC-fingertips-{args.rows}-rows-seed1.csv"
 
+    from bench import fingertips_data
     from data.ingest import importer, upload_jobs
     from data.ingest.formats.fingertips import FingertipsFormat
+    from data.ingest.indicator_choices import read_choices
     from data.storage import store as store_module
     from data.storage.store import Store
 
@@ -95,7 +97,8 @@ def main(argv=None) -> int:
         start = time.perf_counter()
         with _clock("POST /api/uploads (process)"):
             job_id = upload_jobs.create_job(store, content, path.name, "bench@example.org")
-            job = upload_jobs.process(store, job_id, content, path.name)
+            job = upload_jobs.process(store, job_id, content, path.name,
+                                      choices=read_choices(fingertips_data.choices_csv(args.rows)))
         assert job["stage"] == "ready", job["errors"][:5]
         with _clock("POST /api/uploads/<id>/publish"):
             version = upload_jobs.publish_job(store, job_id, "bench@example.org")

@@ -38,8 +38,8 @@ def cached_sections(dataset: Dataset, year: str, view: str = TILES) -> list:
     """overview_sections (or the table view), built once per data version and reporting year (a few dozen figures
     each time otherwise) and kept as the plain JSON Dash sends (as_sent), so a request only pays the JSON encoder."""
     if view == TABLE:
-        return dataset.cache.remember("overview_table", year, lambda: as_sent(table_sections(dataset, year)))
-    return dataset.cache.remember("overview_sections", year, lambda: as_sent(overview_sections(dataset, year)))
+        return dataset.cache.remember("overview_table", year, lambda: _table_sections_sent(dataset, year))
+    return dataset.cache.remember("overview_sections", year, lambda: _tiles_sections_sent(dataset, year))
 
 
 def shown(dataset: Dataset, year: str, view: str = TILES) -> dict:
@@ -158,6 +158,84 @@ def table_sections(dataset: Dataset, reporting_year: str) -> list:
     return [view_links(reporting_year, TABLE), compact_pending(rows, reporting_year), overview_table(rows, dataset, reporting_year)]
 
 
+def _table_sections_sent(dataset: Dataset, reporting_year: str) -> list:
+    """as_sent(table_sections(dataset, reporting_year)), byte for byte, without rebuilding the table for each year:
+    the table is built and converted once per data version, and a year builds only its slots (the titles and
+    every row's status cell) and puts them in place, sharing the rest of the tree (tests compare every year)."""
+    rows = overview_rows(dataset, reporting_year)
+    base, paths = dataset.cache.once("overview_table_base", lambda: _table_base(rows, dataset, reporting_year))
+    # A few distinct cells, each built once; copied, so no node appears twice in a tree (a client could change one).
+    cells = [_copied(dataset.cache.remember("overview_status_cell", (r.status, r.status_text, r.reason), lambda r=r: as_sent(_status_cell(r))))
+             for members in _row_groups(rows, dataset) for r in members]
+    slots = [*as_sent(list(_table_titles(reporting_year))), *cells]
+    assert len(slots) == len(paths)  # the same rows in the same order: every version's table has one slot per path
+    table = _replaced(base, dict(zip(paths, slots, strict=True)))
+    return [*as_sent([view_links(reporting_year, TABLE), compact_pending(rows, reporting_year)]), table]
+
+
+def _tiles_sections_sent(dataset: Dataset, reporting_year: str) -> list:
+    """as_sent(overview_sections(dataset, reporting_year)), byte for byte: the sets' sections (tiles, sparklines)
+    are built once per data version; a year builds the view links, the pending box and each tile's two slots
+    (its pending block and its age line) and puts the slots in place (tests compare every year)."""
+    base, paths = dataset.cache.once("overview_sections_base", lambda: _tiles_base(dataset, reporting_year))
+    status = indicator_status(dataset, reporting_year)
+    slots = []
+    for set_name in dataset.sets:
+        for ind_id in dataset.indicators.index[dataset.indicators["set"] == set_name]:
+            st = status.loc[ind_id]
+            slots += [_pending_slot(st), html.Div(_age(st, reporting_year), className=TILE_SLOT)]
+    sent = as_sent([view_links(reporting_year, TILES), pending_summary(dataset, status, reporting_year), *slots])
+    assert len(sent) - 2 == len(paths)  # two slots a tile, every tile of this version
+    return [*sent[:2], *_replaced(base, dict(zip(paths, sent[2:], strict=True)))]
+
+
+def _tiles_base(dataset: Dataset, reporting_year: str) -> tuple[list, tuple]:
+    """The sections after the view links and the pending box (contents, then a section per set), as sent, and
+    the paths of their slots in document order."""
+    rest = as_sent(overview_sections(dataset, reporting_year))[2:]
+    return rest, tuple(path for path, _ in _slots(rest))
+
+
+def _copied(node):
+    """A copy of a plain JSON tree (lists and dicts copied, strings and numbers shared)."""
+    if isinstance(node, dict):
+        return {k: _copied(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_copied(v) for v in node]
+    return node
+
+
+def _table_base(rows: list[OverviewRow], dataset: Dataset, reporting_year: str) -> tuple[dict, tuple]:
+    table = as_sent(overview_table(rows, dataset, reporting_year))
+    return table, tuple(path for path, _ in _slots(table))
+
+
+def _replaced(tree, replacements: dict):
+    """A copy of a plain JSON tree with the node at each path (a tuple of keys) replaced; only the lists and
+    dicts on those paths are copied, everything else is shared with `tree` (never changed in place)."""
+    trie: dict = {}
+    for path, value in replacements.items():
+        node = trie
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+        node[path[-1]] = _Leaf(value)
+    return _rebuild(tree, trie)
+
+
+class _Leaf:
+    __slots__ = ("value",)
+
+    def __init__(self, value) -> None:
+        self.value = value
+
+
+def _rebuild(node, trie: dict):
+    out = list(node) if isinstance(node, list) else dict(node)
+    for key, sub in trie.items():
+        out[key] = sub.value if isinstance(sub, _Leaf) else _rebuild(node[key], sub)
+    return out
+
+
 def compact_pending(rows: list[OverviewRow], reporting_year: str) -> html.Section:
     """Which values are pending (or overdue), in one line of links to their rows; the reasons one click away."""
     pending = [r for r in rows if r.reason]  # a reason: a pending flag the report set, not yet cleared
@@ -187,18 +265,15 @@ COLUMNS = ("Indicator", "York", "Period", "Change", "England", "Compared with En
 def overview_table(rows: list[OverviewRow], dataset: Dataset, reporting_year: str) -> html.Div:
     """Every indicator in one table, a row group per set. On a narrow screen the table scrolls inside
     its own labelled, focusable region, so the page never scrolls sideways."""
-    caption_id = "overview-table-caption"
     body = []
-    for set_name in dataset.sets:
-        members = [r for r in rows if r.set == set_name]
-        if not members:
-            continue
+    for members in _row_groups(rows, dataset):
+        set_name = members[0].set
         group = [html.Tr(html.Th(set_name, colSpan=len(COLUMNS), scope="colgroup", id=f"set-{slug(set_name)}"), className="ov-set")]
         body.append(html.Tbody(group + [_table_row(r, dataset.indicator(r.id)) for r in members]))
-    title = f"Every indicator for reporting year {reporting_year}: York's latest value, its change, England and status"
+    heading, caption = _table_titles(reporting_year)
     table = html.Table(
         [
-            html.Caption(title, className=f"visually-hidden {TABLE_SLOT}"),
+            caption,
             html.Thead(html.Tr([html.Th(c, scope="col", className=f"ov-col-{slug(c)}") for c in COLUMNS])),
             *body,
         ],
@@ -206,10 +281,33 @@ def overview_table(rows: list[OverviewRow], dataset: Dataset, reporting_year: st
     )
     return html.Div(
         [
-            html.H2(title, id=caption_id, className=f"ov-table-heading {TABLE_SLOT}"),
-            html.Div(table, className="ov-table-region", role="region", tabIndex=0, **{"aria-labelledby": caption_id}),
+            heading,
+            html.Div(table, className="ov-table-region", role="region", tabIndex=0, **{"aria-labelledby": TABLE_CAPTION_ID}),
         ]
     )
+
+
+TABLE_CAPTION_ID = "overview-table-caption"
+
+
+def _row_groups(rows: list[OverviewRow], dataset: Dataset) -> list[list[OverviewRow]]:
+    """The table's rows by set, sets in the data's order (a set without rows has no group)."""
+    groups = [[r for r in rows if r.set == set_name] for set_name in dataset.sets]
+    return [g for g in groups if g]
+
+
+def _table_titles(reporting_year: str) -> tuple[html.H2, html.Caption]:
+    title = f"Every indicator for reporting year {reporting_year}: York's latest value, its change, England and status"
+    return (html.H2(title, id=TABLE_CAPTION_ID, className=f"ov-table-heading {TABLE_SLOT}"),
+            html.Caption(title, className=f"visually-hidden {TABLE_SLOT}"))
+
+
+def _status_cell(r: OverviewRow) -> html.Td:
+    status: list = [html.Span(r.status_text, className=f"ov-status ov-status-{slug(r.status)}")]
+    if r.reason:  # pending or overdue: the badge says which, in words, with the indicator's own reason
+        status = [html.Strong(r.status_text, className="badge-pending" + (" badge-overdue" if r.status == OVERDUE else "")),
+                  html.Span(r.reason, className="ov-reason")]
+    return html.Td(status, className=f"ov-status-cell {TABLE_SLOT}")
 
 
 def _table_row(r: OverviewRow, ind: pd.Series) -> html.Tr:
@@ -218,10 +316,6 @@ def _table_row(r: OverviewRow, ind: pd.Series) -> html.Tr:
         change = [html.Span(ARROWS[r.movement], className=f"arrow arrow-{r.movement}", **{"aria-hidden": "true"}), f" {r.change}"]
         if r.change_word and r.change_word != "no judgement":
             change += [", ", html.Strong(r.change_word, className=f"judgement-word judgement-{slug(r.change_word)}")]
-    status: list = [html.Span(r.status_text, className=f"ov-status ov-status-{slug(r.status)}")]
-    if r.reason:  # pending or overdue: the badge says which, in words, with the indicator's own reason
-        status = [html.Strong(r.status_text, className="badge-pending" + (" badge-overdue" if r.status == OVERDUE else "")),
-                  html.Span(r.reason, className="ov-reason")]
     return html.Tr(
         [
             html.Th(html.A(r.name, href=explore_href(ind)), scope="row", className="ov-name"),
@@ -231,7 +325,7 @@ def _table_row(r: OverviewRow, ind: pd.Series) -> html.Tr:
             html.Td(r.england, className="num ov-england"),
             html.Td(r.comparison, className="ov-comparison"),
             html.Td(sparkline_img(r) if r.trend else "", className="ov-trend"),
-            html.Td(status, className=f"ov-status-cell {TABLE_SLOT}"),
+            _status_cell(r),
         ],
         id=f"row-{r.id}",
     )
@@ -285,11 +379,7 @@ def _tile(ind: pd.Series, st: pd.Series, series: pd.DataFrame | None, reporting_
     children = [html.H3(html.A(display_name(ind), href=explore_href(ind)), className="tile-title")]
     # The parts that change with the reporting year sit in slots that are always there, so a year change
     # patches a slot's content instead of replacing the tile (see sections_update).
-    pending = None
-    if st["pending"]:
-        badge = html.Strong(st["status_label"], className="badge-pending" + (" badge-overdue" if st["status"] == OVERDUE else ""))
-        pending = html.P([badge, " ", html.Span(st["pending_reason"], className="pending-reason")], className="pending-block")
-    children.append(html.Div(pending, className=TILE_SLOT))
+    children.append(_pending_slot(st))
     if is_missing(st["latest_value"]):
         children.append(html.P(f"Value {NOT_PUBLISHED} or not stated as a number.", className="tile-missing"))
     else:
@@ -331,6 +421,15 @@ def _tile(ind: pd.Series, st: pd.Series, series: pd.DataFrame | None, reporting_
         children.append(html.P(st["trend_text"], className="tile-trend"))
     children.append(html.Div(_age(st, reporting_year), className=TILE_SLOT))
     return html.Li(html.Article(children, className="tile"), id=f"tile-{ind['id']}")
+
+
+def _pending_slot(st: pd.Series) -> html.Div:
+    """A tile's first slot: its pending (or overdue) badge with the indicator's own reason, else empty."""
+    pending = None
+    if st["pending"]:
+        badge = html.Strong(st["status_label"], className="badge-pending" + (" badge-overdue" if st["status"] == OVERDUE else ""))
+        pending = html.P([badge, " ", html.Span(st["pending_reason"], className="pending-reason")], className="pending-block")
+    return html.Div(pending, className=TILE_SLOT)
 
 
 _COMPARED = {"Better": "Better than England", "Worse": "Worse than England", "Similar": "Similar to England",

@@ -6,7 +6,7 @@ formatting.py, so what the table says is what the tiles, explore, decks and the 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -42,7 +42,22 @@ def overview_rows(dataset: Dataset, reporting_year: str = DEFAULT_REPORTING_YEAR
 
 
 def _rows(dataset: Dataset, reporting_year: str) -> tuple[OverviewRow, ...]:
+    """Only the status cell changes with the reporting year: the rest of every row is built once per data
+    version (_fixed_rows), and each year sets status, status_text and reason from status.py's frame."""
     status = indicator_status(dataset, reporting_year)  # status.py
+    fixed = dataset.cache.once("overview_rows_fixed", lambda: _fixed_rows(dataset, status))
+    by_id = {str(i): (s, label, pending, reason) for i, s, label, pending, reason in zip(
+        status.index, status["status"], status["status_label"], status["pending"], status["pending_reason"], strict=True)}
+    out = []
+    for row in fixed:
+        s, label, pending, reason = by_id[row.id]
+        out.append(replace(row, status=s, status_text=str(label), reason=str(reason or "") if pending else ""))
+    return tuple(out)
+
+
+def _fixed_rows(dataset: Dataset, status: pd.DataFrame) -> tuple[OverviewRow, ...]:
+    """The rows built from one year's status frame: their status cells are that year's, the rest is every year's
+    (status.py's latest value, change, comparison and trend do not depend on the reporting year)."""
     home = expanded(dataset.observations[(dataset.observations["area_code"] == HOME_AREA) & (dataset.observations["category_type"] == "")])
     dated = home[home["period_end"].notna() & home["value"].notna()]
     series = {str(k): g for k, g in dated.groupby("indicator_id", sort=False)}
@@ -54,7 +69,7 @@ def _rows(dataset: Dataset, reporting_year: str) -> tuple[OverviewRow, ...]:
             key = str(ind_id)
             st = status.loc[key]
             assert isinstance(st, pd.Series)  # ids are unique
-            rows.append(_row(key, dataset.indicator(key), st, series.get(key), notes, reporting_year))
+            rows.append(_row(key, dataset.indicator(key), st, series.get(key), notes, ""))
     return tuple(rows)
 
 

@@ -32,7 +32,7 @@ import pandas as pd
 from data.domain.dataset import DEFAULT_REPORTING_YEAR, ENGLAND, HOME_AREA, Dataset, expanded
 from data.domain.formatting import format_change, format_value
 from data.domain.periods import canonical_year, financial_year
-from data.domain.series import age_in_years, age_phrase, change_of, points_of, run_of, with_series
+from data.domain.series import age_phrase, change_of, points_of, run_of, with_series
 from data.domain.significance import NOT_COMPARED, compare_with_england, trend_test
 
 CURRENT, RECENT, PENDING, OVERDUE, OUT_OF_DATE = "current", "recent", "pending", "overdue", "out_of_date"
@@ -125,18 +125,66 @@ def _reporting_years(dataset: Dataset) -> tuple[str, ...]:
 
 
 def _status(dataset: Dataset, reporting_year: str, span: int, today: date) -> pd.DataFrame:
+    """The frame for one reporting year. What no reporting year changes (latest value, change, comparison,
+    trend) is worked out and typed once per data version (_fixed_parts, _fixed_frame); a year works out only
+    the age, staleness and status of each indicator and types those columns the same way."""
     year = financial_year(reporting_year)
     assert year.start is not None  # a financial year always has its dates
     year_start = pd.Timestamp(year.start)
+    assert year.end is not None
+    year_mid = year_start + (pd.Timestamp(year.end) - year_start) / 2  # as series.age_in_years works it out
+    records = [_for_year(part, reporting_year, span, today, year_start, year_mid) for part in _fixed_parts(dataset)]
+    out = _fixed_frame(dataset).copy()
+    for col, values in _typed(pd.DataFrame.from_records(records, index=out.index, columns=_YEAR_COLUMNS)).items():
+        out[col] = values
+    return out
+
+
+_YEAR_COLUMNS = ("status", "pending", "overdue", "pending_reason", "status_label", "age_years", "age_text", "stale", "status_reason")
+
+
+def _fixed_frame(dataset: Dataset) -> pd.DataFrame:
+    """Every column of the status frame; the year's columns (_YEAR_COLUMNS) are set by _status."""
+    def build() -> pd.DataFrame:
+        records = [part["rec"] for part in _fixed_parts(dataset)]
+        return _typed(pd.DataFrame.from_records(records, index=dataset.indicators.index, columns=_COLUMNS))
+    return dataset.cache.once("status_fixed_frame", build)
+
+
+def _typed(out: pd.DataFrame) -> pd.DataFrame:
+    """The status frame's column types (a column's values decide nothing else)."""
+    for col in ("latest_value", "latest_lower_ci", "latest_upper_ci", "previous_value", "change", "change_relative",
+                "england_value", "age_years", "trend_chi2"):
+        if col in out:
+            out[col] = pd.to_numeric(out[col], errors="coerce").astype("float64")
+    for col in ("latest_period_end", "previous_period_end"):
+        if col in out:
+            out[col] = pd.to_datetime(out[col])
+    for col in ("pending_reason", "latest_period", "previous_period", "latest_source"):
+        if col in out:
+            out[col] = pd.Series([v if isinstance(v, str) else None for v in out[col]], index=out.index, dtype=object)
+    for col in ("pending", "overdue", "stale"):
+        if col in out:
+            out[col] = out[col].astype(bool)
+    return out
+
+
+def _fixed_parts(dataset: Dataset) -> tuple[dict, ...]:
+    """Per indicator (catalogue order), what no reporting year changes, once per data version."""
+    return dataset.cache.once("status_fixed", lambda: tuple(_fixed(dataset)))
+
+
+def _fixed(dataset: Dataset) -> list[dict]:
     cat = dataset.indicators
     home_totals = _totals_with_values(dataset.observations, HOME_AREA)
     latest_any, _ = _latest_two(home_totals)
 
-    # A breakdown row counts too: its value is for that year even without a total.
+    # A breakdown row counts too: its value is for that year even without a total. An indicator has a value
+    # for a year when any of its midpoints is on or after the year's start: its latest midpoint is.
     home = _with_values(dataset.observations, HOME_AREA)
     midpoint = home["period_start"] + (home["period_end"] - home["period_start"]) / 2
-    has_current = set(home.loc[midpoint >= year_start, "indicator_id"])
-    expected = cat["expected_update_for"].map(lambda y: canonical_year(y) if y else "") == reporting_year
+    last_mid = midpoint[midpoint.notna()].groupby(home.loc[midpoint.notna(), "indicator_id"], sort=False).max()
+    expected_year = cat["expected_update_for"].map(lambda y: canonical_year(y) if y else "")
 
     shaped = with_series(home_totals, by="indicator_id")
     by_indicator: dict[str, list[dict]] = {}
@@ -146,23 +194,51 @@ def _status(dataset: Dataset, reporting_year: str, span: int, today: date) -> pd
     eng_by_key = eng.set_index(["indicator_id", "period"])["value"]
     eng_by_key = eng_by_key[~eng_by_key.index.duplicated()]
 
-    records = [
-        _one(cat.loc[i], by_indicator.get(i), latest_any.loc[i] if i in latest_any.index else None, eng_by_key,
-             i in has_current, bool(expected[i]), reporting_year, span, today)
-        for i in cat.index
-    ]
-    out = pd.DataFrame.from_records(records, index=cat.index, columns=_COLUMNS)
-    for col in ("latest_value", "latest_lower_ci", "latest_upper_ci", "previous_value", "change", "change_relative",
-                "england_value", "age_years", "trend_chi2"):
-        out[col] = pd.to_numeric(out[col], errors="coerce").astype("float64")
-    for col in ("latest_period_end", "previous_period_end"):
-        out[col] = pd.to_datetime(out[col])
-    for col in ("pending_reason", "latest_period", "previous_period", "latest_source"):
-        out[col] = pd.Series([v if isinstance(v, str) else None for v in out[col]], index=out.index, dtype=object)
-    out["pending"] = out["pending"].astype(bool)
-    out["overdue"] = out["overdue"].astype(bool)
-    out["stale"] = out["stale"].astype(bool)
-    return out
+    parts = []
+    for i in cat.index:
+        ind = cat.loc[i]
+        latest = latest_any.loc[i] if i in latest_any.index else None
+        rec = _one(ind, by_indicator.get(i), latest, eng_by_key)
+        parts.append({
+            "rec": rec,
+            "latest": None if latest is None else (latest["period_start"], latest["period_end"]),
+            "latest_mid": None if latest is None or pd.isna(latest["period_start"]) or pd.isna(latest["period_end"]) else
+            pd.Timestamp(latest["period_start"]) + (pd.Timestamp(latest["period_end"]) - pd.Timestamp(latest["period_start"])) / 2,
+            "last_mid": last_mid.get(i),
+            "expected_year": expected_year[i],
+            "reason": ind.get("pending_reason", "") or ind["expected_update"] or "",
+        })
+    return parts
+
+
+def _for_year(part: dict, reporting_year: str, span: int, today: date, year_start: pd.Timestamp, year_mid: pd.Timestamp) -> dict:
+    """One row for one reporting year: the fixed part plus the age, staleness and status."""
+    rec = dict(part["rec"])
+    if part["latest"] is not None:
+        # series.age_in_years(start, end, reporting_year), with the period's midpoint worked out once per version
+        mid = part["latest_mid"]
+        age = None if mid is None else max(0, int(round((year_mid - mid).days / 365.25)))
+        rec["age_years"] = age
+        rec["age_text"] = age_phrase(age, reporting_year)
+        rec["stale"] = age is not None and age > span
+    last_mid = part["last_mid"]
+    current = last_mid is not None and not pd.isna(last_mid) and last_mid >= year_start
+    expected = part["expected_year"] == reporting_year
+    reason = part["reason"] if expected else None
+    if current:
+        status = CURRENT
+    elif expected:
+        due = expected_date(rec["expected_by"])
+        status = OVERDUE if due is not None and today > due else PENDING
+    elif part["latest"] is None or rec["age_years"] is None or rec["stale"]:
+        status = OUT_OF_DATE
+    else:
+        status = RECENT
+    rec.update(status=status, pending=status in (PENDING, OVERDUE), overdue=status == OVERDUE,
+               pending_reason=reason if status in (PENDING, OVERDUE) else None)
+    rec["status_label"] = status_label(status, reporting_year, rec["expected_by_text"])
+    rec["status_reason"] = _reason(rec, reporting_year, span)
+    return rec
 
 
 _COLUMNS = (
@@ -176,8 +252,8 @@ _COLUMNS = (
 )
 
 
-def _one(ind: pd.Series, rows: list[dict] | None, latest, eng_by_key: pd.Series, current: bool, expected: bool,
-         reporting_year: str, span: int, today: date) -> dict:
+def _one(ind: pd.Series, rows: list[dict] | None, latest, eng_by_key: pd.Series) -> dict:
+    """What no reporting year changes: the latest value, the comparison with England, the change and the trend."""
     unit, polarity = ind["unit"], ind["polarity"]
     rec: dict = dict.fromkeys(_COLUMNS)
     rec.update(change_text="", change_since="", change_note="", change_judgement="", comparison=NOT_COMPARED, comparison_basis="",
@@ -187,10 +263,6 @@ def _one(ind: pd.Series, rows: list[dict] | None, latest, eng_by_key: pd.Series,
     if latest is not None:
         rec.update(latest_period=latest["period"], latest_value=latest["value"], latest_period_end=latest["period_end"],
                    latest_source=latest["source"], latest_lower_ci=latest["lower_ci"], latest_upper_ci=latest["upper_ci"])
-        age = age_in_years(latest["period_start"], latest["period_end"], reporting_year)
-        rec["age_years"] = age
-        rec["age_text"] = age_phrase(age, reporting_year)
-        rec["stale"] = age is not None and age > span
         england = eng_by_key.get((ind["id"], latest["period"]))
         rec["england_value"] = england
         comparison = compare_with_england(latest["note"], latest["lower_ci"], latest["upper_ci"], england, polarity, latest["period"])
@@ -213,20 +285,6 @@ def _one(ind: pd.Series, rows: list[dict] | None, latest, eng_by_key: pd.Series,
             if test is not None:
                 rec.update(trend=test.direction, trend_judgement=test.judgement(polarity), trend_text=test.sentence(polarity),
                            trend_chi2=test.chi2)
-    reason = (ind.get("pending_reason", "") or ind["expected_update"] or "") if expected else None
-    if current:
-        status = CURRENT
-    elif expected:
-        due = expected_date(rec["expected_by"])
-        status = OVERDUE if due is not None and today > due else PENDING
-    elif latest is None or rec["age_years"] is None or rec["stale"]:
-        status = OUT_OF_DATE
-    else:
-        status = RECENT
-    rec.update(status=status, pending=status in (PENDING, OVERDUE), overdue=status == OVERDUE,
-               pending_reason=reason if status in (PENDING, OVERDUE) else None)
-    rec["status_label"] = status_label(status, reporting_year, rec["expected_by_text"])
-    rec["status_reason"] = _reason(rec, reporting_year, span)
     return rec
 
 

@@ -94,3 +94,65 @@ def test_ovt007_a_year_change_patches_only_the_tables_status_cells_and_titles(bu
     # From the tiles, or without a record of the page: the whole table.
     assert sections_update(bundled, shown(bundled, years[0]), years[1], TABLE) is cached_sections(bundled, years[1], TABLE)
     assert sections_update(bundled, None, years[1], TABLE) is cached_sections(bundled, years[1], TABLE)
+
+
+def test_ovt008_each_years_table_is_the_fresh_build_byte_for_byte(bundled):
+    """The table is built once per version and each year only puts in its titles and status cells:
+    every year's table must be what building it from scratch sends, and no node appears twice."""
+    import json
+
+    from data.domain.status import reporting_years
+    from layouts.overview import TABLE, cached_sections, table_sections
+    from layouts.serialised import as_sent
+
+    def nodes(tree):
+        yield tree
+        children = tree if isinstance(tree, list) else tree.values() if isinstance(tree, dict) else ()
+        for child in children:
+            if isinstance(child, (list, dict)):
+                yield from nodes(child)
+
+    statuses = set()
+    for year in reporting_years(bundled):
+        sent = cached_sections(bundled, year, TABLE)
+        assert json.dumps(sent) == json.dumps(as_sent(table_sections(bundled, year))), year
+        containers = list(nodes(sent))
+        assert len({id(n) for n in containers}) == len(containers), year
+        statuses.add(tuple(r.status for r in overview_rows(bundled, year)))
+    assert len(statuses) > 2  # the years really differ in their status cells
+
+
+def test_ovt009_status_year_columns_alone_change_with_the_year_and_ages_are_series_pys(bundled):
+    from data.domain.dataset import HOME_AREA
+    from data.domain.series import age_in_years
+    from data.domain.status import _latest_two, _totals_with_values, reporting_years
+
+    latest, _ = _latest_two(_totals_with_values(bundled.observations, HOME_AREA))
+    years = reporting_years(bundled)
+    first = indicator_status(bundled, years[0])
+    year_columns = ["status", "pending", "overdue", "pending_reason", "status_label", "age_years", "age_text", "stale", "status_reason"]
+    for year in years:
+        status = indicator_status(bundled, year)
+        assert list(status.columns) == list(first.columns) and (status.dtypes == first.dtypes).all()
+        fixed = [c for c in status.columns if c not in year_columns]
+        assert status[fixed].equals(first[fixed]), year
+        for ind_id, row in latest.iterrows():
+            expected = age_in_years(row["period_start"], row["period_end"], year)
+            got = status.at[ind_id, "age_years"]
+            assert (expected is None and got != got) or got == expected, (year, ind_id)
+
+
+def test_ovt010_each_years_tiles_are_the_fresh_build_byte_for_byte(bundled):
+    """The tiles view too: its sets' sections are built once per version and a year puts in its slots."""
+    import json
+
+    from data.domain.status import reporting_years
+    from layouts.overview import TILES, cached_sections, overview_sections
+    from layouts.serialised import as_sent
+
+    pending = set()
+    for year in reporting_years(bundled):
+        sent = cached_sections(bundled, year, TILES)
+        assert json.dumps(sent) == json.dumps(as_sent(overview_sections(bundled, year))), year
+        pending.add(json.dumps(sent[1]))
+    assert len(pending) > 2  # the pending box really differs between years
