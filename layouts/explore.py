@@ -8,7 +8,7 @@ import pandas as pd
 from dash import dcc, html
 
 from data.domain.dataset import DEFAULT_REPORTING_YEAR, ENGLAND, HOME_AREA, Dataset
-from data.domain.formatting import display_name
+from data.domain.formatting import display_name, format_period
 from data.domain.status import indicator_status
 from data.domain.views import areas_by_type, indicator_rows, unpublished_reason, values_unpublished
 from layouts import explore_views as views
@@ -229,7 +229,8 @@ def indicator_card(dataset: Dataset, ind_id: str, state: ExploreState, st: pd.Se
     if block is not None:
         parts.append(block)
     if block is not None and st["pending"]:
-        parts.append(html.P(f"The {reporting_year} value is missing from this chart: the latest is for {st['latest_period']}.", className="missing-period"))
+        latest = format_period(st["latest_period"])
+        parts.append(html.P(f"The {reporting_year} value is missing from this chart: the latest is for {latest}.", className="missing-period"))
     if values_unpublished(rows):
         parts.append(html.P(unpublished_reason(rows), className="not-published"))
         parts.append(about_panel(ind, rows, st, reporting_year))

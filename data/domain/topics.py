@@ -271,7 +271,7 @@ def england_words(st: pd.Series, unit: str) -> str:
         return ""
     parts = []
     if not is_missing(st["england_value"]):
-        parts.append(f"England {format_value(st['england_value'], unit)} in {st['latest_period']}.")
+        parts.append(f"England {format_value(st['england_value'], unit)} in {format_period(st['latest_period'])}.")
     if st["comparison_basis"]:
         parts.append(st["comparison_text"])
     return " ".join(parts)

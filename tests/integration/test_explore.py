@@ -9,7 +9,7 @@ import pandas as pd
 from dash.testing.wait import until
 
 from app import create_app
-from data.domain.formatting import format_change
+from data.domain.formatting import format_change, format_period
 from data.domain.status import OVERDUE, indicator_status
 from tests.integration.conftest import (
     ENGLAND,
@@ -250,7 +250,7 @@ def test_exp005_pending_card_says_what_is_missing(dash_duo):
     assert badge.is_displayed() and badge.text == "Overdue: expected November 2024"
     visible = normalise_space(card.text)
     assert normalise_space(status.at[ind, "pending_reason"]) in visible
-    assert f"The 2023/24 value is missing from this chart: the latest is for {status.at[ind, 'latest_period']}." in visible
+    assert f"The 2023/24 value is missing from this chart: the latest is for {format_period(status.at[ind, 'latest_period'])}." in visible
 
     dash_duo.wait_for_page(explore_url(dash_duo, set="First 1001 days", indicator="breastfeeding-6-8-weeks"))
     dash_duo.wait_for_element("#card-breastfeeding-6-8-weeks .headline-figure", timeout=WAIT)  # one value: a number
