@@ -79,16 +79,25 @@ def api_patch_indicator(indicator_id: str):
     return jsonify({"indicator": fields, "changed": result.changed, "data_version": version})
 
 
-@catalogue_routes.post("/catalogue/save")
-def page_save():
+def _editor_form(what: str):
+    """The checks both editor forms share: (store, None) for a signed-in editor's POST with a valid form
+    token on a store that can change, else (None, the redirect to sign in); aborts 400 or 503."""
     if current_editor() is None:
-        return redirect("/login?" + urlencode({"next": "/catalogue"}), 303)
-    form = request.form
-    if not csrf_token_valid(form.get("csrf_token")):
+        return None, redirect("/login?" + urlencode({"next": "/catalogue"}), 303)
+    if not csrf_token_valid(request.form.get("csrf_token")):
         abort(400, "the form expired; reload the page and try again")
     store = current_store()
     if store is None:
-        abort(503, "this app serves fixed data; the catalogue cannot be changed")
+        abort(503, f"this app serves fixed data; {what} cannot be changed")
+    return store, None
+
+
+@catalogue_routes.post("/catalogue/save")
+def page_save():
+    store, sign_in = _editor_form("the catalogue")
+    if store is None:
+        return sign_in
+    form = request.form
     indicator_id = (form.get("id") or "").strip()
     values = {name: form.get(name, "") for name in EDITABLE if name in form}
     back = {"id": indicator_id}
@@ -115,14 +124,10 @@ def area_codes(text: str) -> list[str]:
 
 @catalogue_routes.post("/catalogue/groups/save")
 def group_save():
-    if current_editor() is None:
-        return redirect("/login?" + urlencode({"next": "/catalogue"}), 303)
-    form = request.form
-    if not csrf_token_valid(form.get("csrf_token")):
-        abort(400, "the form expired; reload the page and try again")
-    store = current_store()
+    store, sign_in = _editor_form("the area groups")
     if store is None:
-        abort(503, "this app serves fixed data; the area groups cannot be changed")
+        return sign_in
+    form = request.form
     name = (form.get("group") or "").strip()[:300]
     text = (form.get("areas") or "")[:20_000]
     back = {"group": name}
