@@ -45,3 +45,14 @@ def client_for():
 @pytest.fixture(scope="session")
 def client(bundled):
     return _client(bundled)
+
+
+@pytest.fixture
+def sqlite_store(tmp_path):
+    """A migrated, seeded store on a fresh SQLite file: for tests that need one database, not both."""
+    from data.storage.store import Store
+
+    made = Store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    made.setup()
+    yield made
+    made.dispose()

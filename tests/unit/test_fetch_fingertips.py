@@ -29,7 +29,6 @@ from data.ingest.fetch_fingertips import (
 from data.ingest.importer import read_upload
 from data.ingest.indicator_choices import read_choices
 from data.ingest.upload_jobs import READY, choose, publish_job
-from data.storage.store import Store
 from data.storage.tables import uploads
 from tests.fingertips_server import RECORDED, recorded_fingertips
 
@@ -52,14 +51,6 @@ def faults(server):
 @pytest.fixture(scope="module")
 def catalogue():
     return load_bundled().indicators
-
-
-@pytest.fixture
-def sqlite_store(tmp_path):
-    s = Store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
-    s.setup()
-    yield s
-    s.dispose()
 
 
 def _rows(data: bytes) -> list[list[str]]:

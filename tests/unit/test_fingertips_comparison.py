@@ -13,7 +13,6 @@ from data.domain.status import indicator_status
 from data.ingest import upload_jobs
 from data.ingest.formats.fingertips import comparison_word, with_comparison
 from data.ingest.indicator_choices import read_choices
-from data.storage.store import Store
 
 RAW = Path(__file__).resolve().parents[1] / "data" / "fingertips" / "raw-download-example.csv"
 HEADER = "source_id,map_to,name,unit,polarity,set,age_band,period_basis\n"
@@ -22,11 +21,8 @@ YORK = "E06000014"
 
 
 @pytest.fixture
-def store(tmp_path):
-    made = Store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
-    made.setup()
-    yield made
-    made.dispose()
+def store(sqlite_store):
+    return sqlite_store  # SQLite only (tests/unit/conftest.py)
 
 
 @pytest.mark.parametrize(("cell", "word"), [

@@ -18,11 +18,8 @@ TARGET = "dental-caries-admissions-0-5"
 
 
 @pytest.fixture
-def store(tmp_path):
-    made = Store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
-    made.setup()
-    yield made
-    made.dispose()
+def store(sqlite_store):
+    return sqlite_store  # SQLite only (tests/unit/conftest.py)
 
 
 def fingertips_id(store: Store, ind_id: str, version: int | None = None) -> str:

@@ -24,11 +24,8 @@ EDITOR = "editor@example.org"
 
 
 @pytest.fixture
-def store(tmp_path):
-    made = Store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
-    made.setup()
-    yield made
-    made.dispose()
+def store(sqlite_store):
+    return sqlite_store  # SQLite only (tests/unit/conftest.py)
 
 
 def frames(store: Store, version: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
