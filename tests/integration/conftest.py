@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlparse
 
+import pytest
 from dash.testing.wait import until
 from selenium.webdriver.support.ui import Select
 
@@ -212,3 +213,29 @@ def console_errors(logs: list[dict]) -> str:
 def count(dash_duo, selector: str) -> int:
     """How many elements match now (no implicit wait: dash_duo's find_elements waits 2 s when there are none)."""
     return dash_duo.driver.execute_script("return document.querySelectorAll(arguments[0]).length", selector)
+
+
+RAW_DOWNLOAD = ROOT / "tests" / "data" / "fingertips" / "raw-download-example.csv"
+
+
+@pytest.fixture
+def raw_published(monkeypatch, tmp_path):
+    """(app, store): the real app on a fresh SQLite store with the real Fingertips download
+    (indicator 93356, every County & UA area, England by deprivation decile) published as version 2."""
+    from app import create_app
+    from data.ingest import upload_jobs
+    from data.ingest.importer import read_upload
+
+    for name in ("APP_ENV", "FORCE_HTTPS", "TRUST_PROXY", "MAX_UPLOAD_MB", "SESSION_HOURS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    monkeypatch.setenv("SECRET_KEY", "browser-test-secret-" + "v" * 32)
+    app = create_app()
+    store = app.server.extensions[EXTENSION_KEY].store
+    dataset = store.load_dataset()
+    result = read_upload(RAW_DOWNLOAD.read_bytes(), RAW_DOWNLOAD.name, dataset.indicators, observations=dataset.observations)
+    assert result.valid, result.problems[:3]
+    rows = upload_jobs._typed(dataset.indicators, result.rows, result.new_indicators)
+    store.publish(rows, result.new_indicators, user="test", file_name=RAW_DOWNLOAD.name, sha256="test", base_version=store.head_version())
+    yield app, store
+    store.dispose()

@@ -5,19 +5,15 @@ download of indicator 93356 (tests/data/fingertips/raw-download-example.csv; OHI
 published to a fresh store. Screenshots at 1366x768 and 390x844 go to the test's tmp folder."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
 from dash.testing.wait import until
 from selenium.webdriver.common.keys import Keys
 
-from callbacks.context import EXTENSION_KEY
-from data.ingest import upload_jobs
-from data.ingest.importer import read_upload
 from data.storage import users
 from data.storage.area_groups import list_groups
 from tests.integration.conftest import (
+    RAW_DOWNLOAD,
     WAIT,
     YORK,
     axe_violations,
@@ -34,7 +30,7 @@ from tests.integration.conftest import (
 from tests.integration.test_fetch_catalogue import serious, shoot
 from tests.integration.test_upload_flow import EDITOR, PASSWORD, sign_in, wait_for_text
 
-RAW = Path(__file__).resolve().parents[1] / "data" / "fingertips" / "raw-download-example.csv"
+RAW = RAW_DOWNLOAD
 FT = "fingertips-93356"
 GROUP = "Yorkshire and The Humber"
 # York, Leeds, Sheffield, Bradford: areas of the raw download.
@@ -42,23 +38,10 @@ CHOSEN = [YORK, "E08000035", "E08000019", "E08000032"]
 
 
 @pytest.fixture
-def site(monkeypatch, tmp_path):
-    for name in ("APP_ENV", "FORCE_HTTPS", "TRUST_PROXY", "MAX_UPLOAD_MB", "SESSION_HOURS"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'store.sqlite3'}")
-    monkeypatch.setenv("SECRET_KEY", "browser-test-secret-" + "g" * 32)
-    from app import create_app
-
-    app = create_app()
-    store = app.server.extensions[EXTENSION_KEY].store
-    dataset = store.load_dataset()
-    result = read_upload(RAW.read_bytes(), RAW.name, dataset.indicators, observations=dataset.observations)
-    assert result.valid, result.problems[:3]
-    rows = upload_jobs._typed(dataset.indicators, result.rows, result.new_indicators)
-    store.publish(rows, result.new_indicators, user="test", file_name=RAW.name, sha256="test", base_version=store.head_version())
+def site(raw_published):
+    app, store = raw_published
     users.create_user(store.engine, EDITOR, PASSWORD, role="editor")
-    yield app, store
-    store.dispose()
+    return app, store
 
 
 def _type_areas(dash_duo, text: str) -> None:

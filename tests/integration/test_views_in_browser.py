@@ -6,19 +6,15 @@ from __future__ import annotations
 import csv
 import io
 import os
-from pathlib import Path
 
 import pandas as pd
 import pytest
 from dash.testing.wait import until
 
-from app import create_app
-from callbacks.context import EXTENSION_KEY
-from data.ingest import upload_jobs
-from data.ingest.importer import read_upload
 from tests.integration.conftest import (
     BLOCKING_IMPACTS,
     ENGLAND,
+    RAW_DOWNLOAD,
     WAIT,
     YORK,
     axe_violations,
@@ -36,7 +32,7 @@ from tests.integration.conftest import (
     wait_for_traces,
 )
 
-RAW = Path(__file__).resolve().parents[1] / "data" / "fingertips" / "raw-download-example.csv"
+RAW = RAW_DOWNLOAD
 FT = "fingertips-93356"
 DEPRIVATION = "County & UA deprivation deciles in England (IMD2015)"
 LEEDS = "E08000035"
@@ -49,21 +45,9 @@ def assert_accessible(dash_duo) -> None:
 
 
 @pytest.fixture
-def site(monkeypatch, tmp_path):
-    """The real app on a fresh SQLite store with the raw download published (version 2)."""
-    for name in ("APP_ENV", "FORCE_HTTPS", "TRUST_PROXY", "MAX_UPLOAD_MB", "SESSION_HOURS"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'store.sqlite3'}")
-    monkeypatch.setenv("SECRET_KEY", "browser-test-secret-" + "v" * 32)
-    app = create_app()
-    store = app.server.extensions[EXTENSION_KEY].store
-    dataset = store.load_dataset()
-    result = read_upload(RAW.read_bytes(), RAW.name, dataset.indicators, observations=dataset.observations)
-    assert result.valid, result.problems[:3]
-    rows = upload_jobs._typed(dataset.indicators, result.rows, result.new_indicators)
-    store.publish(rows, result.new_indicators, user="test", file_name=RAW.name, sha256="test", base_version=store.head_version())
-    yield app
-    store.dispose()
+def site(raw_published):
+    app, _ = raw_published
+    return app
 
 
 @pytest.fixture(scope="module")
