@@ -116,7 +116,7 @@ def _matched(rows: pd.DataFrame, catalogue: pd.DataFrame, new_indicators: pd.Dat
         if ind_id in new_ids or ind_id not in cat.index:
             continue
         ft = str(cat.at[ind_id, "fingertips_id"] or "")
-        if ft and ft == ft:
+        if ft:
             out.append({"source_id": ft, "indicator_id": ind_id, "name": str(cat.at[ind_id, "name"]),
                         "period_basis": str(cat.at[ind_id, "period_basis"] or "") if "period_basis" in cat.columns else ""})
     return out
