@@ -64,10 +64,9 @@ def propose(rows: pd.DataFrame, new_indicators: pd.DataFrame, hints: dict, catal
     Each entry: source_id, indicator_id, map_to, fields (field -> {"value", "from"}), needs (fields
     without a value), and what the file holds for it: rows, areas, key_areas, periods, categories."""
     entries = []
-    by_id = rows.groupby("indicator_id", sort=False) if len(rows) else None
+    held = contents_by_indicator(rows, [str(i) for i in new_indicators["id"]]) if len(new_indicators) else {}
     for ind in new_indicators.to_dict("records"):
         ind_id = str(ind["id"])
-        mine = by_id.get_group(ind_id) if by_id is not None and ind_id in by_id.groups else rows.iloc[:0]
         if kind == "fingertips":
             fields = dict(hints.get(ind_id, {}))
             source_id = str(ind.get("fingertips_id") or ind_id)
@@ -75,7 +74,7 @@ def propose(rows: pd.DataFrame, new_indicators: pd.DataFrame, hints: dict, catal
             fields = {f: hint(str(ind.get(f) or ""), "the file") for f in FIELDS if f != "period_basis"}
             fields["period_basis"] = hint("", "read from each row's period label")
             source_id = ind_id
-        entry = {"source_id": source_id, "indicator_id": ind_id, "map_to": "", "fields": fields, **contents(mine)}
+        entry = {"source_id": source_id, "indicator_id": ind_id, "map_to": "", "fields": fields, **held[ind_id]}
         entry["needs"] = _needs(entry)
         entries.append(entry)
     return {"indicators": entries, "matched": _matched(rows, catalogue, new_indicators)}
@@ -83,16 +82,64 @@ def propose(rows: pd.DataFrame, new_indicators: pd.DataFrame, hints: dict, catal
 
 def contents(rows: pd.DataFrame) -> dict:
     """The areas, periods and categories of one indicator's rows, for the preview."""
-    areas = dict(zip(rows["area_code"], rows["area_name"], strict=True))
+    return _described(len(rows), _codes(rows["area_code"]), _codes(rows["area_name"]), _codes(rows["period"]),
+                      _codes(rows["category_type"]), _codes(rows["category"]))
+
+
+def contents_by_indicator(rows: pd.DataFrame, ids: list[str]) -> dict[str, dict]:
+    """contents() of each indicator's rows, for every id in ids, in one pass over the frame (a million rows
+    held as text would take seconds row by row): each column is factorized once, each indicator's part
+    is a slice of the rows sorted (stably) by indicator."""
+    ind_codes, ind_values = pd.factorize(rows["indicator_id"].astype(str)) if len(rows) else (np.zeros(0, np.intp), [])
+    position = {str(v): k for k, v in enumerate(ind_values)}
+    wanted = np.array([position.get(i, -1) for i in ids], dtype=np.intp)
+    keep = np.flatnonzero(np.isin(ind_codes, wanted[wanted >= 0]))
+    order = keep[np.argsort(ind_codes[keep], kind="stable")]  # each indicator's rows together, in file order
+    columns = [_codes(rows[c].take(order)) for c in ("area_code", "area_name", "period", "category_type", "category")]
+    bounds = np.searchsorted(ind_codes[order], np.arange(len(ind_values) + 1))
+    out = {}
+    for ind_id, code in zip(ids, wanted, strict=True):
+        part = slice(int(bounds[code]), int(bounds[code + 1])) if code >= 0 else slice(0, 0)
+        out[ind_id] = _described(part.stop - part.start, *[(c[part], v) for c, v in columns])
+    return out
+
+
+def _codes(column: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """(codes, each code's text as str(cell) gives it): a column factorized once, missing cells included."""
+    codes, values = pd.factorize(column, use_na_sentinel=False)
+    return np.asarray(codes, dtype=np.intp), [str(v) for v in values]
+
+
+def _described(n: int, area_code, area_name, period, category_type, category) -> dict:
+    """contents() from (codes, texts) pairs of one indicator's rows, in the rows' order."""
+    def firsts(*keys: np.ndarray, last: bool = False) -> np.ndarray:
+        """Positions of the first (or last) row of each distinct combination of keys, in row order."""
+        m = len(keys[0])
+        if not m:
+            return np.zeros(0, dtype=np.intp)
+        key = np.zeros(m, dtype=np.int64)
+        for k in keys:
+            key = key * (int(k.max()) + 1) + k
+        if last:
+            _, at = np.unique(key[::-1], return_index=True)
+            return np.sort(m - 1 - at)
+        _, at = np.unique(key, return_index=True)
+        return np.sort(at)
+
+    (codes, code_text), (names, name_text) = area_code, area_name
+    # the name each area code last had in the rows (dict(zip(codes, names)) keeps the last)
+    areas = {code_text[codes[k]]: name_text[names[k]] for k in firsts(codes, last=True)}
     key = [areas[c] for c in KEY_AREAS if c in areas]
-    labels = list(dict.fromkeys(str(p) for p in rows["period"]))
-    labels.sort(key=_period_order)
-    with_cat = rows[rows["category_type"].astype(str) != ""]
+    p_codes, p_text = period
+    labels = sorted({p_text[p_codes[k]] for k in firsts(p_codes)}, key=_period_order)
+    (t_codes, t_text), (c_codes, c_text) = category_type, category
+    blank = {j for j, t in enumerate(t_text) if t == ""}
+    with_cat = np.flatnonzero(~np.isin(t_codes, list(blank))) if blank else np.arange(n)
     by_type: dict[str, list[str]] = {}
-    for t, c in dict.fromkeys(zip(with_cat["category_type"].astype(str), with_cat["category"].astype(str), strict=True)):
-        by_type.setdefault(t, []).append(c)
+    for k in with_cat[firsts(t_codes[with_cat], c_codes[with_cat])] if len(with_cat) else []:
+        by_type.setdefault(t_text[t_codes[k]], []).append(c_text[c_codes[k]])
     cats = [f"{t}: {', '.join(cs) if len(cs) <= 3 else f'{len(cs)} ({cs[0]} ... {cs[-1]})'}" for t, cs in by_type.items()]
-    return {"rows": len(rows), "areas": len(areas), "key_areas": key, "periods": labels,
+    return {"rows": n, "areas": len(areas), "key_areas": key, "periods": labels,
             "categories": cats[:MAX_LISTED], "category_count": sum(len(cs) for cs in by_type.values()),
             "category_types": len(by_type)}
 
@@ -112,7 +159,7 @@ def _matched(rows: pd.DataFrame, catalogue: pd.DataFrame, new_indicators: pd.Dat
     cat = catalogue.set_index("id", drop=False) if "id" in catalogue.columns else catalogue
     new_ids = set(new_indicators["id"]) if len(new_indicators) else set()
     out = []
-    for ind_id in dict.fromkeys(str(i) for i in rows["indicator_id"]):
+    for ind_id in _distinct_ids(rows):
         if ind_id in new_ids or ind_id not in cat.index:
             continue
         ft = str(cat.at[ind_id, "fingertips_id"] or "")
@@ -120,6 +167,11 @@ def _matched(rows: pd.DataFrame, catalogue: pd.DataFrame, new_indicators: pd.Dat
             out.append({"source_id": ft, "indicator_id": ind_id, "name": str(cat.at[ind_id, "name"]),
                         "period_basis": str(cat.at[ind_id, "period_basis"] or "") if "period_basis" in cat.columns else ""})
     return out
+
+
+def _distinct_ids(rows: pd.DataFrame) -> list[str]:
+    """The rows' indicator ids as text, each once, in order of first appearance."""
+    return list(dict.fromkeys(str(i) for i in pd.unique(rows["indicator_id"].astype(object))))
 
 
 def _needs(entry: dict) -> list[str]:
@@ -230,18 +282,21 @@ def materialise(rows: pd.DataFrame, new_indicators: pd.DataFrame, proposals: dic
     """(rows, new catalogue rows) as the proposals say: mapped indicators' rows take the catalogue id
     and their new indicator goes; new indicators take the chosen fields; every split-year period
     ('2019/20') of an indicator whose basis is academic takes the academic year (1 Sep - 31 Aug)."""
+    ids, types = row_changes(rows, proposals, catalogue, observations)
     rows = rows.copy()
+    if ids is not None:
+        rows["indicator_id"] = pd.Series(ids, index=rows.index, dtype=rows["indicator_id"].dtype)
+    rows["period_type"] = types if types is not None else rows["period_type"].to_numpy(dtype=object)
+    return rows.reset_index(drop=True), chosen_catalogue_rows(new_indicators, proposals)
+
+
+def chosen_catalogue_rows(new_indicators: pd.DataFrame, proposals: dict | None) -> pd.DataFrame:
+    """The new catalogue rows as the proposals make them: mapped indicators go, the others take the chosen fields."""
     new = new_indicators.copy().reset_index(drop=True)
-    basis: dict[str, str] = {}
-    chosen: dict[str, str] = {}  # a mapped indicator's basis, when the editor chose one
     for entry in (proposals or {}).get("indicators", []):
         ind_id = entry["indicator_id"]
         if entry.get("map_to"):
-            rows.loc[rows["indicator_id"] == ind_id, "indicator_id"] = entry["map_to"]
             new = new[new["id"] != ind_id]
-            h = entry["fields"].get("period_basis")
-            if h and h["from"] == CHOSEN:
-                chosen[entry["map_to"]] = h["value"]
             continue
         at = new.index[new["id"] == ind_id]
         for f, h in entry["fields"].items():
@@ -249,45 +304,82 @@ def materialise(rows: pd.DataFrame, new_indicators: pd.DataFrame, proposals: dic
                 new.loc[at, f] = h["value"]
         if "fingertips_id" in new.columns and len(at) and str(new.loc[at[0], "fingertips_id"]):
             new.loc[at, "note"] = FINGERTIPS_CHOSEN_NOTE
+    return new.reset_index(drop=True)
+
+
+def row_changes(rows: pd.DataFrame, proposals: dict | None, catalogue: pd.DataFrame,
+                observations: pd.DataFrame | None = None) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(every row's indicator id, every row's period type) as the proposals make them, each None where no
+    row changes: what materialise sets, worked out by column (a row's change depends only on its
+    indicator and its period label)."""
+    renamed: dict[str, str] = {}
+    basis: dict[str, str] = {}
+    chosen: dict[str, str] = {}  # a mapped indicator's basis, when the editor chose one
+    for entry in (proposals or {}).get("indicators", []):
+        ind_id = entry["indicator_id"]
+        if entry.get("map_to"):
+            renamed[ind_id] = entry["map_to"]
+            h = entry["fields"].get("period_basis")
+            if h and h["from"] == CHOSEN:
+                chosen[entry["map_to"]] = h["value"]
+            continue
         basis[ind_id] = entry["fields"].get("period_basis", {}).get("value", "")
+    id_codes, id_values = pd.factorize(rows["indicator_id"].astype(object), use_na_sentinel=False)
+    id_values = [str(v) for v in id_values]
+    ids = None
+    if any(i in renamed for i in id_values):
+        id_values = [renamed.get(i, i) for i in id_values]
+        ids = np.array(id_values, dtype=object)[id_codes]
     cat = catalogue.set_index("id", drop=False) if "id" in catalogue.columns else catalogue
-    for ind_id in dict.fromkeys(str(i) for i in rows["indicator_id"]):
+    for ind_id in dict.fromkeys(id_values):
         if ind_id not in basis and ind_id in cat.index and "period_basis" in cat.columns:
             basis[ind_id] = str(cat.at[ind_id, "period_basis"] or "")
         if not basis.get(ind_id) and ind_id in chosen:
             basis[ind_id] = chosen[ind_id]
-        if not basis.get(ind_id) and observations is not None:
-            basis[ind_id] = _held_basis(observations, ind_id)
-    rows["period_type"] = _period_types(rows, basis)
-    return rows.reset_index(drop=True), new.reset_index(drop=True)
+    if observations is not None:
+        unsure = [i for i in dict.fromkeys(id_values) if not basis.get(i)]
+        basis.update(_held_bases(observations, unsure))
+    types = _period_types(rows, np.asarray(id_codes, dtype=np.intp), id_values, basis)
+    return ids, types
 
 
-def _held_basis(observations: pd.DataFrame, ind_id: str) -> str:
-    """The one split-year type (financial or academic) the store already uses for an indicator, else ''."""
-    held = observations.loc[observations["indicator_id"] == ind_id, "period_type"].astype(str)
-    kinds = set(held) & {FINANCIAL_YEAR, ACADEMIC_YEAR}
-    return kinds.pop() if len(kinds) == 1 else ""
+def _held_bases(observations: pd.DataFrame, ids: list[str]) -> dict[str, str]:
+    """{id: the one split-year type (financial or academic) the store already uses for it, else ''} for ids."""
+    if not ids:
+        return {}
+    held = observations.loc[observations["indicator_id"].isin(ids), ["indicator_id", "period_type"]].astype(str)
+    held = held[held["period_type"].isin([FINANCIAL_YEAR, ACADEMIC_YEAR])].drop_duplicates()
+    kinds = held.groupby("indicator_id")["period_type"].agg(set)
+    return {i: (next(iter(kinds[i])) if i in kinds.index and len(kinds[i]) == 1 else "") for i in ids}
 
 
-def _period_types(rows: pd.DataFrame, basis: dict[str, str]) -> np.ndarray:
-    """Each row's period type: a split-year label of an indicator with a financial or academic basis
-    takes that basis; every other row keeps its own."""
-    out = rows["period_type"].to_numpy(dtype=object).copy()
-    wanted = {i: b for i, b in basis.items() if b in (FINANCIAL_YEAR, ACADEMIC_YEAR)}
-    if not wanted:
-        return out
-    ids, periods = rows["indicator_id"].to_numpy(dtype=object), rows["period"].to_numpy(dtype=object)
-    split: dict[str, bool] = {}
-    for k in np.flatnonzero(pd.Series(ids).isin(list(wanted)).to_numpy()):
-        label = str(periods[k])
-        if label not in split:
-            try:
-                split[label] = parse_period(label).type == FINANCIAL_YEAR
-            except PeriodError:
-                split[label] = False
-        if split[label] and (not out[k] or out[k] in (FINANCIAL_YEAR, ACADEMIC_YEAR)):
-            out[k] = wanted[ids[k]]
+def _period_types(rows: pd.DataFrame, id_codes: np.ndarray, id_values: list[str], basis: dict[str, str]) -> np.ndarray | None:
+    """Each row's period type, or None if none changes: a split-year label of an indicator with a
+    financial or academic basis takes that basis (when its own type is blank or a split year);
+    every other row keeps its own. id_codes/id_values: the rows' (final) indicator ids, factorized."""
+    wanted = np.array([basis.get(i, "") if basis.get(i, "") in (FINANCIAL_YEAR, ACADEMIC_YEAR) else "" for i in id_values]
+                      + [""], dtype=object)  # by id code
+    if not (wanted != "").any():
+        return None
+    target = wanted[id_codes]
+    p_codes, labels = pd.factorize(rows["period"].astype(object), use_na_sentinel=False)
+    is_split = np.array([_is_split_year(str(label)) for label in labels] + [False], dtype=bool)
+    out = rows["period_type"].to_numpy(dtype=object)
+    t_codes, t_values = pd.factorize(out, use_na_sentinel=False)
+    eligible = np.array([(not v) or v in (FINANCIAL_YEAR, ACADEMIC_YEAR) for v in t_values] + [False], dtype=bool)
+    change = (target != "") & is_split[p_codes] & eligible[t_codes] & (out != target)
+    if not change.any():
+        return None
+    out = out.copy()
+    out[change] = target[change]
     return out
+
+
+def _is_split_year(label: str) -> bool:
+    try:
+        return parse_period(label).type == FINANCIAL_YEAR
+    except PeriodError:
+        return False
 
 
 def indicator_problems(new_indicators: pd.DataFrame) -> list[Problem]:

@@ -19,7 +19,8 @@ import pandas as pd
 from sqlalchemy import insert, select, update
 
 from data.domain.changes import summarise
-from data.domain.dataset import build_from_typed
+from data.domain.dataset import SORT_KEY, build_from_typed
+from data.domain.periods import parse_period
 from data.domain.schema import (
     INDICATOR_COLUMNS,
     NUMERIC_OBSERVATION_COLUMNS,
@@ -33,11 +34,12 @@ from data.ingest.importer import catalogue_with, read_upload
 from data.ingest.indicator_choices import (
     ChoiceError,
     apply_choices,
+    chosen_catalogue_rows,
     indicator_problems,
-    materialise,
     needs_choice,
     propose,
     read_choices,
+    row_changes,
 )
 from data.storage.store import Store, release_memory
 from data.storage.tables import uploads
@@ -86,15 +88,20 @@ _MAGIC = b"cyscp-typed-rows/1\n"  # a payload of typed rows by column (older pay
 
 
 def _pack(typed: pd.DataFrame, new_indicators: pd.DataFrame) -> bytes:
-    """The typed rows a publish inserts, by column: numbers as float64 bytes, text as int32 codes into
-    its distinct values; so a publish neither parses text nor types the rows again."""
+    """The typed rows a publish inserts, by column: numbers as float64 bytes, dates as int64, text as int32
+    codes into its distinct values; so neither a new preview nor a publish parses text or types the rows
+    again. Every column of `typed` is kept (build_from_typed's periods and catalogue fields too)."""
     columns: list[dict[str, object]] = []
     buffers: list[bytes] = []
-    for col in OBSERVATION_COLUMNS:
+    for col in typed.columns:
         series = typed[col]
         if series.dtype == "float64":
             buffers.append(series.to_numpy().tobytes())
             columns.append({"name": col, "kind": "float64"})
+            continue
+        if pd.api.types.is_datetime64_dtype(series.dtype):
+            buffers.append(series.to_numpy().view(np.int64).tobytes())
+            columns.append({"name": col, "kind": "datetime", "dtype": str(series.dtype)})
             continue
         codes, uniques = pd.factorize(series, use_na_sentinel=True)
         buffers.append(codes.astype(np.int32).tobytes())
@@ -118,17 +125,29 @@ def _unpack(payload: bytes) -> tuple[pd.DataFrame, pd.DataFrame, bool]:
     head = json.loads(payload[at + 8:at + 8 + size])
     at, n, data = at + 8 + size, head["rows"], {}
     for spec in head["columns"]:
-        if spec["kind"] == "float64":
-            data[spec["name"]] = np.frombuffer(payload, dtype=np.float64, count=n, offset=at).copy()
+        if spec["kind"] in ("float64", "datetime"):
+            values = np.frombuffer(payload, dtype=np.int64 if spec["kind"] == "datetime" else np.float64, count=n, offset=at).copy()
+            data[spec["name"]] = values.view(spec["dtype"]) if spec["kind"] == "datetime" else values
             at += 8 * n
             continue
         codes = np.frombuffer(payload, dtype=np.int32, count=n, offset=at)
         at += 4 * n
         values = np.array(spec["values"] + [np.nan], dtype=object)  # code -1 (a missing value) -> NaN
         data[spec["name"]] = pd.Series(values[codes], dtype=spec["dtype"])
-    rows = pd.DataFrame(data, columns=list(OBSERVATION_COLUMNS))
+    rows = pd.DataFrame(data, columns=[spec["name"] for spec in head["columns"]])
     indicators = pd.DataFrame(head["indicators"], columns=list(INDICATOR_COLUMNS), dtype=object).astype(str)
     return rows, indicators, True
+
+
+def _typed_payload(rows: pd.DataFrame, is_typed: bool, catalogue: pd.DataFrame, new_indicators: pd.DataFrame) -> pd.DataFrame:
+    """An unpacked payload's rows as _typed makes them: as packed when they are (a payload this version
+    packed), else typed now (text rows, or typed rows packed without their derived columns by an older version)."""
+    if is_typed and set(_DERIVED).issubset(rows.columns):
+        return rows
+    return _typed(catalogue, rows.reindex(columns=list(OBSERVATION_COLUMNS)) if is_typed else rows, new_indicators)
+
+
+_DERIVED = ("period_start", "period_end", "unit", "indicator_name", "set")  # what build_from_typed adds to the rows
 
 
 def process(store: Store, upload_id: str, content: bytes, file_name: str, choices: pd.DataFrame | None = None) -> dict | None:
@@ -175,30 +194,64 @@ def _choice_errors(exc: ChoiceError) -> list[dict]:
 
 
 def _chosen(dataset, typed: pd.DataFrame, new_indicators: pd.DataFrame, proposals: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The typed rows and new catalogue rows as the proposals (the editor's choices) make them."""
-    rows, new = materialise(typed.reindex(columns=list(OBSERVATION_COLUMNS)), new_indicators, proposals,
-                            dataset.indicators, dataset.observations)
-    problems = indicator_problems(new) + _mapped_problems(dataset, typed, rows, new, proposals)
+    """The typed rows and new catalogue rows as the proposals (the editor's choices) make them: what
+    materialise + _typed give, without typing the rows again (a choice changes an indicator's catalogue
+    fields, the ids of a mapped indicator's rows, and the periods of split years read another way)."""
+    new = chosen_catalogue_rows(new_indicators, proposals)
+    ids, types = row_changes(typed, proposals, dataset.indicators, dataset.observations)
+    problems = indicator_problems(new) + _mapped_problems(dataset, typed, ids, types, new, proposals)
     if problems:
         raise ChoiceError(problems)
-    if not proposals.get("indicators") and np.array_equal(rows["period_type"].to_numpy(dtype=object),
-                                                          typed["period_type"].to_numpy(dtype=object)):
-        return typed, new  # nothing to choose and no period read another way: the rows as typed (a big file is typed once)
-    return _typed(dataset.indicators, rows, new), new
+    return _retyped(typed, ids, types, catalogue_with(dataset.indicators, new)), new
 
 
-def _mapped_problems(dataset, typed: pd.DataFrame, rows: pd.DataFrame, new: pd.DataFrame, proposals: dict,
-                     limit: int = 5) -> list[Problem]:
+_CATALOGUE_COLUMNS = (("unit", "unit"), ("indicator_name", "name"), ("set", "set"))  # as build_from_typed fills them
+
+
+def _retyped(typed: pd.DataFrame, ids: np.ndarray | None, types: np.ndarray | None, catalogue: pd.DataFrame) -> pd.DataFrame:
+    """typed (build_from_typed's rows) with new indicator ids and period types where given and the catalogue's
+    fields: the frame _typed makes of those rows, each changed period parsed once, sorted again only when a
+    sort key changed (stably, from the same order, so as a fresh typing sorts them)."""
+    out = typed.copy(deep=False)
+    if ids is not None:
+        out["indicator_id"] = pd.Series(ids, index=out.index, dtype=typed["indicator_id"].dtype)
+    if types is not None:
+        changed = np.flatnonzero(types != typed["period_type"].to_numpy(dtype=object))
+        labels, kinds = typed["period"].to_numpy(dtype=object)[changed], types[changed]
+        pairs = pd.MultiIndex.from_arrays([labels, kinds])
+        codes, distinct = pd.factorize(pairs)
+        parsed = [parse_period(label, kind or None) for label, kind in distinct]
+        for col, values in (("period_type", [p.type for p in parsed]), ("period_start", [p.start for p in parsed]),
+                            ("period_end", [p.end for p in parsed])):
+            column = out[col].to_numpy(copy=True)
+            fresh = pd.Series(values).to_numpy(dtype=column.dtype) if col != "period_type" else np.array(values, dtype=object)
+            column[changed] = fresh[codes]
+            out[col] = pd.Series(column, index=out.index, dtype=typed[col].dtype)
+    id_codes, id_values = pd.factorize(out["indicator_id"])
+    for col, source in _CATALOGUE_COLUMNS:
+        by_id = pd.Series(id_values).astype(str).map(catalogue[source]).to_numpy(dtype=object)
+        out[col] = pd.Series(by_id[id_codes], index=out.index, dtype=typed[col].dtype)
+    if ids is not None or types is not None:
+        out = out.sort_values(list(SORT_KEY), na_position="first", kind="stable").reset_index(drop=True)
+    return out
+
+
+def _mapped_problems(dataset, typed: pd.DataFrame, ids: np.ndarray | None, types: np.ndarray | None, new: pd.DataFrame,
+                     proposals: dict, limit: int = 5) -> list[Problem]:
     """Rows mapped onto a catalogue indicator checked against its unit (a rate per 100,000 above 100 cannot
     join a percentage); each problem names the file's indicator, the target and the row's area and period."""
     out: list[Problem] = []
     catalogue = catalogue_with(dataset.indicators, new)
     for entry in proposals.get("indicators", []):
         target = entry.get("map_to")
-        if not target:
+        if not target or ids is None:
             continue
-        # the rows the mapping renamed (materialise keeps the rows' order); the file's own rows of the target were checked on upload
-        mine = rows[(typed["indicator_id"] == entry["indicator_id"]).to_numpy()].reset_index(drop=True)
+        # the rows the mapping renamed; the file's own rows of the target were checked on upload
+        at = np.flatnonzero((typed["indicator_id"] == entry["indicator_id"]).to_numpy())
+        mine = typed.iloc[at].reindex(columns=list(OBSERVATION_COLUMNS)).reset_index(drop=True)
+        mine["indicator_id"] = pd.Series(ids[at], dtype=typed["indicator_id"].dtype)
+        if types is not None:
+            mine["period_type"] = types[at]
         for p in validate_observations(mine, catalogue)[:limit]:
             k = (p.row or 1) - 1
             where = f" ({mine.at[k, 'area_name']}, {mine.at[k, 'period']})" if p.row and k < len(mine) else ""
@@ -246,7 +299,7 @@ def choose(store: Store, upload_id: str, choices: pd.DataFrame, user: str | None
     summary = json.loads(row["summary_json"] or "{}")
     rows, new_indicators, is_typed = _unpack(row["payload"])
     dataset = store.load_dataset(row["base_version"])
-    typed = rows if is_typed else _typed(dataset.indicators, rows, new_indicators)
+    typed = _typed_payload(rows, is_typed, dataset.indicators, new_indicators)
     proposals = apply_choices({"indicators": summary.get("indicators", []), "matched": summary.get("matched", [])},
                               choices, dataset.indicators)
     fresh, _, _ = _summary(dataset, typed, new_indicators, proposals)
@@ -339,7 +392,8 @@ def publish_job(store: Store, upload_id: str, user: str) -> int:
         raise ValueError("choose first: " + "; ".join(w["message"] for w in waiting))
     rows, new_indicators, is_typed = _unpack(row["payload"])
     # Rows packed by this version were typed by the preview against the same base version's catalogue.
-    typed = rows if is_typed else _typed(store.load_dataset(row["base_version"]).indicators, rows, new_indicators)
+    typed = (rows if is_typed and set(_DERIVED).issubset(rows.columns)
+             else _typed_payload(rows, is_typed, store.load_dataset(row["base_version"]).indicators, new_indicators))
     # A Fingertips indicator mapped onto a catalogue indicator gives it its Fingertips id (when it has none),
     # so the next upload or fetch of that id joins it by itself.
     ft_of = dict(zip(new_indicators["id"], new_indicators["fingertips_id"], strict=True)) if len(new_indicators) else {}
