@@ -293,12 +293,35 @@ def materialise(rows: pd.DataFrame, new_indicators: pd.DataFrame, proposals: dic
 def chosen_catalogue_rows(new_indicators: pd.DataFrame, proposals: dict | None) -> pd.DataFrame:
     """The new catalogue rows as the proposals make them: mapped indicators go, the others take the chosen fields."""
     new = new_indicators.copy().reset_index(drop=True)
-    for entry in (proposals or {}).get("indicators", []):
-        ind_id = entry["indicator_id"]
-        if entry.get("map_to"):
-            new = new[new["id"] != ind_id]
+    entries = (proposals or {}).get("indicators", [])
+    mapped = {e["indicator_id"] for e in entries if e.get("map_to")}
+    if mapped:
+        new = new[~new["id"].isin(mapped)]
+    row_of = {ind_id: k for k, ind_id in enumerate(new["id"])}  # the first row of each id (ids are distinct)
+    changes: dict[str, dict[int, str]] = {}  # column -> {row position: value}, set a column at a time
+    for entry in entries:
+        k = row_of.get(entry["indicator_id"])
+        if entry.get("map_to") or k is None:
             continue
-        at = new.index[new["id"] == ind_id]
+        for f, h in entry["fields"].items():
+            if f in INDICATOR_COLUMNS and f != "id" and (h["from"] == CHOSEN or f in FIELDS):
+                changes.setdefault(f, {})[k] = h["value"]
+        if "fingertips_id" in new.columns and str(new["fingertips_id"].iloc[k]):
+            changes.setdefault("note", {})[k] = FINGERTIPS_CHOSEN_NOTE
+    if len(set(new["id"])) != len(new) or not set(changes) <= set(new.columns):
+        return _chosen_cell_by_cell(new, entries)  # a repeated id or a column to add: as .loc does it
+    for col, values in changes.items():
+        column = new[col].to_numpy(dtype=object, copy=True)
+        column[list(values)] = list(values.values())
+        new[col] = pd.Series(column, index=new.index, dtype=new[col].dtype)
+    return new.reset_index(drop=True)
+
+
+def _chosen_cell_by_cell(new: pd.DataFrame, entries: list[dict]) -> pd.DataFrame:
+    for entry in entries:
+        at = new.index[new["id"] == entry["indicator_id"]]
+        if entry.get("map_to"):
+            continue
         for f, h in entry["fields"].items():
             if f in INDICATOR_COLUMNS and f != "id" and (h["from"] == CHOSEN or f in FIELDS):
                 new.loc[at, f] = h["value"]
@@ -362,13 +385,18 @@ def _period_types(rows: pd.DataFrame, id_codes: np.ndarray, id_values: list[str]
     if not (wanted != "").any():
         return None
     target = wanted[id_codes]
-    p_codes, labels = pd.factorize(rows["period"].astype(object), use_na_sentinel=False)
-    is_split = np.array([_is_split_year(str(label)) for label in labels] + [False], dtype=bool)
     out = rows["period_type"].to_numpy(dtype=object)
+    # the cheap columns first: rows whose indicator has a basis and whose own type is blank or another
+    # split year; only their period labels are read (none, when the basis is what the rows already say)
     t_codes, t_values = pd.factorize(out, use_na_sentinel=False)
     eligible = np.array([(not v) or v in (FINANCIAL_YEAR, ACADEMIC_YEAR) for v in t_values] + [False], dtype=bool)
-    change = (target != "") & is_split[p_codes] & eligible[t_codes] & (out != target)
-    if not change.any():
+    candidates = np.flatnonzero((target != "") & eligible[t_codes] & (out != target))
+    if not len(candidates):
+        return None
+    p_codes, labels = pd.factorize(rows["period"].to_numpy(dtype=object)[candidates], use_na_sentinel=False)
+    is_split = np.array([_is_split_year(str(label)) for label in labels] + [False], dtype=bool)
+    change = candidates[is_split[p_codes]]
+    if not len(change):
         return None
     out = out.copy()
     out[change] = target[change]

@@ -543,7 +543,8 @@ def test_upl008_a_big_upload_is_checked_and_published_in_a_child_process(make_si
     assert body["summary"]["added"] == 1
     job = site.client.get(f"/api/uploads/{body['upload_id']}", headers=site.editor).get_json()
     assert job["sha256"] == sha256(content)  # hashed on its way to disk
-    assert list(spooled.iterdir()) == []  # and the spooled copy is gone
+    # and the spooled copy is gone (the fork server children come from keeps its socket in a pymp-* folder there)
+    assert [p.name for p in spooled.iterdir() if not p.name.startswith("pymp-")] == []
     assert publish(site, body["upload_id"]).get_json() == {"data_version": first + 1}
     assert calls == []  # neither ran in this process
     assert indicators(site.client)[DONE_WHEN["indicator_id"]]["latest_value"] == float(DONE_WHEN["value"])
@@ -607,11 +608,11 @@ def test_upl012_a_child_past_the_time_limit_is_killed_and_its_job_failed(make_si
     from data.ingest import upload_process
 
     site = make_site(UPLOAD_ISOLATE_MB="0")
-    monkeypatch.setattr(upload_process, "PROCESS_TIMEOUT", 0.05)  # the child is still starting
+    monkeypatch.setattr(upload_process, "PROCESS_TIMEOUT", 0.001)  # the child (a fork of the warm fork server) is still starting
     response = upload(site.client, template_bytes([DONE_WHEN]), "slow.csv", site.editor)
     assert response.status_code == 422
     body = response.get_json()
-    assert "took longer than 0.05 seconds" in body["errors"][0]["message"]
+    assert "took longer than 0.001 seconds" in body["errors"][0]["message"]
     job = site.client.get(f"/api/uploads/{body['upload_id']}", headers=site.editor).get_json()
     assert job["stage"] == "failed" and job["errors"] == body["errors"]
     assert multiprocessing.active_children() == []  # killed and reaped
