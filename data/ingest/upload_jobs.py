@@ -30,7 +30,7 @@ from data.domain.schema import (
     to_number,
     validate_observations,
 )
-from data.ingest.importer import catalogue_with, read_upload
+from data.ingest.importer import FileBytes, catalogue_with, read_upload
 from data.ingest.indicator_choices import (
     ChoiceError,
     apply_choices,
@@ -150,7 +150,7 @@ def _typed_payload(rows: pd.DataFrame, is_typed: bool, catalogue: pd.DataFrame, 
 _DERIVED = ("period_start", "period_end", "unit", "indicator_name", "set")  # what build_from_typed adds to the rows
 
 
-def process(store: Store, upload_id: str, content: bytes, file_name: str, choices: pd.DataFrame | None = None) -> dict | None:
+def process(store: Store, upload_id: str, content: bytes | FileBytes, file_name: str, choices: pd.DataFrame | None = None) -> dict | None:
     """Run the whole pipeline for a job; never raises (a crash is recorded as the job's failure).
     choices: the editor's choices about the file's new indicators (indicator_choices.read_choices), if
     sent with the file; a choice that cannot apply makes the job invalid, naming its row and column."""

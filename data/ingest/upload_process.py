@@ -29,6 +29,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from data.ingest.containers.xlsx_file import unpacked_size
+from data.ingest.importer import FileBytes
 from data.ingest.upload_jobs import fail, get_job, process, publish_job
 from data.storage.store import PublishConflict, Store
 from data.storage.tables import uploads
@@ -165,7 +166,8 @@ def _child(send, action: str, url: str, args: tuple, instance: str | None = None
     try:
         if action == "process":
             upload_id, path, file_name, choices = args
-            result = process(store, upload_id, Path(path).read_bytes(), file_name, choices)
+            # handed over once: the bytes go as soon as they are read into a table (importer.FileBytes)
+            result = process(store, upload_id, FileBytes(Path(path).read_bytes()), file_name, choices)
         else:
             result = publish_job(store, *args)
         send.send(("ok", result))
