@@ -216,7 +216,7 @@ class Run:
             result.update(measure.upload(server, token, path, rows))
         result["parse_floor"] = floor
         log(f"  upload {result['total_s']:.1f} s (validate+preview {result['validate_preview_s']:.1f}, publish {result['publish_s']:.1f}), "
-            f"peak worker RSS {result['peak_worker_rss'] / MB:.0f} MB")
+            f"peak worker RSS {result['peak_worker_rss'] / MB:.0f} MB, PSS {result.get('peak_worker_pss', 0) / MB:.0f} MB")
         with measure.Loaded(result.setdefault("after_publish", {})):
             result["after_publish"].update(measure.after_publish(server, result["data_version"]))
         ap = result["after_publish"]
@@ -331,7 +331,10 @@ class Run:
                            floor_text="parse floor, single-threaded", load=u.get("load"))
             report.measure(m, f"upload_rows_per_s@{scale}", u["rows_per_s"], "rows/s", scale=scale, load=u.get("load"))
             kw = dict(target=TARGETS["upload_rss"] / MB, target_text="≤ 1 GB") if targets else {}
-            report.measure(m, f"upload_peak_worker_rss_mb@{scale}", u["peak_worker_rss"] / MB, "MB", scale=scale, load=u.get("load"), **kw)
+            report.measure(m, f"upload_peak_worker_pss_mb@{scale}", u.get("peak_worker_pss", 0) / MB, "MB", scale=scale, load=u.get("load"),
+                           note="worker + fork server + child, shared pages counted once (PSS)", **kw)
+            report.measure(m, f"upload_peak_worker_rss_mb@{scale}", u["peak_worker_rss"] / MB, "MB", scale=scale, load=u.get("load"),
+                           note="worker + fork server + child, RSS summed: pages they share counted in each")
             report.measure(m, f"parse_floor_threaded_s@{scale}", floor_s, "s", scale=scale, note=f"median of {len(pf['threaded']['runs_s'])}: {pf['engine']}",
                            load=pf.get("load"))
             report.measure(m, f"parse_floor_single_s@{scale}", single_s, "s", scale=scale, note=f"median of {len(pf['single']['runs_s'])}, use_threads=False",
