@@ -209,9 +209,12 @@ class _Cells:
     values: np.ndarray  # object
     blank: np.ndarray  # bool
     text: bool  # every cell text, None or NaN: read with column operations
+    empty_is_blank: bool = False  # every cell a str and the blank ones exactly '': keys() are the cells themselves
 
     def keys(self) -> np.ndarray:
         """Each cell as the duplicate check compares it: '' when blank, else str(cell)."""
+        if self.empty_is_blank:
+            return self.values
         if self.text:
             return np.where(self.blank, "", self.values)
         return np.array(["" if b else str(v) for v, b in zip(self.values, self.blank, strict=True)], dtype=object)
@@ -230,7 +233,7 @@ def _cells_of(series: pd.Series, stripped: bool) -> _Cells:
     text = text_values(series, stripped)
     if text is not None:
         values, blank = text
-        return _Cells(values, blank, True)
+        return _Cells(values, blank, True, stripped and _every_cell_str(values))
     n = len(series)
     cells = np.empty(n, dtype=object)
     cells[:] = [_native(v) for v in series.tolist()]
@@ -448,6 +451,8 @@ def text_values(series: pd.Series, stripped: bool = False):
     if not (series.dtype == object or pd.api.types.is_string_dtype(series.dtype)):
         return None
     values = series.to_numpy(dtype=object, na_value=np.nan) if series.dtype != object else series.to_numpy()
+    if _every_cell_str(values):  # the usual case, told in one pass: nothing missing, no isna needed
+        return values, (values == "") if stripped else np.fromiter((not v.strip() for v in values), dtype=bool, count=len(values))
     missing = pd.isna(values)
     if missing.any() and not all(v is None or isinstance(v, float) for v in values[missing]):
         return None  # pd.NA / NaT read as text by _blank: leave them to the row checks
@@ -462,28 +467,68 @@ def text_values(series: pd.Series, stripped: bool = False):
     return values, blank
 
 
+def _every_cell_str(values: np.ndarray) -> bool:
+    """Every cell of this object array a str (none None, NaN or anything else)."""
+    return len(values) > 0 and pd.api.types.infer_dtype(values, skipna=False) == "string"
+
+
 def floats(values: np.ndarray, blank: np.ndarray):
     """(numbers, bad): float(cell) for non-blank cells (NaN where blank), bad where that fails or is not finite.
 
     When float(cell) works, to_number(cell) gives the same number (to_number only strips
-    and removes characters float() refuses); the other cells are left to the row checks."""
+    and removes characters float() refuses); the other cells are left to the row checks.
+    A long column whose cells repeat a lot (counts, denominators) is read on its distinct cells."""
+    idx = np.flatnonzero(~blank)
+    if len(idx) >= _BY_DISTINCT_FROM and _repeats_a_lot(values[idx[:_SAMPLE]]) and _every_cell_str(values[idx]):
+        return _floats_by_distinct(values, idx)  # str cells only: no None and NaN for factorize to take as one
+    return _floats_cell_by_cell(values, idx)
+
+
+_BY_DISTINCT_FROM = 50_000  # cells: below this, a column is cast cell by cell whatever its values
+_SAMPLE = 20_000  # cells looked at to tell whether a column repeats a lot
+
+
+def _repeats_a_lot(sample: np.ndarray) -> bool:
+    """At most a third of these cells distinct: hashing the column and casting its distinct cells beats casting every cell."""
+    return len(pd.unique(sample)) * 3 <= len(sample)
+
+
+def _floats_cell_by_cell(values: np.ndarray, idx: np.ndarray):
+    """floats() of the cells at idx, every cell cast."""
     out = np.full(len(values), np.nan)
     bad = np.zeros(len(values), dtype=bool)
-    idx = np.flatnonzero(~blank)
+    got, refused = _cast(values[idx])
+    out[idx] = got
+    bad[idx] = refused
+    return out, bad
+
+
+def _floats_by_distinct(values: np.ndarray, idx: np.ndarray):
+    """floats() of the cells at idx, each distinct cell cast once (float() of a str depends on nothing else)."""
+    codes, uniques = pd.factorize(values[idx], use_na_sentinel=False)
+    got, refused = _cast(np.asarray(uniques, dtype=object))
+    out = np.full(len(values), np.nan)
+    bad = np.zeros(len(values), dtype=bool)
+    out[idx] = got[codes]
+    bad[idx] = refused[codes]
+    return out, bad
+
+
+def _cast(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(float(cell), NaN where it fails; where it fails or is not finite) for an object array."""
+    refused = np.zeros(len(cells), dtype=bool)
     try:
-        got = values[idx].astype(np.float64)
+        got = cells.astype(np.float64)
     except (ValueError, TypeError):
-        got = np.empty(len(idx))
-        for k, v in enumerate(values[idx]):
+        got = np.empty(len(cells))
+        for k, v in enumerate(cells):
             try:
                 got[k] = float(v)
             except (ValueError, TypeError):
                 got[k] = np.nan
-                bad[idx[k]] = True
-    out[idx] = got
-    bad[idx] |= ~np.isfinite(got)
-    return out, bad
-
+                refused[k] = True
+    refused |= ~np.isfinite(got)
+    return got, refused
 
 
 def group_ids(*arrays) -> tuple[np.ndarray, np.ndarray]:
@@ -499,7 +544,15 @@ def group_ids(*arrays) -> tuple[np.ndarray, np.ndarray]:
             combined = pd.factorize(combined)[0].astype(np.int64)
         combined = combined * size + codes
     group = pd.factorize(combined)[0]
-    _, first = np.unique(group, return_index=True)
-    return group, first
+    return group, _firsts(group)
+
+
+def _firsts(group: np.ndarray) -> np.ndarray:
+    """The first position of each group, for groups numbered 0, 1, 2 ... in order of first appearance: where a
+    row's group is above every group before it (one pass, no sort)."""
+    if not len(group):
+        return np.zeros(0, dtype=np.intp)
+    seen = np.maximum.accumulate(group)
+    return np.flatnonzero(np.concatenate(([True], group[1:] > seen[:-1])))
 
 
