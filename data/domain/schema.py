@@ -233,7 +233,7 @@ def _cells_of(series: pd.Series, stripped: bool) -> _Cells:
     text = text_values(series, stripped)
     if text is not None:
         values, blank = text
-        return _Cells(values, blank, True, stripped and _every_cell_str(values))
+        return _Cells(values, blank, True, stripped and every_cell_str(values))
     n = len(series)
     cells = np.empty(n, dtype=object)
     cells[:] = [_native(v) for v in series.tolist()]
@@ -451,7 +451,7 @@ def text_values(series: pd.Series, stripped: bool = False):
     if not (series.dtype == object or pd.api.types.is_string_dtype(series.dtype)):
         return None
     values = series.to_numpy(dtype=object, na_value=np.nan) if series.dtype != object else series.to_numpy()
-    if _every_cell_str(values):  # the usual case, told in one pass: nothing missing, no isna needed
+    if every_cell_str(values):  # the usual case, told in one pass: nothing missing, no isna needed
         return values, (values == "") if stripped else np.fromiter((not v.strip() for v in values), dtype=bool, count=len(values))
     missing = pd.isna(values)
     if missing.any() and not all(v is None or isinstance(v, float) for v in values[missing]):
@@ -467,7 +467,7 @@ def text_values(series: pd.Series, stripped: bool = False):
     return values, blank
 
 
-def _every_cell_str(values: np.ndarray) -> bool:
+def every_cell_str(values: np.ndarray) -> bool:
     """Every cell of this object array a str (none None, NaN or anything else)."""
     return len(values) > 0 and pd.api.types.infer_dtype(values, skipna=False) == "string"
 
@@ -479,7 +479,7 @@ def floats(values: np.ndarray, blank: np.ndarray):
     and removes characters float() refuses); the other cells are left to the row checks.
     A long column whose cells repeat a lot (counts, denominators) is read on its distinct cells."""
     idx = np.flatnonzero(~blank)
-    if len(idx) >= _BY_DISTINCT_FROM and _repeats_a_lot(values[idx[:_SAMPLE]]) and _every_cell_str(values[idx]):
+    if len(idx) >= _BY_DISTINCT_FROM and _repeats_a_lot(values[idx[:_SAMPLE]]) and every_cell_str(values[idx]):
         return _floats_by_distinct(values, idx)  # str cells only: no None and NaN for factorize to take as one
     return _floats_cell_by_cell(values, idx)
 
