@@ -230,10 +230,10 @@ def _read_cells(frame: pd.DataFrame, col: str, stripped: bool) -> _Cells:
 
 
 def _cells_of(series: pd.Series, stripped: bool) -> _Cells:
-    text = text_values(series, stripped)
+    text = _text_cells(series, stripped)
     if text is not None:
-        values, blank = text
-        return _Cells(values, blank, True, stripped and every_cell_str(values))
+        values, blank, all_str = text
+        return _Cells(values, blank, True, stripped and all_str)
     n = len(series)
     cells = np.empty(n, dtype=object)
     cells[:] = [_native(v) for v in series.tolist()]
@@ -288,6 +288,7 @@ class _Rows:
         self.cells = {col: _read_cells(frame, col, stripped) for col in OBSERVATION_COLUMNS}
         self.all_text = all(c.text for c in self.cells.values())
         self._numbers: dict[str, tuple] = {}
+        self._coded: dict[str, tuple[np.ndarray, int]] = {}
 
     def row_number(self, position: int):
         """The number a problem names for the row at this position."""
@@ -344,9 +345,12 @@ class _Rows:
         rows = np.flatnonzero(~self.blank("period") & ~self.refused_type)
         if not len(rows):
             return group, []
-        labels, types = self.cells["period"].keys()[rows], self.period_types(rows)
-        group[rows], first = group_ids(labels, types)
-        return group, [_period_error(labels[k], types[k]) for k in first]
+        # (label, type) as the codes of the period's key and the period_type's ('' when blank: its own code,
+        # as None was; a type given here is one of PERIOD_TYPES, a str, so its key is itself)
+        group[rows], first = _groups_of_codes([self._codes("period", rows), self._codes("period_type", rows)], len(rows))
+        firsts = rows[first]
+        labels, types = self.cells["period"].keys()[firsts], self.period_types(firsts)
+        return group, [_period_error(label, period_type) for label, period_type in zip(labels, types, strict=True)]
 
     def unreadable_period(self) -> np.ndarray:
         group, errors = self._periods
@@ -360,8 +364,15 @@ class _Rows:
     @cached_property
     def first_of_key(self) -> np.ndarray:
         """The position of each row's first row with the same key."""
-        group, first = group_ids(*(self.cells[c].keys() for c in OBSERVATION_KEY))
+        group, first = _groups_of_codes([self._codes(c) for c in OBSERVATION_KEY], self.n)
         return first[group]
+
+    def _codes(self, col: str, rows: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+        """_codes_of the column's keys (each column factorized once, for the period check and the key check alike)."""
+        if col not in self._coded:
+            self._coded[col] = _codes_of(self.cells[col].keys())
+        codes, count = self._coded[col]
+        return (codes, count) if rows is None else (codes[rows], count)
 
 
 def _period_error(label: str, period_type) -> str | None:
@@ -448,11 +459,18 @@ def text_values(series: pd.Series, stripped: bool = False):
     """(cells as an object array, mask of the blank ones, as _blank reads them) when every cell is
     text, None or NaN; None otherwise (such a column is read cell by cell). stripped: no cell has
     whitespace at either end, so blank means empty (one comparison instead of a strip per cell)."""
+    text = _text_cells(series, stripped)
+    return None if text is None else text[:2]
+
+
+def _text_cells(series: pd.Series, stripped: bool):
+    """text_values and whether every cell is a str (nothing missing)."""
     if not (series.dtype == object or pd.api.types.is_string_dtype(series.dtype)):
         return None
     values = series.to_numpy(dtype=object, na_value=np.nan) if series.dtype != object else series.to_numpy()
     if every_cell_str(values):  # the usual case, told in one pass: nothing missing, no isna needed
-        return values, (values == "") if stripped else np.fromiter((not v.strip() for v in values), dtype=bool, count=len(values))
+        blank = (values == "") if stripped else np.fromiter((not v.strip() for v in values), dtype=bool, count=len(values))
+        return values, blank, True
     missing = pd.isna(values)
     if missing.any() and not all(v is None or isinstance(v, float) for v in values[missing]):
         return None  # pd.NA / NaT read as text by _blank: leave them to the row checks
@@ -464,7 +482,7 @@ def text_values(series: pd.Series, stripped: bool = False):
         blank[~missing] = present == ""
     else:
         blank[~missing] = np.fromiter((not v.strip() for v in present), dtype=bool, count=len(present))
-    return values, blank
+    return values, blank, False
 
 
 def every_cell_str(values: np.ndarray) -> bool:
@@ -535,11 +553,20 @@ def group_ids(*arrays) -> tuple[np.ndarray, np.ndarray]:
     """(group of each row, first row of each group) for the rows' tuples of values: groups numbered in
     order of first appearance, a missing value its own value (as groupby(sort=False, dropna=False)).
     Each column factorized once and the codes combined: cheaper than a groupby over object columns."""
-    n = len(arrays[0]) if arrays else 0
+    return _groups_of_codes([_codes_of(values) for values in arrays], len(arrays[0]) if arrays else 0)
+
+
+def _codes_of(values) -> tuple[np.ndarray, int]:
+    """(code of each cell, how many codes): pd.factorize, a missing value its own value."""
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=False)
+    return codes, len(uniques)
+
+
+def _groups_of_codes(coded: list[tuple[np.ndarray, int]], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """group_ids of the columns these codes (_codes_of) stand for."""
     combined = np.zeros(n, dtype=np.int64)
-    for values in arrays:
-        codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=False)
-        size = max(len(uniques), 1)
+    for codes, count in coded:
+        size = max(count, 1)
         if n and int(combined.max()) >= (2 ** 62) // size:  # renumber before the product could overflow
             combined = pd.factorize(combined)[0].astype(np.int64)
         combined = combined * size + codes
