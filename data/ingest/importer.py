@@ -307,7 +307,8 @@ def _text_frame(frame: pd.DataFrame, replaced: dict | None = None) -> pd.DataFra
     """Every column pandas' text dtype (str), blanks as '', index 0..n-1.
 
     replaced: {column: object array of the frame's length} to take instead of the frame's own column
-    (for a frame without repeated column names): as if the frame held those arrays."""
+    (for a frame without repeated column names): as if the frame held those arrays. The frame made owns
+    its arrays (they may be written to without touching the frame given); a replaced array is taken over."""
     replaced = replaced or {}
     dtypes = {col: object if col in replaced else dtype for col, dtype in frame.dtypes.items()}
     if frame.columns.has_duplicates or not all(dtype == "str" or pd.api.types.is_object_dtype(dtype) for dtype in dtypes.values()):
@@ -319,16 +320,18 @@ def _text_frame(frame: pd.DataFrame, replaced: dict | None = None) -> pd.DataFra
     out = {}
     for col in frame.columns:
         if col in replaced:
-            series = pd.Series(replaced[col], index=frame.index, dtype=object)
+            values = np.asarray(replaced[col], dtype=object)
+            series = pd.Series(values, index=frame.index, dtype=object)
         else:
             series = frame[col]
-        if series.dtype == object and every_cell_str(series.to_numpy()):  # the usual case, told in one pass
-            out[col] = pd.Series(series.to_numpy(), index=index, dtype="str", copy=False)
+            values = series.to_numpy().copy() if series.dtype == object else None
+        if values is not None and every_cell_str(values):  # the usual case, told in one pass
+            out[col] = pd.Series(values, index=index, dtype="str", copy=False)
             continue
         if series.isna().any():
             series = series.astype(object).fillna("")
         series = series if series.dtype == "str" else series.astype(str)
-        out[col] = pd.Series(series.array, index=index, copy=False)
+        out[col] = pd.Series(series.array.copy(), index=index, copy=False)
     return pd.DataFrame(out, columns=frame.columns, index=index, copy=False)
 
 

@@ -203,3 +203,17 @@ def test_vscr009_text_frame_with_replaced_columns_as_the_frame_holding_them():
         held = pd.DataFrame({c: replaced.get(c, frame[c]) for c in frame.columns}, index=frame.index)
         pd.testing.assert_frame_equal(importer._text_frame(frame, replaced), importer._text_frame(held), check_exact=True)
         pd.testing.assert_frame_equal(importer._text_frame(held), held.astype(object).fillna("").astype(str).reset_index(drop=True))
+
+
+def test_vscr010_result_rows_own_their_arrays():
+    frame = pd.DataFrame([{**CLEAN, "value": "8.1%"}, CLEAN], columns=list(OBSERVATION_COLUMNS), dtype=object)
+    floats_of: dict = {}
+    validate_observations(frame, CATALOGUE, stripped=True, numbers_out=floats_of)
+    rows = importer._result("template", [], frame, pd.DataFrame(columns=["id"], dtype=object), 2, floats_of).rows
+    rows.loc[0, "area_code"] = "E92000001"  # a later step may write to the rows (as before: no read-only views)
+    rows.loc[1, "value"] = "7"
+    assert frame.loc[0, "area_code"] == "E06000014" and frame.loc[1, "value"] == "50"
+    for source in (frame, frame.astype("str"), frame.assign(note=pd.Series(["n", None], dtype=object))):
+        text = importer._text_frame(source)
+        text.loc[0, "note"] = "changed"
+        assert source.loc[0, "note"] != "changed"
