@@ -319,14 +319,16 @@ def _text_frame(frame: pd.DataFrame, replaced: dict | None = None) -> pd.DataFra
     index = pd.RangeIndex(len(frame))
     out = {}
     for col in frame.columns:
+        values: np.ndarray | None = None
         if col in replaced:
             values = np.asarray(replaced[col], dtype=object)
             series = pd.Series(values, index=frame.index, dtype=object)
         else:
             series = frame[col]
-            values = series.to_numpy().copy() if series.dtype == object else None
+            values = series.to_numpy() if series.dtype == object else None
         if values is not None and every_cell_str(values):  # the usual case, told in one pass
-            out[col] = pd.Series(values, index=index, dtype="str", copy=False)
+            own = values if col in replaced else values.copy()  # never a view of the frame given
+            out[col] = pd.Series(own, index=index, dtype="str", copy=False)
             continue
         if series.isna().any():
             series = series.astype(object).fillna("")
