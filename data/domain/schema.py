@@ -7,7 +7,7 @@ row 0), the way a spreadsheet user counts them after the header.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -347,7 +347,8 @@ class _Rows:
             return group, []
         # (label, type) as the codes of the period's key and the period_type's ('' when blank: its own code,
         # as None was; a type given here is one of PERIOD_TYPES, a str, so its key is itself)
-        group[rows], first = _groups_of_codes([self._codes("period", rows), self._codes("period_type", rows)], len(rows))
+        (periods, n_periods), (types, n_types) = self._codes("period", keep=True), self._codes("period_type")
+        group[rows], first = _groups_of_codes([(periods[rows], n_periods), (types[rows], n_types)], len(rows))
         firsts = rows[first]
         labels, types = self.cells["period"].keys()[firsts], self.period_types(firsts)
         return group, [_period_error(label, period_type) for label, period_type in zip(labels, types, strict=True)]
@@ -364,15 +365,18 @@ class _Rows:
     @cached_property
     def first_of_key(self) -> np.ndarray:
         """The position of each row's first row with the same key."""
-        group, first = _groups_of_codes([self._codes(c) for c in OBSERVATION_KEY], self.n)
+        group, first = _groups_of_codes((self._codes(c) for c in OBSERVATION_KEY), self.n)  # one column's codes at a time
         return first[group]
 
-    def _codes(self, col: str, rows: np.ndarray | None = None) -> tuple[np.ndarray, int]:
-        """_codes_of the column's keys (each column factorized once, for the period check and the key check alike)."""
-        if col not in self._coded:
-            self._coded[col] = _codes_of(self.cells[col].keys())
-        codes, count = self._coded[col]
-        return (codes, count) if rows is None else (codes[rows], count)
+    def _codes(self, col: str, keep: bool = False) -> tuple[np.ndarray, int]:
+        """_codes_of the column's keys. keep: held for the next caller (the period column: the period check's
+        codes serve the key check); otherwise handed over and let go (8 bytes a row)."""
+        got = self._coded.get(col) if keep else self._coded.pop(col, None)
+        if got is None:
+            got = _codes_of(self.cells[col].keys())
+            if keep:
+                self._coded[col] = got
+        return got
 
 
 def _period_error(label: str, period_type) -> str | None:
@@ -562,7 +566,7 @@ def _codes_of(values) -> tuple[np.ndarray, int]:
     return codes, len(uniques)
 
 
-def _groups_of_codes(coded: list[tuple[np.ndarray, int]], n: int) -> tuple[np.ndarray, np.ndarray]:
+def _groups_of_codes(coded: Iterable[tuple[np.ndarray, int]], n: int) -> tuple[np.ndarray, np.ndarray]:
     """group_ids of the columns these codes (_codes_of) stand for."""
     combined = np.zeros(n, dtype=np.int64)
     for codes, count in coded:
