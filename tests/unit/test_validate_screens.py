@@ -6,7 +6,8 @@ exactly what the plain ones give.
 - a long column that repeats a lot is cast on its distinct cells: compared with float() cell by cell;
 - the first row of each group is found without a sort: compared with np.unique(return_index=True);
 - _plain_numbers skips the look at each cell when float() tells enough: compared with _plain_number cell by cell;
-- _result builds each text column once: compared with the frame it built before (a frame, then _text_frame).
+- _result builds each text column once: compared with the frame it built before (a frame, then _text_frame);
+- the period check groups rows by the codes of (label, type), shared with the key check: compared with row by row.
 """
 from __future__ import annotations
 
@@ -217,3 +218,16 @@ def test_vscr010_result_rows_own_their_arrays():
         text = importer._text_frame(source)
         text.loc[0, "note"] = "changed"
         assert source.loc[0, "note"] != "changed"
+
+
+@pytest.mark.parametrize("stripped", [True, False])
+def test_vscr011_each_label_and_type_pair_is_parsed_on_its_own(stripped):
+    labels = ["2023/24", "2015", "2013 - 15", "Q1 2023/24", "23/24", "2021/2023", "next year", ""]
+    types = ["", "financial year", "academic year", "census", "calendar year", "quarter", "weird"]
+    rows = [{**CLEAN, "period": label, "period_type": kind, "area_code": f"A{k}"}
+            for k, (label, kind) in enumerate((label, kind) for kind in types for label in labels)]
+    rows += rows[::5]  # and duplicates of some
+    frame = pd.DataFrame(rows, columns=list(OBSERVATION_COLUMNS), dtype=object)
+    found = validate_observations(frame, CATALOGUE, stripped=stripped)
+    assert found == _row_by_row(frame)
+    assert len({p.message for p in found if p.column == "period" and "duplicate" not in p.message}) > 3
