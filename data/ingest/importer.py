@@ -35,6 +35,7 @@ from data.domain.schema import (
     NUMERIC_OBSERVATION_COLUMNS,
     OBSERVATION_COLUMNS,
     Problem,
+    every_cell_str,
     to_number,
     validate_observations,
 )
@@ -247,9 +248,13 @@ def _plain_number(text: str) -> str:
 _NOT_PLAIN_LINE = re.compile(r"^(?!(?:[+-]?(?:\d+(?:\.\d*)?|\.\d+))?$).", re.M)
 
 
-def _plain_numbers(values) -> np.ndarray:
+def _plain_numbers(values, refused=None) -> np.ndarray:
     """_plain_number of every cell: the column is looked at as a whole to find the few cells that may
-    not be plain already, and only those go through _plain_number."""
+    not be plain already, and only those go through _plain_number.
+
+    refused (optional): for each cell, whether float() refused it (schema.floats' bad cells): with it, an
+    ASCII column without a character float() reads beyond a plain number's (whitespace, e, E, _) needs no
+    look at each cell: a cell float() reads is then plain, so only the refused ones are candidates."""
     values = np.asarray(values, dtype=object)
     n = len(values)
     try:
@@ -260,9 +265,23 @@ def _plain_numbers(values) -> np.ndarray:
         return np.array([_plain_number(v) for v in values], dtype=object) if n else values.copy()
     out = values.copy()
     if n:
-        for k in _maybe_not_plain(joined, values):
+        if refused is not None and len(refused) == n and _only_plain_when_read(joined):
+            maybe = np.flatnonzero(refused)
+        else:
+            maybe = _maybe_not_plain(joined, values)
+        for k in maybe:
             out[k] = _plain_number(values[k])
     return out
+
+
+# Characters float() reads in a number that a plain one (_PLAIN) lacks, besides non-ASCII ones: whitespace
+# (at either end), an exponent, digit-grouping underscores. (inf and nan are refused: not finite.)
+_BEYOND_PLAIN = (" ", "\t", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f", "e", "E", "_")
+
+
+def _only_plain_when_read(joined: str) -> bool:
+    """Every cell of these (joined with line feeds) that float() reads to a finite number is a plain number."""
+    return joined.isascii() and not any(ch in joined for ch in _BEYOND_PLAIN)
 
 
 def _maybe_not_plain(joined: str, values: np.ndarray) -> np.ndarray:
@@ -288,26 +307,52 @@ def _result(kind, problems, frame, new, row_count, floats_of=None) -> ImportResu
     if problems:
         return ImportResult(kind, problems, row_count=row_count)
     numeric = set(NUMERIC_OBSERVATION_COLUMNS)
-    rows = pd.DataFrame({c: _plain_numbers(frame[c].to_numpy(dtype=object)) if c in numeric else frame[c]
-                         for c in frame.columns}, columns=frame.columns, index=frame.index)
-    result = ImportResult(kind, [], _text_frame(rows), _text_frame(new), row_count)
+    refused = {col: got[1] for col, got in (floats_of or {}).items() if got is not None}
+    if frame.columns.has_duplicates:
+        rows = pd.DataFrame({c: _plain_numbers(frame[c].to_numpy(dtype=object)) if c in numeric else frame[c]
+                             for c in frame.columns}, columns=frame.columns, index=frame.index)
+        text = _text_frame(rows)
+    else:  # each column made text once, no frame in between
+        text = _text_frame(frame, {c: _plain_numbers(frame[c].to_numpy(dtype=object), refused.get(c))
+                                   for c in frame.columns if c in numeric})
+    result = ImportResult(kind, [], text, _text_frame(new), row_count)
     result.text_rows = True
     result.numbers = floats_of or None
     return result
 
 
-def _text_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Every column pandas' text dtype (str), blanks as '', index 0..n-1."""
-    if frame.columns.has_duplicates or not all(dtype == "str" or pd.api.types.is_object_dtype(dtype) for dtype in frame.dtypes):
+def _text_frame(frame: pd.DataFrame, replaced: dict | None = None) -> pd.DataFrame:
+    """Every column pandas' text dtype (str), blanks as '', index 0..n-1.
+
+    replaced: {column: object array of the frame's length} to take instead of the frame's own column
+    (for a frame without repeated column names): as if the frame held those arrays. The frame made owns
+    its arrays (they may be written to without touching the frame given); a replaced array is taken over."""
+    replaced = replaced or {}
+    dtypes = {col: object if col in replaced else dtype for col, dtype in frame.dtypes.items()}
+    if frame.columns.has_duplicates or not all(dtype == "str" or pd.api.types.is_object_dtype(dtype) for dtype in dtypes.values()):
+        if replaced:
+            frame = pd.DataFrame({c: replaced.get(c, frame[c]) for c in frame.columns}, columns=frame.columns, index=frame.index)
         return frame.astype(object).fillna("").astype(str).reset_index(drop=True)
     # Text (or object) columns: only a column with a missing value needs filling; str ones are kept.
+    index = pd.RangeIndex(len(frame))
     out = {}
     for col in frame.columns:
-        series = frame[col]
+        values: np.ndarray | None = None
+        if col in replaced:
+            values = np.asarray(replaced[col], dtype=object)
+            series = pd.Series(values, index=frame.index, dtype=object)
+        else:
+            series = frame[col]
+            values = series.to_numpy() if series.dtype == object else None
+        if values is not None and every_cell_str(values):  # the usual case, told in one pass
+            own = values if col in replaced else values.copy()  # never a view of the frame given
+            out[col] = pd.Series(own, index=index, dtype="str", copy=False)
+            continue
         if series.isna().any():
             series = series.astype(object).fillna("")
-        out[col] = series if series.dtype == "str" else series.astype(str)
-    return pd.DataFrame(out, columns=frame.columns, index=frame.index).reset_index(drop=True)
+        series = series if series.dtype == "str" else series.astype(str)
+        out[col] = pd.Series(series.array.copy(), index=index, copy=False)
+    return pd.DataFrame(out, columns=frame.columns, index=index, copy=False)
 
 
 def _clip(text, limit):
