@@ -90,8 +90,8 @@ def contents_by_indicator(rows: pd.DataFrame, ids: list[str]) -> dict[str, dict]
     """contents() of each indicator's rows, for every id in ids, in one pass over the frame (a million rows
     held as text would take seconds row by row): each column is factorized once, each indicator's part
     is a slice of the rows sorted (stably) by indicator."""
-    ind_codes, ind_values = pd.factorize(rows["indicator_id"].astype(str)) if len(rows) else (np.zeros(0, np.intp), [])
-    position = {str(v): k for k, v in enumerate(ind_values)}
+    ind_codes, ind_values = _codes(rows["indicator_id"])
+    position = {v: k for k, v in enumerate(ind_values)}
     wanted = np.array([position.get(i, -1) for i in ids], dtype=np.intp)
     keep = np.flatnonzero(np.isin(ind_codes, wanted[wanted >= 0]))
     order = keep[np.argsort(ind_codes[keep], kind="stable")]  # each indicator's rows together, in file order
@@ -347,8 +347,7 @@ def row_changes(rows: pd.DataFrame, proposals: dict | None, catalogue: pd.DataFr
                 chosen[entry["map_to"]] = h["value"]
             continue
         basis[ind_id] = entry["fields"].get("period_basis", {}).get("value", "")
-    id_codes, id_values = pd.factorize(rows["indicator_id"].astype(object), use_na_sentinel=False)
-    id_values = [str(v) for v in id_values]
+    id_codes, id_values = _codes(rows["indicator_id"])
     ids = None
     if any(i in renamed for i in id_values):
         id_values = [renamed.get(i, i) for i in id_values]
@@ -362,7 +361,7 @@ def row_changes(rows: pd.DataFrame, proposals: dict | None, catalogue: pd.DataFr
     if observations is not None:
         unsure = [i for i in dict.fromkeys(id_values) if not basis.get(i)]
         basis.update(_held_bases(observations, unsure))
-    types = _period_types(rows, np.asarray(id_codes, dtype=np.intp), id_values, basis)
+    types = _period_types(rows, id_codes, id_values, basis)
     return ids, types
 
 

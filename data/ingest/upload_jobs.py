@@ -254,7 +254,7 @@ def _mapped_problems(dataset, typed: pd.DataFrame, ids: np.ndarray | None, types
             mine["period_type"] = types[at]
         for p in validate_observations(mine, catalogue)[:limit]:
             k = (p.row or 1) - 1
-            where = f" ({mine.at[k, 'area_name']}, {mine.at[k, 'period']})" if p.row and k < len(mine) else ""
+            where = f" ({str(mine.at[k, 'area_name'])}, {str(mine.at[k, 'period'])})" if p.row and k < len(mine) else ""
             out.append(Problem(None, "map_to", f"indicator {entry['source_id']} cannot join {target}{where}: "
                                                f"{p.column or 'row'} {p.message}"))
     return out
