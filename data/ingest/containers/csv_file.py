@@ -145,11 +145,23 @@ def _same_records(data: bytes, start: int) -> tuple[int, int] | None:
     return stats
 
 
-def _positions(buf: np.ndarray, byte: int) -> np.ndarray:
-    """Where `byte` occurs, found slice by slice (a whole-file mask would be as big as the file)."""
-    step = 1 << 24
-    parts = [np.flatnonzero(buf[i:i + step] == byte) + i for i in range(0, len(buf), step)]
-    return np.concatenate(parts) if parts else np.empty(0, dtype=np.intp)
+def _positions(buf: np.ndarray, wanted: tuple[int, ...], counted: int | None = None) -> tuple[list[np.ndarray], int]:
+    """Where each byte in `wanted` occurs (one sorted array each), and how often `counted` occurs, found in
+    one pass slice by slice: a 1 MB slice stays in cache for every comparison, and no mask is as big as
+    the file."""
+    step = 1 << 20
+    parts: list[list[np.ndarray]] = [[] for _ in wanted]
+    count = 0
+    for i in range(0, len(buf), step):
+        piece = buf[i:i + step]
+        for found, byte in zip(parts, wanted, strict=True):
+            at = np.flatnonzero(piece == byte)
+            if len(at):
+                found.append(at + i if i else at)
+        if counted is not None:
+            count += int(np.count_nonzero(piece == counted))
+    empty = np.empty(0, dtype=np.intp)
+    return [np.concatenate(found) if len(found) > 1 else (found[0] if found else empty) for found in parts], count
 
 
 def _record_stats(data: bytes, start: int = 0) -> tuple[int, int] | None:
@@ -161,8 +173,13 @@ def _record_stats(data: bytes, start: int = 0) -> tuple[int, int] | None:
     (\\r\\n, \\r or \\n) there belongs to the field, any other line end ends a record."""
     buf = np.frombuffer(data, dtype=np.uint8, offset=start)
     n = len(buf)
-    has = lambda byte: data.find(byte, start) >= 0  # noqa: E731
-    quotes = _positions(buf, 34) if has(b'"') else np.empty(0, dtype=np.intp)
+    wanted = tuple(byte for byte, text in ((34, b'"'), (10, b"\n")) if data.find(text, start) >= 0)
+    has_cr = data.find(b"\r", start) >= 0
+    found, crs = _positions(buf, wanted, 13 if has_cr else None)
+    empty = np.empty(0, dtype=np.intp)
+    quotes = found[wanted.index(34)] if 34 in wanted else empty
+    lf = found[wanted.index(10)] if 10 in wanted else empty
+    del found
     if len(quotes) % 2:
         return None
     opens, closes = quotes[0::2], quotes[1::2]
@@ -172,31 +189,51 @@ def _record_stats(data: bytes, start: int = 0) -> tuple[int, int] | None:
     after = buf[np.minimum(closes + 1, n - 1)]
     if not np.all((closes == n - 1) | (after == 44) | (after == 10) | (after == 13) | (after == 34)):
         return None
-    lf = _positions(buf, 10) if has(b"\n") else np.empty(0, dtype=np.intp)
-    cr = _positions(buf, 13) if has(b"\r") else np.empty(0, dtype=np.intp)
-    cr = cr[buf[np.minimum(cr + 1, n - 1)] != 10] if len(cr) else cr  # \r\n ends at its \n
-    ends = np.sort(np.concatenate((lf, cr))) if len(cr) and len(lf) else (lf if len(lf) else cr)
-    ends = ends[np.searchsorted(quotes, ends) % 2 == 0]  # outside quotes
+    del opens, closes, before, after
+    if crs and crs == int(np.count_nonzero(buf[lf[lf > 0] - 1] == 13)):
+        ends = lf  # every \r is the first half of a \r\n, which ends at its \n
+    else:
+        cr = _positions(buf, (13,))[0][0] if crs else empty
+        cr = cr[buf[np.minimum(cr + 1, n - 1)] != 10] if len(cr) else cr  # \r\n ends at its \n
+        ends = np.sort(np.concatenate((lf, cr))) if len(cr) and len(lf) else (lf if len(lf) else cr)
+    if len(quotes):
+        ends = ends[np.searchsorted(quotes, ends) % 2 == 0]  # outside quotes
     records = len(ends) + (0 if len(ends) and ends[-1] == n - 1 else 1)
     bounds = np.concatenate(([-1], ends, [n]))
     return records, int(np.diff(bounds).max())
 
 
+_CHUNK_ROWS = 100_000  # read_csv's rows at a time: each chunk's columns are copied into place and let go
+
+
 def _parse(data: bytes, start: int, records: int) -> list[np.ndarray] | None:
     """Each column (header first) as an object array, or None when the C parser's rows are not the
-    `records` records (it refuses a record longer than the first, or skipped one)."""
+    `records` records (it refuses a record longer than the first, or skipped one).
+
+    Read in chunks into arrays made once (`records` long): read_csv's whole-file frame would hold every
+    column twice for a moment (its chunks, then the frame's copy), ~200 MB more at a million rows,
+    which the allocator then keeps."""
     stream = io.BytesIO(data)  # shares the bytes; read from `start`
     stream.seek(start)
+    arrays: list[np.ndarray] = []
+    at = 0
     try:
-        frame = pd.read_csv(stream, header=None, dtype=object, keep_default_na=False, na_filter=False,
-                            skip_blank_lines=False, engine="c", encoding="utf-8", quotechar='"', doublequote=True,
-                            escapechar=None, comment=None, skipinitialspace=False)
+        with pd.read_csv(stream, header=None, dtype=object, keep_default_na=False, na_filter=False,
+                         skip_blank_lines=False, engine="c", encoding="utf-8", quotechar='"', doublequote=True,
+                         escapechar=None, comment=None, skipinitialspace=False, chunksize=_CHUNK_ROWS) as chunks:
+            for chunk in chunks:
+                if not arrays:
+                    arrays = [np.empty(records, dtype=object) for _ in chunk.columns]
+                if len(chunk.columns) != len(arrays) or at + len(chunk) > records:
+                    return None
+                for j, name in enumerate(chunk.columns):
+                    arrays[j][at:at + len(chunk)] = chunk[name].to_numpy(dtype=object)
+                at += len(chunk)
+                del chunk
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
         return None
-    if len(frame) != records:
+    if at != records:
         return None
-    arrays = [frame[c].to_numpy(dtype=object) for c in frame.columns]
-    del frame
     if not all(isinstance(v, str) for a in arrays for v in a[:1]):
         return None
     return arrays

@@ -155,8 +155,8 @@ def _hints(name: str, ks: np.ndarray, obs: dict, meta: dict, age: str | None) ->
     totals = ks[(obs["category_type"][ks] == "")] if len(ks) else ks
     out = {"name": fingertips_meta.hint(name, "the file's Indicator Name") if name else None,
            "unit": fingertips_meta.unit_of(name, _distinct(meta[_VALUE_TYPE][ks]), _distinct(meta["value note"][ks])),
-           "polarity": fingertips_meta.polarity_of(zip(obs["area_code"][totals], obs["period"][totals], obs["value"][totals],
-                                                       meta[_COMPARED][totals], meta[_TREND][totals], strict=True)),
+           "polarity": fingertips_meta.polarity_of_columns(obs["area_code"][totals], obs["period"][totals], obs["value"][totals],
+                                                           meta[_COMPARED][totals], meta[_TREND][totals]),
            "period_basis": fingertips_meta.period_basis_of(name, _distinct(obs["period"][ks]), _distinct(meta[_RANGE][ks])),
            "age_band": fingertips_meta.age_band_of(age)}
     return {field: h for field, h in out.items() if h is not None}
@@ -188,7 +188,8 @@ def with_comparison(notes: np.ndarray, compared: np.ndarray, category_types: np.
 
 
 def _distinct(values) -> list[str]:
-    return [v for v in dict.fromkeys(np.asarray(values, dtype=object).tolist()) if v]
+    """The non-empty cells, each once, in order of first appearance (as dict.fromkeys)."""
+    return [v for v in pd.unique(np.asarray(values, dtype=object)).tolist() if v]
 
 
 def infer_unit(indicator_name: str) -> str:
