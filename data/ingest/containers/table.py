@@ -52,6 +52,13 @@ class Table:
                 self._columns[j] = None
 
 
+    def release(self) -> None:
+        """Let go of every column (a format calls it once it has taken the columns it needs): the
+        names, the row numbers and the length stay."""
+        self._columns = [None] * len(self._columns)
+        self._tidy = [True] * len(self._tidy)
+
+
 def stripped(values: np.ndarray) -> np.ndarray:
     return np.fromiter(map(str.strip, values), dtype=object, count=len(values))
 

@@ -115,8 +115,7 @@ class FingertipsFormat:
                 for p in validate_indicators(pd.DataFrame([new[-1]], columns=list(INDICATOR_COLUMNS))):
                     own.append(Problem(first_row, label[_NAME] if p.column == "name" else label[_ID], p.message))
 
-        blank = blanks(n)  # one array for every column the file does not fill (the frame copies it)
-        obs = {c: blank for c in OBSERVATION_COLUMNS}
+        obs: dict[str, np.ndarray] = {}  # the columns the file fills; blanks for the rest when the frame is made
         for key, col in _COLUMNS.items():
             if key in where:
                 obs[col] = column(key)
@@ -126,7 +125,7 @@ class FingertipsFormat:
                                 else f"{FINGERTIPS_LICENCE} ({filename})" for ft in fts])
         obs["category_type"], obs["category"] = _categories(cat_types, cats, sexes, ages, ft_codes, fts, default_age)
         if _COMPARED in where and n:
-            obs["note"] = with_comparison(obs["note"], column(_COMPARED), obs["category_type"])
+            obs["note"] = with_comparison(obs.get("note", blanks(n)), column(_COMPARED), obs["category_type"])
         hints = {}
         if new:
             meta = {key: column(key) for key in (*_META, "value note")}  # the file's own notes, before comparisons
@@ -137,8 +136,12 @@ class FingertipsFormat:
                     headline = default_age.get(ft) or ages[ks[0]]  # one age, or the headline one
                     hints[target[ft]] = _hints(next(r["name"] for r in new if r["id"] == target[ft]), ks, obs, meta,
                                                headline if has_age else None)
-        table.drop_unread()  # every column the mapping needs is read by now
-        frame = pd.DataFrame(obs, columns=list(OBSERVATION_COLUMNS), dtype=object)
+        # The frame takes the columns as they are (not copied into one block), each its own array (no two
+        # share one); the table lets go of its columns, so the text table and the rows are not held together.
+        table.release()
+        columns = {c: obs.pop(c) if c in obs else blanks(n) for c in OBSERVATION_COLUMNS}
+        frame = pd.DataFrame(columns, columns=list(OBSERVATION_COLUMNS), dtype=object, copy=False)
+        del columns
         if observations is not None:
             frame["period_type"] = _known_period_types(frame, observations, known_ids)
 
