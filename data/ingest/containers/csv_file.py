@@ -145,11 +145,14 @@ def _same_records(data: bytes, start: int) -> tuple[int, int] | None:
     return stats
 
 
+_SLICE = 1 << 20  # bytes compared at a time (a test lowers it to cross slice edges)
+
+
 def _positions(buf: np.ndarray, wanted: tuple[int, ...], counted: int | None = None) -> tuple[list[np.ndarray], int]:
     """Where each byte in `wanted` occurs (one sorted array each), and how often `counted` occurs, found in
     one pass slice by slice: a 1 MB slice stays in cache for every comparison, and no mask is as big as
     the file."""
-    step = 1 << 20
+    step = _SLICE
     parts: list[list[np.ndarray]] = [[] for _ in wanted]
     count = 0
     for i in range(0, len(buf), step):
