@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from data.ingest.containers import csv_file, read_table
+from data.ingest.containers import table as table_module
 from data.ingest.formats import fingertips, fingertips_meta
 from data.ingest.formats.fingertips import FingertipsFormat
 
@@ -156,3 +157,35 @@ def test_csvr007_mapped_rows_own_their_columns_and_the_table_lets_go(dropped):
         frame.loc[frame.index[0], column] = f"changed {column}"
         after = {c: frame[c].tolist() for c in frame.columns}
         assert [c for c in frame.columns if after[c] != before[c]] == [column]
+
+
+FIELD = st.sampled_from(["", "a", " a", "a ", " ", "\t", "x\x1fy", "\x1f", "1,5", '"q"', "a\r\nb", "\r\n", " \n",
+                         "b ,c", "é", "\u00a0v", "v\u2003"])
+
+
+def written(records: list[list[str]], lineterminator: str, quoting: int) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator=lineterminator, quoting=quoting).writerows(records)
+    return out.getvalue()
+
+
+@settings(max_examples=400, deadline=None)
+@given(rows=st.lists(st.lists(FIELD, min_size=3, max_size=3), min_size=1, max_size=8),
+       lineterminator=st.sampled_from(["\n", "\r\n", "\r"]), quoting=st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL]),
+       slice_bytes=st.sampled_from([1, 3, 1 << 20]))
+def test_csvr008_cells_are_stripped_exactly_when_the_file_is_plain(rows, lineterminator, quoting, slice_bytes):
+    text = written([["A", "B", "C"], *rows], lineterminator, quoting)
+    content = text.encode("utf-8")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(csv_file, "_SLICE", slice_bytes)
+        table, problems = read_table(content, "csv", lambda *a: None)
+        plain: list[bool] = []
+        csv_file._same_records(content, 0, plain)  # checked on an ASCII file only
+        # the reference: every cell stripped, as before the check
+        mp.setattr(csv_file, "tidy_columns", lambda arrays, plain=False: table_module.tidy_columns(arrays))
+        want, want_problems = read_table(content, "csv", lambda *a: None)
+    assert (table.names, table.numbers, problems) == (want.names, want.numbers, want_problems)
+    assert [table.column(j).tolist() for j in range(len(table.names))] == [want.column(j).tolist() for j in range(len(want.names))]
+    if plain == [True]:  # the check may say False for nothing, never True when a cell needs stripping
+        raw = list(csv.reader(io.StringIO(text, newline="")))[1:]
+        assert all(f == f.strip() for r in raw for f in r)
