@@ -189,3 +189,10 @@ def test_csvr008_cells_are_stripped_exactly_when_the_file_is_plain(rows, lineter
     if plain == [True]:  # the check may say False for nothing, never True when a cell needs stripping
         raw = list(csv.reader(io.StringIO(text, newline="")))[1:]
         assert all(f == f.strip() for r in raw for f in r)
+
+
+@given(values=st.lists(st.sampled_from(["", "a", "b", "2015", "2016", "B", "a "]), max_size=30), data=st.data())
+def test_csvr009_coded_distinct_equals_distinct_of_the_rows(values, data):
+    column = np.array(values, dtype=object)
+    ks = np.array(data.draw(st.lists(st.integers(0, max(len(values) - 1, 0)), max_size=len(values))) if values else [], dtype=np.intp)
+    assert fingertips.Coded(column).distinct(ks) == [v for v in dict.fromkeys(column[ks].tolist()) if v]

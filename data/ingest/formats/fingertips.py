@@ -129,13 +129,15 @@ class FingertipsFormat:
         hints = {}
         if new:
             meta = {key: column(key) for key in (*_META, "value note")}  # the file's own notes, before comparisons
+            coded = {key: Coded(values) for key, values in (("value type", meta[_VALUE_TYPE]), ("value note", meta["value note"]),
+                                                            ("period", obs["period"]), ("range", meta[_RANGE]))}
             has_age = "age" in where
             for g, ft in enumerate(fts):
                 if ft and target[ft] not in known_ids:
                     ks = order[bounds[g]:bounds[g + 1]]
                     headline = default_age.get(ft) or ages[ks[0]]  # one age, or the headline one
                     hints[target[ft]] = _hints(next(r["name"] for r in new if r["id"] == target[ft]), ks, obs, meta,
-                                               headline if has_age else None)
+                                               headline if has_age else None, coded)
         # The frame takes the columns as they are (not copied into one block), each its own array (no two
         # share one); the table lets go of its columns, so the text table and the rows are not held together.
         table.release()
@@ -153,14 +155,14 @@ class FingertipsFormat:
         return Mapped(rows=frame, new_indicators=new_frame, problems=own, column_labels=labels, hints=hints)
 
 
-def _hints(name: str, ks: np.ndarray, obs: dict, meta: dict, age: str | None) -> dict:
+def _hints(name: str, ks: np.ndarray, obs: dict, meta: dict, age: str | None, coded: dict[str, Coded]) -> dict:
     """What the file says about one new indicator (rows ks): fingertips_meta's readings, by field."""
     totals = ks[(obs["category_type"][ks] == "")] if len(ks) else ks
     out = {"name": fingertips_meta.hint(name, "the file's Indicator Name") if name else None,
-           "unit": fingertips_meta.unit_of(name, _distinct(meta[_VALUE_TYPE][ks]), _distinct(meta["value note"][ks])),
+           "unit": fingertips_meta.unit_of(name, coded["value type"].distinct(ks), coded["value note"].distinct(ks)),
            "polarity": fingertips_meta.polarity_of_columns(obs["area_code"][totals], obs["period"][totals], obs["value"][totals],
                                                            meta[_COMPARED][totals], meta[_TREND][totals]),
-           "period_basis": fingertips_meta.period_basis_of(name, _distinct(obs["period"][ks]), _distinct(meta[_RANGE][ks])),
+           "period_basis": fingertips_meta.period_basis_of(name, coded["period"].distinct(ks), coded["range"].distinct(ks)),
            "age_band": fingertips_meta.age_band_of(age)}
     return {field: h for field, h in out.items() if h is not None}
 
@@ -188,6 +190,22 @@ def with_comparison(notes: np.ndarray, compared: np.ndarray, category_types: np.
         before = out[at]
         out[at] = np.where(before != "", before + "; " + stated[at], stated[at])
     return out
+
+
+class Coded:
+    """A column's cells factorized once, so each indicator's distinct cells (rows ks) are found on integers."""
+
+    def __init__(self, values: np.ndarray):
+        self.codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=False)
+        self.uniques = np.asarray(uniques, dtype=object)
+
+    def distinct(self, ks: np.ndarray) -> list[str]:
+        """_distinct(values[ks]): the non-empty cells of rows ks, each once, in order of first appearance."""
+        codes = self.codes[ks]
+        if not len(codes):
+            return []
+        seen, first = np.unique(codes, return_index=True)
+        return [v for v in self.uniques[seen[np.argsort(first, kind="stable")]].tolist() if v]
 
 
 def _distinct(values) -> list[str]:
