@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from data.domain.schema import INDICATOR_COLUMNS, Problem, validate_indicators
 from data.ingest.containers import csv_file, read_table
 from data.ingest.containers import table as table_module
 from data.ingest.formats import fingertips, fingertips_meta
@@ -196,3 +197,25 @@ def test_csvr009_coded_distinct_equals_distinct_of_the_rows(values, data):
     column = np.array(values, dtype=object)
     ks = np.array(data.draw(st.lists(st.integers(0, max(len(values) - 1, 0)), max_size=len(values))) if values else [], dtype=np.intp)
     assert fingertips.Coded(column).distinct(ks) == [v for v in dict.fromkeys(column[ks].tolist()) if v]
+
+
+def test_csvr010_new_indicators_checked_together_give_each_ones_problems_at_its_first_row():
+    records = list(csv.reader(io.StringIO((DATA / "fingertips-27col-sex.csv").read_text("utf-8-sig"), newline="")))
+    ids = list(dict.fromkeys(r[0] for r in records[1:]))
+    for r in records[1:]:
+        if r[0] == ids[-1]:
+            r[1] = ""  # this indicator has no name: "is empty", at its first row
+    records.insert(2, [ids[-1]] + records[1][1:])  # ... which now comes second in the file, its name blank too
+    records[2][1] = ""
+    out = io.StringIO()
+    csv.writer(out).writerows(records)
+    table, _ = read_table(out.getvalue().encode("utf-8"), "csv", lambda *a: None)
+    numbers = list(table.numbers)
+    mapped = FingertipsFormat().to_observations(table, pd.DataFrame(columns=["id"]), filename="f.csv")
+    ids_of_rows = mapped.rows["indicator_id"].tolist()
+    want = []  # as before: each new indicator checked alone, its problems at its first row
+    for _, indicator in mapped.new_indicators.iterrows():
+        first = numbers[ids_of_rows.index(indicator["id"])]
+        for p in validate_indicators(pd.DataFrame([indicator.to_dict()], columns=list(INDICATOR_COLUMNS))):
+            want.append(Problem(first, "Indicator Name" if p.column == "name" else "Indicator ID", p.message))
+    assert want and mapped.problems == want

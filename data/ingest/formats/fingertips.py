@@ -93,6 +93,7 @@ class FingertipsFormat:
 
         # Per Fingertips indicator: the catalogue indicator, or a new one; the headline age.
         new: list[dict] = []
+        first_rows: list[int] = []  # each new indicator's first row, for its problems
         target: dict[str, str] = {}
         default_age: dict[str, str | None] = {}
         for g, ft in enumerate(fts):
@@ -111,9 +112,11 @@ class FingertipsFormat:
                     "polarity": "no judgement", "definition": "", "source": f"{FINGERTIPS_LICENCE} (indicator {ft})",
                     "fingertips_id": ft, "expected_update_for": "", "expected_update": "", "note": FINGERTIPS_NOTE,
                 })
-                first_row = numbers[int(ks[0])]
-                for p in validate_indicators(pd.DataFrame([new[-1]], columns=list(INDICATOR_COLUMNS))):
-                    own.append(Problem(first_row, label[_NAME] if p.column == "name" else label[_ID], p.message))
+                first_rows.append(numbers[int(ks[0])])
+        if new:  # checked together (row i: the i-th new indicator; their ids are distinct, so none repeats)
+            for p in validate_indicators(pd.DataFrame(new, columns=list(INDICATOR_COLUMNS))):
+                own.append(Problem(first_rows[p.row - 1] if p.row else None, label[_NAME] if p.column == "name" else label[_ID],
+                                   p.message))
 
         obs: dict[str, np.ndarray] = {}  # the columns the file fills; blanks for the rest when the frame is made
         for key, col in _COLUMNS.items():
