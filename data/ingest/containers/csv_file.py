@@ -29,12 +29,14 @@ NAME = "csv"
 def read(content: bytes, stage: Stage) -> tuple[Table, list[Problem]]:
     data, start = utf8(content)
     arrays = None
-    stats = _same_records(data, start)
+    plain: list[bool] = []  # [True] when no field has white space to strip (checked on an ASCII file only)
+    stats = _same_records(data, start, plain if data is content and not start else None)
     if stats is not None:
         if stats[0] - 1 > limits.MAX_ROWS:
             raise Refused(Problem(None, None, f"the file has more than {limits.MAX_ROWS:,} rows"))
         arrays = _parse(data, start, stats[0])  # None: the C parser read other records after all
     if arrays is None:
+        plain = []
         data, start = as_the_csv_module_reads(data, start, stage), 0  # refuses as the csv module does
         stats = _record_stats(data)  # every quote where the csv module put it: parity tells
         arrays = _parse(data, start, stats[0]) if stats is not None else None
@@ -42,7 +44,7 @@ def read(content: bytes, stage: Stage) -> tuple[Table, list[Problem]]:
             raise ValueError("the file rewritten as the csv module reads it did not read back the same")
     del data
     stage("reading", 0.9)
-    return tidy_columns(arrays)
+    return tidy_columns(arrays, plain=plain == [True])
 
 
 # ---- text ------------------------------------------------------------------------------------
@@ -135,34 +137,75 @@ def _data_row(content: bytes, start: int, at: int) -> int | None:
 
 # ---- when the C parser reads the csv module's records -----------------------------------------
 
-def _same_records(data: bytes, start: int) -> tuple[int, int] | None:
-    """(records, longest record in bytes) when the C parser will read the csv module's records, else None."""
+def _same_records(data: bytes, start: int, plain: list[bool] | None = None) -> tuple[int, int] | None:
+    """(records, longest record in bytes) when the C parser will read the csv module's records, else None.
+    plain: see _record_stats."""
     if len(data) <= start or data.startswith((b"\n", b"\r"), start) or data.find(b"\x00", start) >= 0:
         return None  # an empty first line (the C parser skips it) or a NUL outside quotes
-    stats = _record_stats(data, start)
+    stats = _record_stats(data, start, plain if plain is not None and data.isascii() else None)
     if stats is None or stats[1] > csv.field_size_limit():
         return None  # a field could be over csv's limit: the csv module says where
     return stats
 
 
-def _positions(buf: np.ndarray, byte: int) -> np.ndarray:
-    """Where `byte` occurs, found slice by slice (a whole-file mask would be as big as the file)."""
-    step = 1 << 24
-    parts = [np.flatnonzero(buf[i:i + step] == byte) + i for i in range(0, len(buf), step)]
-    return np.concatenate(parts) if parts else np.empty(0, dtype=np.intp)
+_SLICE = 1 << 20  # bytes compared at a time (a test lowers it to cross slice edges)
 
 
-def _record_stats(data: bytes, start: int = 0) -> tuple[int, int] | None:
+def _positions(buf: np.ndarray, wanted: tuple[int, ...], counted: int | None = None,
+               edges: bool = False) -> tuple[list[np.ndarray], int]:
+    """Where each byte in `wanted` occurs (one sorted array each), and how often `counted` occurs, found in
+    one pass slice by slice: a 1 MB slice stays in cache for every comparison, and no mask is as big as
+    the file. edges: two more, where a comma or a byte under 32 stands next to a space (not sorted, maybe
+    twice), and how many bytes are under 32 (as an array of one)."""
+    step = _SLICE
+    parts: list[list[np.ndarray]] = [[] for _ in (*wanted, *((0,) if edges else ()))]
+    count = 0
+    controls = 0
+    for i in range(0, len(buf), step):
+        piece = buf[i:i + step]
+        for found, byte in zip(parts, wanted, strict=False):
+            at = np.flatnonzero(piece == byte)
+            if len(at):
+                found.append(at + i if i else at)
+        if counted is not None:
+            count += int(np.count_nonzero(piece == counted))
+        if edges:
+            both = buf[i:i + step + 1]  # with the next slice's first byte: pairs across the edge
+            low = both < 32
+            controls += int(np.count_nonzero(low[:len(piece)]))
+            space, sep = both == 32, (both == 44) | low
+            for at in (np.flatnonzero(sep[:-1] & space[1:]), np.flatnonzero(space[:-1] & sep[1:]) + 1):
+                if len(at):
+                    parts[-1].append(at + i if i else at)
+    if edges:
+        parts.append([np.array([controls], dtype=np.intp)])
+    empty = np.empty(0, dtype=np.intp)
+    return [np.concatenate(found) if len(found) > 1 else (found[0] if found else empty) for found in parts], count
+
+
+def _record_stats(data: bytes, start: int = 0, plain: list[bool] | None = None) -> tuple[int, int] | None:
     """(records as the csv module reads them, an upper bound on a record's length in bytes), or None
     when a quote stands where the csv module would take it literally (then parity does not tell).
 
     When every opening quote starts a field and every closing one ends it (or doubles a quote), the
     csv reader is inside a quoted field exactly where an odd number of quotes precede: a line end
-    (\\r\\n, \\r or \\n) there belongs to the field, any other line end ends a record."""
+    (\\r\\n, \\r or \\n) there belongs to the field, any other line end ends a record.
+
+    plain (for an ASCII file): gets True appended when no field starts or ends with a byte str.strip could
+    take off (a space or control character), so stripping the fields would change none: no byte under 32
+    but line ends, and no space or line end after an opening quote, before a closing one, at either end
+    of the file, or a space next to a comma or line end outside quotes. It may say False where stripping
+    changes nothing (a tab anywhere, a doubled quote next to a space), never True where it changes some."""
     buf = np.frombuffer(data, dtype=np.uint8, offset=start)
     n = len(buf)
-    has = lambda byte: data.find(byte, start) >= 0  # noqa: E731
-    quotes = _positions(buf, 34) if has(b'"') else np.empty(0, dtype=np.intp)
+    wanted = tuple(byte for byte, text in ((34, b'"'), (10, b"\n")) if data.find(text, start) >= 0)
+    has_cr = data.find(b"\r", start) >= 0
+    found, crs = _positions(buf, wanted, 13 if has_cr else None, edges=plain is not None)
+    edges, controls = (found[-2], int(found[-1][0])) if plain is not None else (None, 0)
+    empty = np.empty(0, dtype=np.intp)
+    quotes = found[wanted.index(34)] if 34 in wanted else empty
+    lf = found[wanted.index(10)] if 10 in wanted else empty
+    del found
     if len(quotes) % 2:
         return None
     opens, closes = quotes[0::2], quotes[1::2]
@@ -172,31 +215,60 @@ def _record_stats(data: bytes, start: int = 0) -> tuple[int, int] | None:
     after = buf[np.minimum(closes + 1, n - 1)]
     if not np.all((closes == n - 1) | (after == 44) | (after == 10) | (after == 13) | (after == 34)):
         return None
-    lf = _positions(buf, 10) if has(b"\n") else np.empty(0, dtype=np.intp)
-    cr = _positions(buf, 13) if has(b"\r") else np.empty(0, dtype=np.intp)
-    cr = cr[buf[np.minimum(cr + 1, n - 1)] != 10] if len(cr) else cr  # \r\n ends at its \n
-    ends = np.sort(np.concatenate((lf, cr))) if len(cr) and len(lf) else (lf if len(lf) else cr)
-    ends = ends[np.searchsorted(quotes, ends) % 2 == 0]  # outside quotes
+    del opens, closes, before, after
+    if crs and crs == int(np.count_nonzero(buf[lf[lf > 0] - 1] == 13)):
+        ends = lf  # every \r is the first half of a \r\n, which ends at its \n
+    else:
+        cr = _positions(buf, (13,))[0][0] if crs else empty
+        cr = cr[buf[np.minimum(cr + 1, n - 1)] != 10] if len(cr) else cr  # \r\n ends at its \n
+        ends = np.sort(np.concatenate((lf, cr))) if len(cr) and len(lf) else (lf if len(lf) else cr)
+    if len(quotes):
+        ends = ends[np.searchsorted(quotes, ends) % 2 == 0]  # outside quotes
+    if plain is not None and n and edges is not None:
+        # bytes under 32 other than line ends (a tab, a control character): stripping may take them off
+        spaced = controls != len(lf) + crs
+        spaced = spaced or bool(buf[0] <= 32) or bool(buf[n - 1] <= 32 and buf[n - 1] not in (10, 13))
+        spaced = spaced or bool(len(quotes) and ((buf[np.minimum(quotes[0::2] + 1, n - 1)] <= 32).any()
+                                                 or (buf[quotes[1::2] - 1] <= 32).any()))
+        if not spaced and len(edges):
+            spaced = bool((np.searchsorted(quotes, edges) % 2 == 0).any()) if len(quotes) else True
+        plain.append(not spaced)
     records = len(ends) + (0 if len(ends) and ends[-1] == n - 1 else 1)
     bounds = np.concatenate(([-1], ends, [n]))
     return records, int(np.diff(bounds).max())
 
 
+_CHUNK_ROWS = 100_000  # read_csv's rows at a time: each chunk's columns are copied into place and let go
+
+
 def _parse(data: bytes, start: int, records: int) -> list[np.ndarray] | None:
     """Each column (header first) as an object array, or None when the C parser's rows are not the
-    `records` records (it refuses a record longer than the first, or skipped one)."""
+    `records` records (it refuses a record longer than the first, or skipped one).
+
+    Read in chunks into arrays made once (`records` long): read_csv's whole-file frame would hold every
+    column twice for a moment (its chunks, then the frame's copy), ~200 MB more at a million rows,
+    which the allocator then keeps."""
     stream = io.BytesIO(data)  # shares the bytes; read from `start`
     stream.seek(start)
+    arrays: list[np.ndarray] = []
+    at = 0
     try:
-        frame = pd.read_csv(stream, header=None, dtype=object, keep_default_na=False, na_filter=False,
-                            skip_blank_lines=False, engine="c", encoding="utf-8", quotechar='"', doublequote=True,
-                            escapechar=None, comment=None, skipinitialspace=False)
+        with pd.read_csv(stream, header=None, dtype=object, keep_default_na=False, na_filter=False,
+                         skip_blank_lines=False, engine="c", encoding="utf-8", quotechar='"', doublequote=True,
+                         escapechar=None, comment=None, skipinitialspace=False, chunksize=_CHUNK_ROWS) as chunks:
+            for chunk in chunks:
+                if not arrays:
+                    arrays = [np.empty(records, dtype=object) for _ in chunk.columns]
+                if len(chunk.columns) != len(arrays) or at + len(chunk) > records:
+                    return None
+                for j, name in enumerate(chunk.columns):
+                    arrays[j][at:at + len(chunk)] = chunk[name].to_numpy(dtype=object)
+                at += len(chunk)
+                del chunk
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
         return None
-    if len(frame) != records:
+    if at != records:
         return None
-    arrays = [frame[c].to_numpy(dtype=object) for c in frame.columns]
-    del frame
     if not all(isinstance(v, str) for a in arrays for v in a[:1]):
         return None
     return arrays

@@ -93,6 +93,7 @@ class FingertipsFormat:
 
         # Per Fingertips indicator: the catalogue indicator, or a new one; the headline age.
         new: list[dict] = []
+        first_rows: list[int] = []  # each new indicator's first row, for its problems
         target: dict[str, str] = {}
         default_age: dict[str, str | None] = {}
         for g, ft in enumerate(fts):
@@ -111,12 +112,13 @@ class FingertipsFormat:
                     "polarity": "no judgement", "definition": "", "source": f"{FINGERTIPS_LICENCE} (indicator {ft})",
                     "fingertips_id": ft, "expected_update_for": "", "expected_update": "", "note": FINGERTIPS_NOTE,
                 })
-                first_row = numbers[int(ks[0])]
-                for p in validate_indicators(pd.DataFrame([new[-1]], columns=list(INDICATOR_COLUMNS))):
-                    own.append(Problem(first_row, label[_NAME] if p.column == "name" else label[_ID], p.message))
+                first_rows.append(numbers[int(ks[0])])
+        if new:  # checked together (row i: the i-th new indicator; their ids are distinct, so none repeats)
+            for p in validate_indicators(pd.DataFrame(new, columns=list(INDICATOR_COLUMNS))):
+                own.append(Problem(first_rows[p.row - 1] if p.row else None, label[_NAME] if p.column == "name" else label[_ID],
+                                   p.message))
 
-        blank = blanks(n)  # one array for every column the file does not fill (the frame copies it)
-        obs = {c: blank for c in OBSERVATION_COLUMNS}
+        obs: dict[str, np.ndarray] = {}  # the columns the file fills; blanks for the rest when the frame is made
         for key, col in _COLUMNS.items():
             if key in where:
                 obs[col] = column(key)
@@ -126,19 +128,25 @@ class FingertipsFormat:
                                 else f"{FINGERTIPS_LICENCE} ({filename})" for ft in fts])
         obs["category_type"], obs["category"] = _categories(cat_types, cats, sexes, ages, ft_codes, fts, default_age)
         if _COMPARED in where and n:
-            obs["note"] = with_comparison(obs["note"], column(_COMPARED), obs["category_type"])
+            obs["note"] = with_comparison(obs.get("note", blanks(n)), column(_COMPARED), obs["category_type"])
         hints = {}
         if new:
             meta = {key: column(key) for key in (*_META, "value note")}  # the file's own notes, before comparisons
+            coded = {key: Coded(values) for key, values in (("value type", meta[_VALUE_TYPE]), ("value note", meta["value note"]),
+                                                            ("period", obs["period"]), ("range", meta[_RANGE]))}
             has_age = "age" in where
             for g, ft in enumerate(fts):
                 if ft and target[ft] not in known_ids:
                     ks = order[bounds[g]:bounds[g + 1]]
                     headline = default_age.get(ft) or ages[ks[0]]  # one age, or the headline one
                     hints[target[ft]] = _hints(next(r["name"] for r in new if r["id"] == target[ft]), ks, obs, meta,
-                                               headline if has_age else None)
-        table.drop_unread()  # every column the mapping needs is read by now
-        frame = pd.DataFrame(obs, columns=list(OBSERVATION_COLUMNS), dtype=object)
+                                               headline if has_age else None, coded)
+        # The frame takes the columns as they are (not copied into one block), each its own array (no two
+        # share one); the table lets go of its columns, so the text table and the rows are not held together.
+        table.release()
+        columns = {c: obs.pop(c) if c in obs else blanks(n) for c in OBSERVATION_COLUMNS}
+        frame = pd.DataFrame(columns, columns=list(OBSERVATION_COLUMNS), dtype=object, copy=False)
+        del columns
         if observations is not None:
             frame["period_type"] = _known_period_types(frame, observations, known_ids)
 
@@ -150,14 +158,14 @@ class FingertipsFormat:
         return Mapped(rows=frame, new_indicators=new_frame, problems=own, column_labels=labels, hints=hints)
 
 
-def _hints(name: str, ks: np.ndarray, obs: dict, meta: dict, age: str | None) -> dict:
+def _hints(name: str, ks: np.ndarray, obs: dict, meta: dict, age: str | None, coded: dict[str, Coded]) -> dict:
     """What the file says about one new indicator (rows ks): fingertips_meta's readings, by field."""
     totals = ks[(obs["category_type"][ks] == "")] if len(ks) else ks
     out = {"name": fingertips_meta.hint(name, "the file's Indicator Name") if name else None,
-           "unit": fingertips_meta.unit_of(name, _distinct(meta[_VALUE_TYPE][ks]), _distinct(meta["value note"][ks])),
-           "polarity": fingertips_meta.polarity_of(zip(obs["area_code"][totals], obs["period"][totals], obs["value"][totals],
-                                                       meta[_COMPARED][totals], meta[_TREND][totals], strict=True)),
-           "period_basis": fingertips_meta.period_basis_of(name, _distinct(obs["period"][ks]), _distinct(meta[_RANGE][ks])),
+           "unit": fingertips_meta.unit_of(name, coded["value type"].distinct(ks), coded["value note"].distinct(ks)),
+           "polarity": fingertips_meta.polarity_of_columns(obs["area_code"][totals], obs["period"][totals], obs["value"][totals],
+                                                           meta[_COMPARED][totals], meta[_TREND][totals]),
+           "period_basis": fingertips_meta.period_basis_of(name, coded["period"].distinct(ks), coded["range"].distinct(ks)),
            "age_band": fingertips_meta.age_band_of(age)}
     return {field: h for field, h in out.items() if h is not None}
 
@@ -187,8 +195,25 @@ def with_comparison(notes: np.ndarray, compared: np.ndarray, category_types: np.
     return out
 
 
+class Coded:
+    """A column's cells factorized once, so each indicator's distinct cells (rows ks) are found on integers."""
+
+    def __init__(self, values: np.ndarray):
+        self.codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=False)
+        self.uniques = np.asarray(uniques, dtype=object)
+
+    def distinct(self, ks: np.ndarray) -> list[str]:
+        """_distinct(values[ks]): the non-empty cells of rows ks, each once, in order of first appearance."""
+        codes = self.codes[ks]
+        if not len(codes):
+            return []
+        seen, first = np.unique(codes, return_index=True)
+        return [v for v in self.uniques[seen[np.argsort(first, kind="stable")]].tolist() if v]
+
+
 def _distinct(values) -> list[str]:
-    return [v for v in dict.fromkeys(np.asarray(values, dtype=object).tolist()) if v]
+    """The non-empty cells, each once, in order of first appearance (as dict.fromkeys)."""
+    return [v for v in pd.unique(np.asarray(values, dtype=object)).tolist() if v]
 
 
 def infer_unit(indicator_name: str) -> str:

@@ -8,6 +8,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+import numpy as np
+import pandas as pd
+
 from data.domain.periods import (
     ACADEMIC_YEAR,
     CALENDAR_YEAR,
@@ -102,6 +105,63 @@ def polarity_of(rows: Iterable[tuple[str, str, str, str, str]]) -> dict | None:
         direction = _direction(trend) if trend else None
         if direction:
             votes[direction] = votes.get(direction, 0) + 1
+    return _polarity_verdict(votes, neutral)
+
+
+def _per_distinct(values: np.ndarray, of) -> tuple[np.ndarray, list]:
+    """(codes, [of(u) for each distinct value u]): each distinct cell worked out once."""
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=False)
+    return codes, [of(u) for u in uniques]
+
+
+def polarity_of_columns(areas, periods, values, compared, trends) -> dict | None:
+    """polarity_of for the rows given by column (object arrays of stripped text, aligned): the same
+    reading, each distinct comparison, trend, period and value cell read once, the votes counted with numpy."""
+    areas, periods, values = (np.asarray(a, dtype=object) for a in (areas, periods, values))
+    if not len(areas):
+        return None
+    is_england = areas == ENGLAND
+    has_value = values != ""
+    england: dict[str, str] = {}
+    for period, value in zip(periods[is_england & has_value].tolist(), values[is_england & has_value].tolist(), strict=True):
+        england.setdefault(period, value)
+    word_codes, words = _per_distinct(compared, lambda c: c.split()[0].lower() if c.strip() else "")
+    judged = np.array([w in ("better", "worse") for w in words], dtype=bool)[word_codes]
+    better = np.array([w == "better" for w in words], dtype=bool)[word_codes]
+    neutral = int(np.count_nonzero(np.array([w in ("higher", "lower") for w in words], dtype=bool)[word_codes]))
+    period_codes, period_list = _per_distinct(periods, lambda p: p)
+    known = np.array([p in england for p in period_list], dtype=bool)[period_codes]
+    votes: dict[str, int] = {}
+    rows = np.flatnonzero(judged & ~is_england & has_value & known)
+    if len(rows):
+        def number(text: str) -> float | None:
+            try:
+                return float(text)
+            except ValueError:
+                return None
+        value_codes, numbers = _per_distinct(values[rows], number)
+        of_england = [number(england[p]) if p in england else None for p in period_list]
+        mine = np.array([np.nan if x is None else x for x in numbers], dtype=float)[value_codes]
+        theirs = np.array([np.nan if x is None else x for x in of_england], dtype=float)[period_codes[rows]]
+        unread = (np.array([x is None for x in numbers], dtype=bool)[value_codes]
+                  | np.array([x is None for x in of_england], dtype=bool)[period_codes[rows]])
+        with np.errstate(invalid="ignore"):
+            diff = np.where(unread, 0.0, mine - theirs)  # a cell float() cannot read: no difference
+            counted = diff != 0  # NaN (inf - inf) counts, as `if diff` does
+            higher_better = (diff > 0) == better[rows]
+        for key, n in (("higher is better", np.count_nonzero(counted & higher_better)),
+                       ("lower is better", np.count_nonzero(counted & ~higher_better))):
+            if n:
+                votes[key] = votes.get(key, 0) + int(n)
+    trend_codes, directions = _per_distinct(trends, lambda t: _direction(t) if t else None)
+    per_trend = np.bincount(trend_codes, minlength=len(directions))
+    for direction, n in zip(directions, per_trend.tolist(), strict=True):
+        if direction and n:
+            votes[direction] = votes.get(direction, 0) + n
+    return _polarity_verdict(votes, neutral)
+
+
+def _polarity_verdict(votes: dict[str, int], neutral: int) -> dict | None:
     if len(votes) == 1:
         (polarity, n), = votes.items()
         return hint(polarity, f"Fingertips' comparisons in the file ({n:,} say so, none otherwise)")
