@@ -109,12 +109,10 @@ def publish_upload(store: Store, upload_id: str, user: str, isolate_at: int) -> 
 def _in_child(action: str, store: Store | str, *args, timeout: float | None = None):
     """Run `action` in a child process and hand back its answer (or raise its exception here).
     ChildStopped when the child dies first, or is still working after `timeout` seconds (then it is killed)."""
-    ctx = _context()
-    receive, send = ctx.Pipe(duplex=False)
+    receive, send = multiprocessing.Pipe(duplex=False)
     # The child's store has the same instance folder, so a publish writes the snapshot the workers read.
     url, instance = (store, None) if isinstance(store, str) else (store.url, str(store.instance))
-    child = ctx.Process(target=_child, args=(send, action, url, args, instance), daemon=True)
-    child.start()
+    child = _started(_child, (send, action, url, args, instance))
     send.close()
     try:
         if timeout is not None and not receive.poll(timeout):
@@ -137,15 +135,25 @@ def _in_child(action: str, store: Store | str, *args, timeout: float | None = No
     raise _ERRORS.get(name, RuntimeError)(message)
 
 
-def _context():
-    """Children come from a fork server: a clean process (started once per worker, on its first big upload)
+def _started(target, args: tuple):
+    """A started child process running target(*args).
+
+    Children come from a fork server: a clean process (started once per worker, on its first big upload)
     that has imported this module and forks a child for each job. Starting a fresh Python for each child
     (spawn) cost 0.5-0.7 s on a quiet machine and 3-4 s on a busy one, twice per upload (read, publish);
     a fork of the server costs ~0.02-0.1 s. Not a plain fork of the worker: that would copy its threads'
-    locks mid-use."""
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload([__name__])
-    return ctx
+    locks mid-use. If the fork server cannot start (its socket lives under TMPDIR, and a Unix socket's path
+    may not be longer than 107 bytes), the child is spawned as before."""
+    forkserver = multiprocessing.get_context("forkserver")
+    forkserver.set_forkserver_preload([__name__])
+    try:
+        served = forkserver.Process(target=target, args=args, daemon=True)
+        served.start()
+        return served
+    except OSError:
+        spawned = multiprocessing.get_context("spawn").Process(target=target, args=args, daemon=True)
+        spawned.start()
+        return spawned
 
 
 def _death(exitcode: int | None) -> str:
