@@ -71,8 +71,9 @@ class PostgresServer:
         self._sql(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
 
-    def drop_database(self, name: str) -> None:
-        self._sql(f'DROP DATABASE "{name}"')
+    def drop_database(self, name: str, force: bool = False) -> None:
+        """force: also end the sessions still connected to it (a test that left an engine open)."""
+        self._sql(f'DROP DATABASE "{name}"' + (" WITH (FORCE)" if force else ""))
 
     def stop(self) -> None:
         try:
