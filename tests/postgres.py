@@ -58,9 +58,22 @@ class PostgresServer:
                 time.sleep(0.2)
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
 
-    def create_database(self, name: str) -> str:
-        self._run(_bin("createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", name)
+    def _sql(self, statement: str) -> None:
+        """One statement on the maintenance database, outside a transaction (CREATE/DROP DATABASE).
+        A connection, not a `createdb` process: the store tests make a database each, hundreds per run."""
+        import psycopg
+
+        with psycopg.connect(host="127.0.0.1", port=self.port, user="postgres", dbname="postgres", autocommit=True) as conn:
+            conn.execute(statement)
+
+    def create_database(self, name: str, template: str | None = None) -> str:
+        """A new database `name`: empty, or a copy of the database `template` (which nothing may be connected to)."""
+        self._sql(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
+
+    def drop_database(self, name: str, force: bool = False) -> None:
+        """force: also end the sessions still connected to it (a test that left an engine open)."""
+        self._sql(f'DROP DATABASE "{name}"' + (" WITH (FORCE)" if force else ""))
 
     def stop(self) -> None:
         try:
