@@ -40,12 +40,14 @@ class FakeCharts:
     """Stands in for render_images: counts calls (one per export built) and takes `seconds`."""
 
     def __init__(self, seconds: float = 0.0):
-        self.seconds, self.calls, self.lock = seconds, 0, threading.Lock()
+        self.seconds, self.calls, self.finished, self.lock = seconds, 0, 0, threading.Lock()
 
     def __call__(self, figures, fmt, *args, **kwargs):
         with self.lock:
             self.calls += 1
         time.sleep(self.seconds)
+        with self.lock:
+            self.finished += 1  # renders over: a request answered while this is 0 did not wait for one
         return [SVG if fmt == "svg" else PNG for _ in figures]
 
 
@@ -120,9 +122,8 @@ def test_sec403_one_render_at_a_time_the_others_get_503_with_retry_after(make_se
     def fetch(url):
         client = server.test_client()
         start.wait()
-        t0 = time.monotonic()
         response = client.get(url)
-        results[url] = (response.status_code, response.headers.get("Retry-After"), time.monotonic() - t0,
+        results[url] = (response.status_code, response.headers.get("Retry-After"), charts.finished,
                         response.get_json(silent=True))
 
     threads = [threading.Thread(target=fetch, args=(u,)) for u in urls]
@@ -133,10 +134,10 @@ def test_sec403_one_render_at_a_time_the_others_get_503_with_retry_after(make_se
     statuses = sorted(r[0] for r in results.values())
     assert statuses == [200, 503, 503], results
     assert charts.calls == 1, "more than one export rendered at once"
-    for status, retry_after, elapsed, body in results.values():
+    for status, retry_after, renders_over, body in results.values():
         if status == 503:
             assert int(retry_after) > 0 and body["status"] == 503
-            assert elapsed < 0.5 + 1.5, f"a refused request waited {elapsed:.1f} s (bound 0.5 s)"
+            assert renders_over == 0, "a refused request waited for the render (its bound is 0.5 s, the render 2 s)"
     # Once the render is over the others are made in turn.
     client = server.test_client()
     assert all(client.get(u).status_code == 200 for u in urls) and charts.calls == 3
@@ -157,12 +158,10 @@ def test_sec404_the_lock_is_shared_by_workers_and_pages_never_wait(make_server, 
         busy = client.get(pptx_url)
         waited = time.monotonic() - t0
         assert busy.status_code == 503 and int(busy.headers["Retry-After"]) > 0, busy.get_data(as_text=True)[:200]
-        assert 1.0 <= waited < 5, f"waited {waited:.1f} s for a 1 s bound"
+        assert waited >= 1.0, f"answered after {waited:.1f} s: it did not wait its 1 s bound for the lock"
         for url in (html_url, "/healthz", "/api/indicators", "/spotlight", "/"):
-            t0 = time.monotonic()
-            response = client.get(url)
-            assert response.status_code == 200, url
-            assert time.monotonic() - t0 < 1.0, f"{url} waited behind the render lock"
+            # the lock stays held: a request that queued behind it would end in 503 (or never), not 200
+            assert client.get(url).status_code == 200, url
     assert charts.calls == 1
     assert client.get(pptx_url).status_code == 200 and charts.calls == 2  # the lock is free again
 
@@ -187,9 +186,8 @@ def test_sec405_waiting_requests_are_bounded_per_worker(make_server, charts, dat
     def fetch(url):
         client = server.test_client()
         start.wait()
-        t0 = time.monotonic()
         status = client.get(url).status_code
-        results.append((status, time.monotonic() - t0))
+        results.append((status, charts.finished))
 
     threads = [threading.Thread(target=fetch, args=(u,)) for u in urls]
     for t in threads:
@@ -197,6 +195,6 @@ def test_sec405_waiting_requests_are_bounded_per_worker(make_server, charts, dat
     for t in threads:
         t.join(30)
     assert len(results) == len(urls)
-    quick_503 = [r for r in results if r[0] == 503 and r[1] < 1.0]
+    quick_503 = [r for r in results if r[0] == 503 and r[1] == 0]  # refused before any render was over (2 s)
     assert len(quick_503) >= 2, f"expected the requests past the waiting bound to be refused at once: {results}"
     assert charts.calls <= 2, results
