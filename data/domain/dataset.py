@@ -196,14 +196,44 @@ def _sorted_categorical(codes: np.ndarray, values: list) -> pd.Categorical:
     return pd.Categorical.from_codes(remap[codes], categories=pd.Index(distinct, dtype=str))
 
 
-def _text_categorical(column: pd.Series) -> pd.Categorical:
-    """column.fillna("").astype(str), as a Categorical with sorted categories."""
+def _codes_and_text(column: pd.Series) -> tuple[np.ndarray, list]:
+    """(int64 codes, missing -1; each code's value as astype(str) writes it) of a column: its own codes
+    when it is a Categorical, else pd.factorize's. The values need not be distinct."""
     if isinstance(column.dtype, pd.CategoricalDtype):
         codes, values = column.cat.codes.to_numpy(), column.cat.categories
     else:
         codes, values = pd.factorize(column)  # missing -> -1
     text = [v if isinstance(v, str) else (v.decode() if isinstance(v, bytes) else str(v)) for v in values]  # as astype(str)
-    codes = np.asarray(codes, dtype=np.int64)
+    return np.asarray(codes, dtype=np.int64), text
+
+
+def combined_text(parts: list[tuple[pd.Series | None, int]]) -> pd.Categorical:
+    """_text_categorical of the parts' cells one after another, as plain objects (so only the values that
+    occur are categories, not a Categorical's unused ones), without putting them together: each part (a
+    column, or None for `length` missing cells) keeps its own codes (a Categorical's are read, not worked
+    out again) and only the distinct values are merged. For the rows a publish keeps plus those it writes."""
+    all_codes, text = [], []
+    for column, length in parts:
+        if column is None:
+            all_codes.append(np.full(length, -1, dtype=np.int64))
+            continue
+        codes, values = _codes_and_text(column)
+        all_codes.append(np.where(codes < 0, -1, codes + len(text)))
+        text += values
+    codes = np.concatenate(all_codes) if all_codes else np.array([], dtype=np.int64)
+    used = np.zeros(len(text) + 1, dtype=bool)
+    used[codes] = True  # code -1 marks the extra last slot
+    renumber = np.append(np.cumsum(used[:-1]) - 1, -1)
+    return _text_from_codes(renumber[codes], [v for v, u in zip(text, used[:-1], strict=True) if u])
+
+
+def _text_categorical(column: pd.Series) -> pd.Categorical:
+    """column.fillna("").astype(str), as a Categorical with sorted categories."""
+    return _text_from_codes(*_codes_and_text(column))
+
+
+def _text_from_codes(codes: np.ndarray, text: list) -> pd.Categorical:
+    """text[codes] (code -1: "") as a Categorical with sorted, distinct categories."""
     if len(codes) and codes.min() < 0:
         text.append("")
         codes = np.where(codes < 0, len(text) - 1, codes)

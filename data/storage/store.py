@@ -24,7 +24,7 @@ from sqlalchemy import and_, create_engine, event, func, insert, or_, select, up
 from sqlalchemy.engine import Engine, make_url
 
 from data.domain.changes import classify
-from data.domain.dataset import BUNDLED, SORT_KEY, Dataset, build_from_typed, expanded, load_bundled
+from data.domain.dataset import BUNDLED, SORT_KEY, Dataset, build_from_typed, combined_text, expanded, load_bundled
 from data.domain.schema import INDICATOR_COLUMNS, NUMERIC_OBSERVATION_COLUMNS, OBSERVATION_COLUMNS, OBSERVATION_KEY
 from data.domain.status import indicator_status
 from data.settings import DEFAULT_INSTANCE
@@ -428,15 +428,15 @@ class Store:
         except OSError:
             pass
 
-    def _version_in(self, conn, version: int) -> Dataset:
-        """load_dataset_in(conn, version) (plain `str` columns), from the version's snapshot when this host
+    def _version_in(self, conn, version: int, *, compact: bool = False) -> Dataset:
+        """load_dataset_in(conn, version, compact=compact), from the version's snapshot when this host
         has one: the same frames (a snapshot equals its version, and expanded() is what compact=False adds)
         without streaming a million rows from the store inside a publish's or a restore's transaction."""
         meta = conn.execute(select(data_versions).where(data_versions.c.version == version)).mappings().one()
         found = snapshot.read(self.snapshot_folder(version, meta), version)
         if found is None:
-            return self.load_dataset_in(conn, version)
-        return replace(found, observations=expanded(found.observations))
+            return self.load_dataset_in(conn, version, compact=compact)
+        return found if compact else replace(found, observations=expanded(found.observations))
 
     def _snapshot_new_version(self, conn, new: int, existing: Dataset | None = None, changed: pd.DataFrame | None = None) -> None:
         """Before head moves to `new` (in its transaction): write its snapshot, so no worker that sees the
@@ -499,7 +499,8 @@ class Store:
         with self.engine.begin() as conn:
             current = self._begin_version(conn, base_version)
             new = current + 1
-            existing = self._version_in(conn, current)
+            held = self._version_in(conn, current, compact=True)  # the new version is built from its codes (_published)
+            existing = replace(held, observations=expanded(held.observations))
             catalogue, ids_set = (_with_fingertips_ids(self._catalogue_rows(conn, current), fingertips_ids) if fingertips_ids
                                   else (None, {}))
             kinds = classify(existing.observations, rows)
@@ -515,7 +516,8 @@ class Store:
                 _insert_frame(conn, indicators, catalogue, INDICATOR_COLUMNS, new)
             self._close_keys(conn, observations, OBSERVATION_KEY, changed, new)
             self._insert_rows(conn, new_indicators, changed, new)
-            self._snapshot_new_version(conn, new, existing, changed)
+            del existing
+            self._snapshot_new_version(conn, new, held, changed)
             self._move_head(conn, current, new)
         return new
 
@@ -614,18 +616,61 @@ def _published(existing: Dataset, changed: pd.DataFrame, catalogue: pd.DataFrame
     """The version a publish makes, from memory: `existing`'s rows less those whose key a changed row
     closes, plus the changed rows, typed as a load types them (build_from_typed on the same values). A
     load's order is its sort; rows alike in every sort key would keep their input order, which a load
-    from the store need not share: then None (the caller reads the version back from the store)."""
+    from the store need not share: then None (the caller reads the version back from the store).
+
+    The same frame as build_from_typed(catalogue, pd.concat([kept, changed]) of OBSERVATION_COLUMNS)
+    (tests/unit/test_publish_build.py compares them), cheaper: each text column is put together from
+    each part's own codes (combined_text: the kept rows of a compact `existing` are never factorized
+    again), only the changed rows of indicators `existing` holds are matched against its keys, and ties
+    are found on the sorted frame's codes."""
     key = list(OBSERVATION_KEY)
     kept = existing.observations
     if len(changed) and len(kept):
-        closed = kept[key].merge(changed[key].drop_duplicates(), on=key, how="left", indicator=True)["_merge"].to_numpy() == "both"
-        kept = kept[~closed]
-    raw = pd.concat([kept.reindex(columns=list(OBSERVATION_COLUMNS)), changed.reindex(columns=list(OBSERVATION_COLUMNS))],
-                    ignore_index=True)
-    dataset = build_from_typed(catalogue, raw, version, compact=True)
-    if dataset.observations.duplicated(SORT_KEY).any():
+        closed = _closed_by(kept, changed, key)
+        if closed is not None:
+            kept = kept[~closed].reset_index(drop=True)
+    raw: dict[str, Any] = {}
+    for col in OBSERVATION_COLUMNS:
+        parts = [(frame[col] if col in frame.columns else None, len(frame)) for frame in (kept, changed)]
+        if col in NUMERIC_OBSERVATION_COLUMNS:
+            raw[col] = pd.concat([pd.Series(np.nan, index=range(n)) if c is None else c.reset_index(drop=True) for c, n in parts],
+                                 ignore_index=True)
+        else:
+            raw[col] = combined_text(parts)
+    dataset = build_from_typed(catalogue, pd.DataFrame(raw, index=pd.RangeIndex(len(kept) + len(changed))), version, compact=True)
+    if _has_ties(dataset.observations, list(SORT_KEY)):
         return None
     return dataset
+
+
+def _closed_by(kept: pd.DataFrame, changed: pd.DataFrame, key: list[str]) -> np.ndarray | None:
+    """Which kept rows a changed row's key closes (None: none can, no changed row is of a kept indicator)."""
+    ids = kept[key[0]]
+    ids = ids.cat.categories[np.unique(ids.cat.codes.to_numpy())] if isinstance(ids.dtype, pd.CategoricalDtype) else ids.unique()
+    touching = changed[key[0]].isin(ids).to_numpy(dtype=bool)
+    if not touching.any():
+        return None
+    keys = expanded(changed.loc[touching, key]).drop_duplicates()
+    merged = expanded(kept[key]).merge(keys, on=key, how="left", indicator=True)
+    return merged["_merge"].to_numpy() == "both"
+
+
+def _has_ties(obs: pd.DataFrame, columns: list[str]) -> bool:
+    """obs.duplicated(columns).any() for a frame sorted by those columns: equal rows sit next to each other,
+    so it compares each row with the next on the Categoricals' codes and the datetimes' integers."""
+    if len(obs) < 2:
+        return False
+    same = np.ones(len(obs) - 1, dtype=bool)
+    for col in columns:
+        column = obs[col]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            values = column.cat.codes.to_numpy()
+        elif column.dtype.kind == "M":
+            values = column.to_numpy().view("i8")  # NaT: one integer, alike as duplicated() takes them
+        else:
+            return bool(obs.duplicated(columns).any())
+        same &= values[1:] == values[:-1]
+    return bool(same.any())
 
 
 class StoreSource:

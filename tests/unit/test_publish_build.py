@@ -1,0 +1,130 @@
+"""The version a publish builds in memory (data/storage/store._published) against the plain build it replaced:
+the kept rows and the changed rows concatenated and typed again, as a load from the store types them."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from data.domain.dataset import SORT_KEY, Dataset, _text_categorical, build_from_typed, combined_text, expanded, load_bundled
+from data.domain.schema import OBSERVATION_COLUMNS, OBSERVATION_KEY
+from data.storage.store import _has_ties, _published
+
+
+def _reference(existing: Dataset, changed: pd.DataFrame, catalogue: pd.DataFrame, version: int) -> Dataset | None:
+    """The build before round 3 (main e678927), on plain text columns."""
+    key = list(OBSERVATION_KEY)
+    kept = expanded(existing.observations)
+    if len(changed) and len(kept):
+        closed = kept[key].merge(expanded(changed[key]).drop_duplicates(), on=key, how="left", indicator=True)["_merge"].to_numpy() == "both"
+        kept = kept[~closed]
+    raw = pd.concat([kept.reindex(columns=list(OBSERVATION_COLUMNS)), expanded(changed).reindex(columns=list(OBSERVATION_COLUMNS))],
+                    ignore_index=True)
+    dataset = build_from_typed(catalogue, raw, version, compact=True)
+    if dataset.observations.duplicated(list(SORT_KEY)).any():
+        return None
+    return dataset
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    return load_bundled()
+
+
+def _catalogue(dataset: Dataset) -> pd.DataFrame:
+    return dataset.indicators.reset_index(drop=True)
+
+
+def _changed(bundled: Dataset) -> pd.DataFrame:
+    """Awkward changed rows: some close kept rows (same key, new value), some are new keys, a new area whose
+    name sorts before every other, text with missing cells, a number missing, non-ASCII text."""
+    obs = bundled.observations
+    same_key = obs.iloc[[0, 5, 17]].copy()
+    same_key["value"] = [1.25, np.nan, -3.0]
+    new_keys = obs.iloc[[2, 3, 40]].copy()
+    new_keys["area_code"] = ["E0000000A", "E0000000B", "E0000000C"]
+    new_keys["area_name"] = ["Åland (test)", "  leading space", "York"]
+    new_keys["note"] = [np.nan, "note é", None]
+    new_keys["source"] = pd.array([None, "s", "s"], dtype=object)
+    changed = pd.concat([same_key, new_keys])
+    changed.index = [7, 3, 99, 1, 1000, 2]  # a filtered frame's index, not 0..n
+    return changed
+
+
+@pytest.mark.parametrize("compact_existing", [True, False])
+@pytest.mark.parametrize("compact_changed", [True, False])
+def test_pub001_the_published_build_equals_the_plain_build(bundled, compact_existing, compact_changed):
+    catalogue = _catalogue(bundled)
+    held = bundled.observations.copy()
+    held.loc[0, "note"] = "only on a row the publish closes"  # a category the new version must not keep
+    existing = build_from_typed(catalogue, held, 1, compact=True)
+    if not compact_existing:
+        existing = Dataset(existing.indicators, expanded(existing.observations), 1)
+    changed = _changed(bundled)
+    if compact_changed:
+        changed = changed.astype({c: "category" for c in ("indicator_id", "area_code", "area_name", "period", "category")})
+    want = _reference(existing, changed, catalogue, 2)
+    got = _published(existing, changed, catalogue, 2)
+    assert want is not None and got is not None
+    pd.testing.assert_frame_equal(got.observations, want.observations, check_exact=True)
+    pd.testing.assert_frame_equal(got.indicators, want.indicators, check_exact=True)
+    # It did close the three rows with a changed key, and kept the rest.
+    assert len(got.observations) == len(bundled.observations) + 3
+    assert (got.observations["area_name"] == "Åland (test)").sum() == 1
+    assert "only on a row the publish closes" not in set(got.observations["note"].astype(str))
+
+
+def test_pub002_a_changed_row_of_a_new_indicator_or_a_missing_column_builds_as_before(bundled):
+    catalogue = _catalogue(bundled)
+    existing = build_from_typed(catalogue, bundled.observations, 1, compact=True)
+    new = bundled.observations.iloc[:4].copy()
+    new["indicator_id"] = "zz-new"
+    new["area_code"] = ["E1", "E2", "E3", "E4"]
+    new = new.drop(columns=["note", "count"])  # absent: missing everywhere, as reindex gives
+    extra = catalogue.iloc[:1].assign(id="zz-new", name="A new one")
+    catalogue = pd.concat([catalogue, extra], ignore_index=True)
+    want, got = _reference(existing, new, catalogue, 2), _published(existing, new, catalogue, 2)
+    assert want is not None and got is not None
+    pd.testing.assert_frame_equal(got.observations, want.observations, check_exact=True)
+    assert len(got.observations) == len(bundled.observations) + 4
+
+
+def test_pub003_rows_alike_in_every_sort_key_give_none_as_before(bundled):
+    catalogue = _catalogue(bundled)
+    existing = build_from_typed(catalogue, bundled.observations, 1, compact=True)
+    twins = bundled.observations.iloc[[0, 0]].copy()
+    twins["area_code"] = "E0000000Z"
+    twins["source"] = ["one", "two"]  # differ outside the sort key only
+    assert _reference(existing, twins, catalogue, 2) is None
+    assert _published(existing, twins, catalogue, 2) is None
+    assert _published(existing, twins.iloc[:1], catalogue, 2) is not None
+
+
+_CELLS = ["a", "b", "", " b", "é", None, np.nan, 3, b"by"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(parts=st.lists(st.tuples(st.lists(st.sampled_from(_CELLS), max_size=8), st.booleans(), st.booleans()), min_size=1, max_size=4))
+def test_pub004_combined_text_is_the_text_categorical_of_the_concatenation(parts):
+    columns, series = [], []
+    for cells, as_category, absent in parts:
+        column = pd.Series(cells, dtype=object)
+        if as_category:  # with categories no cell holds (a filtered Categorical keeps them): never in the result
+            text = [c if isinstance(c, str) or c is None else None for c in cells]
+            column = pd.Series(pd.Categorical(text, categories=sorted({c for c in text if c} | {"unused", "zz"})))
+        series.append(pd.Series(np.nan, index=range(len(cells)), dtype=object) if absent else column.astype(object))
+        columns.append((None if absent else column, len(cells)))
+    want = _text_categorical(pd.concat(series, ignore_index=True))
+    got = combined_text(columns)
+    assert list(got.categories) == list(want.categories)
+    assert (got.codes == want.codes).all()
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows=st.lists(st.tuples(st.sampled_from(["a", "b", ""]), st.sampled_from([None, "2020-01-01", "2021-06-30"])), max_size=12))
+def test_pub005_ties_on_the_sorted_frame_are_what_duplicated_finds(rows):
+    frame = pd.DataFrame({"t": pd.Categorical([r[0] for r in rows], categories=["", "a", "b"]),
+                          "d": pd.to_datetime([r[1] for r in rows])}).sort_values(["t", "d"], na_position="first", kind="stable")
+    assert _has_ties(frame.reset_index(drop=True), ["t", "d"]) == bool(frame.duplicated(["t", "d"]).any())
