@@ -128,3 +128,31 @@ def test_pub005_ties_on_the_sorted_frame_are_what_duplicated_finds(rows):
     frame = pd.DataFrame({"t": pd.Categorical([r[0] for r in rows], categories=["", "a", "b"]),
                           "d": pd.to_datetime([r[1] for r in rows])}).sort_values(["t", "d"], na_position="first", kind="stable")
     assert _has_ties(frame.reset_index(drop=True), ["t", "d"]) == bool(frame.duplicated(["t", "d"]).any())
+
+
+def test_pub006_awkward_cells_are_stored_as_given_by_insert_and_by_copy(store):
+    """SQLite stores rows with executemany, PostgreSQL with COPY: both give back exactly the records
+    (tabs, newlines, backslashes, a literal \\N, quotes, non-ASCII, '' apart from NULL, floats to the last bit)."""
+    from sqlalchemy import select
+
+    from data.storage.store import _insert_frame, _records
+    from data.storage.tables import observations
+
+    texts = ["tab\there", "new\nline", "back\\slash", "\\N", "'quote\" ,", "é ü 中", "", "  ", "end\r"]
+    n = len(texts)
+    frame = pd.DataFrame({
+        "indicator_id": [f"awk-{k}" for k in range(n)], "area_code": texts, "area_name": texts[::-1], "period": ["2020"] * n,
+        "period_type": [""] * n, "category_type": texts, "category": [""] * n,
+        "value": [0.1 + 0.2, -0.0, 1e-300, 1.7976931348623157e308, np.nan, 5e-324, 1 / 3, -2.5, 123456789.123456789],
+        "lower_ci": [np.nan] * n, "upper_ci": [1.0] * n, "count": [3.0] * n, "denominator": [np.nan] * n,
+        "source": pd.Series(["", "s", "\\", "t", "u", "", "v", "w", "x"], dtype="str"), "note": texts,
+    })
+    columns = list(OBSERVATION_COLUMNS)
+    with store.engine.begin() as conn:
+        _insert_frame(conn, observations, frame, columns, 7)
+    with store.engine.connect() as conn:
+        got = conn.execute(select(*[observations.c[c] for c in columns]).where(observations.c.valid_from == 7)
+                           .order_by(observations.c.row_id)).all()
+    want = [tuple(r.values()) for r in _records(frame, columns)]
+    assert [tuple(r) for r in got] == want
+    assert got[0][columns.index("lower_ci")] is None and got[6][columns.index("area_code")] == ""
