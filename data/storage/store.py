@@ -7,14 +7,15 @@ either land in order or one is told to retry.
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import gc
 import os
 import sqlite3
 import threading
 import time
 from dataclasses import replace
 from datetime import datetime, timezone
-from itertools import chain
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -265,6 +266,11 @@ def _records(frame: pd.DataFrame, columns) -> list[dict]:
 def _row_tuples(frame: pd.DataFrame, columns, version: int, start: int, stop: int, gaps: dict | None = None) -> list[tuple]:
     """Rows start..stop as tuples of Python scalars, missing values as None (the values _records gives).
     gaps: column -> may it have a missing value (worked out once per frame by _insert_frame)."""
+    return list(zip(*_column_values(frame, columns, version, start, stop, gaps), strict=True))
+
+
+def _column_values(frame: pd.DataFrame, columns, version: int, start: int, stop: int, gaps: dict | None = None) -> list[list]:
+    """_row_tuples column by column: one list of Python scalars per column, then the version's."""
     part = frame.iloc[start:stop]
     cols: list[list[Any]] = []
     for col in columns:
@@ -272,51 +278,84 @@ def _row_tuples(frame: pd.DataFrame, columns, version: int, start: int, stop: in
             cols.append([None] * len(part))
             continue
         series = part[col]
-        values = series.to_numpy(dtype=object)  # float64 -> Python floats, as astype(object) gives
+        if series.dtype == "float64":  # Python floats straight from the array, NaN -> None
+            numbers = series.to_numpy()
+            values = numbers.tolist()
+            if gaps is None or gaps.get(col, True):
+                for k in np.flatnonzero(np.isnan(numbers)).tolist():
+                    values[k] = None
+            cols.append(values)
+            continue
+        objects = series.to_numpy(dtype=object)  # as astype(object) gives
         if gaps is None or gaps.get(col, True):
-            missing = np.isnan(series.to_numpy()) if series.dtype == "float64" else pd.isna(values)
+            missing = pd.isna(objects)
             if missing.any():
-                values = values.copy()
-                values[missing] = None
-        cols.append(values.tolist())
+                objects = objects.copy()
+                objects[missing] = None
+        cols.append(objects.tolist())
     cols.append([version] * len(part))
-    return list(zip(*cols, strict=True))
+    return cols
 
 
 def _insert_frame(conn, table, frame: pd.DataFrame, columns, version: int) -> None:
     """INSERT the frame's rows (with valid_from = version) through the DBAPI cursor of conn's own
     connection, so in the same transaction: executemany with tuples, not SQLAlchemy's per-row dicts;
     on PostgreSQL (psycopg) a COPY of the same tuples."""
-    names = list(columns) + ["valid_from"]
-    quote = conn.dialect.identifier_preparer.quote
     # Which text columns have a missing value at all: the others need no per-chunk check.
     gaps = {c: frame[c].dtype == "float64" or bool(frame[c].isna().any()) for c in columns if c in frame.columns}
-    chunks = (_row_tuples(frame, columns, version, start, start + _INSERT_CHUNK, gaps) for start in range(0, len(frame), _INSERT_CHUNK))
     cursor = conn.connection.cursor()
     try:
-        if conn.dialect.name == "postgresql" and hasattr(cursor, "copy"):
-            # COPY ... FROM STDIN: one stream instead of a million bound statements (None -> NULL, a float
-            # as its repr, so the same values as the INSERT stores).
-            with cursor.copy(f"COPY {quote(table.name)} ({', '.join(quote(c) for c in names)}) FROM STDIN") as copy:
-                for rows in chunks:
-                    for row in rows:
-                        copy.write_row(row)
-            return
-        marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        one = f"({', '.join([marker] * len(names))})"
-        sql = f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in names)}) VALUES "
-        # SQLite: several rows a statement (a quarter less CPU than one; 20 x 16 values stays under the 999
-        # a statement older SQLite allows).
-        per = _SQLITE_ROWS_A_STATEMENT if conn.dialect.name == "sqlite" else 1
-        for rows in chunks:
-            whole = len(rows) - len(rows) % per if per > 1 else 0  # rows sent `per` to a statement
-            if whole:
-                batches = [tuple(chain.from_iterable(rows[i:i + per])) for i in range(0, whole, per)]
-                cursor.executemany(sql + ", ".join([one] * per), batches)
-            if whole < len(rows):
-                cursor.executemany(sql + one, rows[whole:])
+        with _gc_paused():
+            _send_rows(conn, cursor, table, frame, columns, version, gaps)
     finally:
         cursor.close()
+
+
+@contextlib.contextmanager
+def _gc_paused():
+    """No cyclic garbage collection while a million short-lived parameter lists are made and sent: each
+    collection would walk every tracked object of the process, for nothing (they are freed by their
+    counts). A quarter of the SQLite insert's CPU at 1M rows. Restored as it was, whatever happens."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _send_rows(conn, cursor, table, frame: pd.DataFrame, columns, version: int, gaps: dict) -> None:
+    """_insert_frame's rows through the cursor: COPY on PostgreSQL (psycopg), executemany elsewhere."""
+    names = list(columns) + ["valid_from"]
+    quote = conn.dialect.identifier_preparer.quote
+    if conn.dialect.name == "postgresql" and hasattr(cursor, "copy"):
+        # COPY ... FROM STDIN: one stream instead of a million bound statements (None -> NULL, a float
+        # as its repr, so the same values as the INSERT stores).
+        with cursor.copy(f"COPY {quote(table.name)} ({', '.join(quote(c) for c in names)}) FROM STDIN") as copy:
+            for start in range(0, len(frame), _INSERT_CHUNK):
+                for row in _row_tuples(frame, columns, version, start, start + _INSERT_CHUNK, gaps):
+                    copy.write_row(row)
+        return
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    one = f"({', '.join([marker] * len(names))})"
+    sql = f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in names)}) VALUES "
+    # SQLite: several rows a statement (a quarter less CPU than one; 20 x 16 values stays under the 999
+    # a statement older SQLite allows).
+    per = _SQLITE_ROWS_A_STATEMENT if conn.dialect.name == "sqlite" else 1
+    for start in range(0, len(frame), _INSERT_CHUNK):
+        cols = _column_values(frame, columns, version, start, start + _INSERT_CHUNK, gaps)
+        count = len(cols[0])
+        whole = count - count % per if per > 1 else 0  # rows sent `per` to a statement
+        if whole:
+            # The statements' parameters row after row, laid out column by column (no tuple per row).
+            flat: list[Any] = [None] * (whole * len(cols))
+            for j, values in enumerate(cols):
+                flat[j::len(cols)] = values[:whole]
+            step = per * len(cols)
+            cursor.executemany(sql + ", ".join([one] * per), [flat[i:i + step] for i in range(0, len(flat), step)])
+        if whole < count:
+            cursor.executemany(sql + one, list(zip(*(values[whole:] for values in cols), strict=True)))
 
 
 _INSERT_CHUNK = 50_000  # a multiple of _SQLITE_ROWS_A_STATEMENT

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from data.domain.dataset import SORT_KEY, Dataset, _text_categorical, build_from_typed, combined_text, expanded, load_bundled
-from data.domain.schema import OBSERVATION_COLUMNS, OBSERVATION_KEY
+from data.domain.schema import NUMERIC_OBSERVATION_COLUMNS, OBSERVATION_COLUMNS, OBSERVATION_KEY
 from data.storage.store import _has_ties, _published
 
 
@@ -156,3 +156,30 @@ def test_pub006_awkward_cells_are_stored_as_given_by_insert_and_by_copy(store):
     want = [tuple(r.values()) for r in _records(frame, columns)]
     assert [tuple(r) for r in got] == want
     assert got[0][columns.index("lower_ci")] is None and got[6][columns.index("area_code")] == ""
+
+
+def test_pub007_the_insert_pauses_garbage_collection_and_restores_it_as_it_was(store):
+    import gc
+    import sqlite3
+
+    import psycopg
+
+    from data.storage.store import _insert_frame
+    from data.storage.tables import observations
+
+    seen = []
+    frame = pd.DataFrame({c: [1.0] if c in NUMERIC_OBSERVATION_COLUMNS else ["x"] for c in OBSERVATION_COLUMNS})
+    try:
+        for enabled in (True, False):
+            (gc.enable if enabled else gc.disable)()
+            with store.engine.begin() as conn:
+                _insert_frame(conn, observations, frame.assign(indicator_id=f"gc-{enabled}"), list(OBSERVATION_COLUMNS), 5)
+            seen.append(gc.isenabled())
+        gc.enable()
+        refused = (sqlite3.IntegrityError, psycopg.errors.NotNullViolation)  # a NOT NULL column left out
+        with pytest.raises(refused), store.engine.begin() as conn:
+            _insert_frame(conn, observations, frame.assign(source=[None]), list(OBSERVATION_COLUMNS), 5)
+        seen.append(gc.isenabled())
+    finally:
+        gc.enable()
+    assert seen == [True, False, True]
