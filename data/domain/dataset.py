@@ -212,7 +212,8 @@ def combined_text(parts: list[tuple[pd.Series | None, int]]) -> pd.Categorical:
     occur are categories, not a Categorical's unused ones), without putting them together: each part (a
     column, or None for `length` missing cells) keeps its own codes (a Categorical's are read, not worked
     out again) and only the distinct values are merged. For the rows a publish keeps plus those it writes."""
-    all_codes, text = [], []
+    all_codes: list[np.ndarray] = []
+    text: list = []
     for column, length in parts:
         if column is None:
             all_codes.append(np.full(length, -1, dtype=np.int64))

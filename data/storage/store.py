@@ -693,8 +693,9 @@ def _published(existing: Dataset, changed: pd.DataFrame, catalogue: pd.DataFrame
 
 def _closed_by(kept: pd.DataFrame, changed: pd.DataFrame, key: list[str]) -> np.ndarray | None:
     """Which kept rows a changed row's key closes (None: none can, no changed row is of a kept indicator)."""
-    ids = kept[key[0]]
-    ids = ids.cat.categories[np.unique(ids.cat.codes.to_numpy())] if isinstance(ids.dtype, pd.CategoricalDtype) else ids.unique()
+    column = kept[key[0]]
+    ids = (column.cat.categories[np.unique(column.cat.codes.to_numpy())] if isinstance(column.dtype, pd.CategoricalDtype)
+           else column.unique())
     touching = changed[key[0]].isin(ids).to_numpy(dtype=bool)
     if not touching.any():
         return None
