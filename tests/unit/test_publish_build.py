@@ -183,3 +183,37 @@ def test_pub007_the_insert_pauses_garbage_collection_and_restores_it_as_it_was(s
     finally:
         gc.enable()
     assert seen == [True, False, True]
+
+
+def test_pub008_a_publish_of_rows_held_as_categoricals_stores_and_serves_what_plain_rows_do(store_url, tmp_path):
+    """publish takes the typed rows compact (Categorical text columns) as well as plain: the same stored rows,
+    and a new version's snapshot equal to a load from the store."""
+    from sqlalchemy import select
+
+    from data.storage.store import Store, _records
+    from data.storage.tables import observations
+    from tests.unit.test_store import NO_NEW_INDICATORS
+
+    store = Store(store_url, instance=tmp_path / "instance")
+    store.setup()
+    try:
+        obs = store.load_dataset().observations
+        plain = obs[obs["indicator_id"] == "reception-overweight"].copy()
+        plain["value"] = plain["value"] + 1.5  # every row changed
+        plain["note"] = "changed"
+        extra = plain.iloc[:2].assign(area_code=["E0000000X", "E0000000Y"], area_name=["Zed", "Ay"])  # two rows added
+        plain = pd.concat([plain, extra])
+        text = [c for c in plain.columns if plain[c].dtype != "float64" and plain[c].dtype.kind != "M"]
+        version = store.publish(plain.astype({c: "category" for c in text}), NO_NEW_INDICATORS, user="t", file_name="f",
+                                sha256="x", base_version=1)
+        columns = list(OBSERVATION_COLUMNS)
+        with store.engine.connect() as conn:
+            got = conn.execute(select(*[observations.c[c] for c in columns]).where(observations.c.valid_from == version)
+                               .order_by(observations.c.row_id)).all()
+            from_db = store.load_dataset_in(conn, version, compact=True)
+        assert [tuple(r) for r in got] == [tuple(r.values()) for r in _records(plain, columns)]
+        served = store.load_dataset(compact=True)  # the snapshot the publish wrote
+        pd.testing.assert_frame_equal(served.observations, from_db.observations, check_exact=True)
+        assert (served.observations["area_name"] == "Zed").sum() == 1
+    finally:
+        store.dispose()
