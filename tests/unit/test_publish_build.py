@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from data.domain.dataset import SORT_KEY, Dataset, _text_categorical, build_from_typed, combined_text, expanded, load_bundled
-from data.domain.schema import NUMERIC_OBSERVATION_COLUMNS, OBSERVATION_COLUMNS, OBSERVATION_KEY
+from data.domain.schema import INDICATOR_COLUMNS, NUMERIC_OBSERVATION_COLUMNS, OBSERVATION_COLUMNS, OBSERVATION_KEY
 from data.storage.store import _has_ties, _published
 
 
@@ -136,7 +136,7 @@ def test_pub006_awkward_cells_are_stored_as_given_by_insert_and_by_copy(store):
     from sqlalchemy import select
 
     from data.storage.store import _insert_frame, _records
-    from data.storage.tables import observations
+    from data.storage.tables import indicators, observations
 
     texts = ["tab\there", "new\nline", "back\\slash", "\\N", "'quote\" ,", "é ü 中", "", "  ", "end\r"]
     n = len(texts)
@@ -147,14 +147,22 @@ def test_pub006_awkward_cells_are_stored_as_given_by_insert_and_by_copy(store):
         "lower_ci": [np.nan] * n, "upper_ci": [1.0] * n, "count": [3.0] * n, "denominator": [np.nan] * n,
         "source": pd.Series(["", "s", "\\", "t", "u", "", "v", "w", "x"], dtype="str"), "note": texts,
     })
+    frame = pd.concat([frame] * 12, ignore_index=True)  # 108 rows: two statements of 50 rows on SQLite, then 8 one by one
+    frame["indicator_id"] = [f"awk-{k}" for k in range(len(frame))]
     columns = list(OBSERVATION_COLUMNS)
+    catalogue = pd.DataFrame({c: [f"{c}-{k}" for k in range(120)] for c in INDICATOR_COLUMNS})  # 17 values a row, 120 rows
     with store.engine.begin() as conn:
         _insert_frame(conn, observations, frame, columns, 7)
+        _insert_frame(conn, indicators, catalogue, list(INDICATOR_COLUMNS), 7)
     with store.engine.connect() as conn:
         got = conn.execute(select(*[observations.c[c] for c in columns]).where(observations.c.valid_from == 7)
                            .order_by(observations.c.row_id)).all()
     want = [tuple(r.values()) for r in _records(frame, columns)]
     assert [tuple(r) for r in got] == want
+    with store.engine.connect() as conn:
+        stored = conn.execute(select(*[indicators.c[c] for c in INDICATOR_COLUMNS]).where(indicators.c.valid_from == 7)
+                              .order_by(indicators.c.row_id)).all()
+    assert [tuple(r) for r in stored] == [tuple(r) for r in catalogue.itertuples(index=False, name=None)]
     assert got[0][columns.index("lower_ci")] is None and got[6][columns.index("area_code")] == ""
 
 
