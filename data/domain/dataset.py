@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -199,8 +200,14 @@ def _sorted_categorical(codes: np.ndarray, values: list) -> pd.Categorical:
 def _codes_and_text(column: pd.Series) -> tuple[np.ndarray, list]:
     """(int64 codes, missing -1; each code's value as astype(str) writes it) of a column: its own codes
     when it is a Categorical, else pd.factorize's. The values need not be distinct."""
-    if isinstance(column.dtype, pd.CategoricalDtype):
+    dtype = column.dtype
+    values: Any
+    if isinstance(dtype, pd.CategoricalDtype):
         codes, values = column.cat.codes.to_numpy(), column.cat.categories
+    elif pd.api.types.is_object_dtype(dtype) or (isinstance(dtype, pd.StringDtype) and dtype.storage == "python"):
+        # The Python objects themselves: the same codes and values as the column's own factorize, a third
+        # less time at 1M rows (0.065 -> 0.04 s a column) than going through the string array.
+        codes, values = pd.factorize(column.to_numpy(dtype=object))  # missing (None, NaN, NA) -> -1
     else:
         codes, values = pd.factorize(column)  # missing -> -1
     text = [v if isinstance(v, str) else (v.decode() if isinstance(v, bytes) else str(v)) for v in values]  # as astype(str)

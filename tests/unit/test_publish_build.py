@@ -225,3 +225,43 @@ def test_pub008_a_publish_of_rows_held_as_categoricals_stores_and_serves_what_pl
         assert (served.observations["area_name"] == "Zed").sum() == 1
     finally:
         store.dispose()
+
+
+_ANY_CELL = ["a", "b", "", " b", "é", None, np.nan, pd.NA, 3, 3.0, 2.5, b"by", "3", "nan", "None"]
+
+
+def _old_text_categorical(column: pd.Series) -> pd.Categorical:
+    """_text_categorical before round 3: pd.factorize of the column itself."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes, values = column.cat.codes.to_numpy(), column.cat.categories
+    else:
+        codes, values = pd.factorize(column)
+    text = [v if isinstance(v, str) else (v.decode() if isinstance(v, bytes) else str(v)) for v in values]
+    codes = np.asarray(codes, dtype=np.int64)
+    if len(codes) and codes.min() < 0:
+        text.append("")
+        codes = np.where(codes < 0, len(text) - 1, codes)
+    if not text:
+        return pd.Categorical.from_codes(np.full(len(codes), -1), categories=pd.Index([], dtype=str))
+    distinct, inverse = np.unique(np.array(text, dtype=object), return_inverse=True)
+    return pd.Categorical.from_codes(np.append(inverse.astype(np.int64), -1)[codes], categories=pd.Index(distinct, dtype=str))
+
+
+@settings(max_examples=200, deadline=None)
+@given(cells=st.lists(st.sampled_from(_ANY_CELL), max_size=10),
+       kind=st.sampled_from(["object", "str", "string[python]", "category"]))
+def test_pub009_text_categorical_is_as_before_and_fillna_then_astype_str(cells, kind):
+    """_text_categorical (which now factorizes the Python objects of an object or python-string column) against
+    the code before it and against the plain definition, column.fillna("").astype(str) with its distinct values
+    sorted as categories (except that 3 and 3.0 in one object column are one value to factorize, as before)."""
+    column = pd.Series(cells, dtype=object)
+    if kind != "object":
+        column = pd.Series([c for c in cells if isinstance(c, str) or c is None or c is np.nan], dtype=object)
+        column = column.astype(kind)
+    got, before = _text_categorical(column), _old_text_categorical(column)
+    assert list(got.categories) == list(before.categories)
+    assert (got.codes == before.codes).all()
+    if not (any(type(c) is int for c in cells) and any(type(c) is float and c == 3.0 for c in cells)):
+        plain = column.astype(object).fillna("").astype(str)
+        assert list(got.astype(object)) == list(plain)
+        assert list(got.categories) == sorted(set(plain))
