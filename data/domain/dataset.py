@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -196,14 +197,51 @@ def _sorted_categorical(codes: np.ndarray, values: list) -> pd.Categorical:
     return pd.Categorical.from_codes(remap[codes], categories=pd.Index(distinct, dtype=str))
 
 
-def _text_categorical(column: pd.Series) -> pd.Categorical:
-    """column.fillna("").astype(str), as a Categorical with sorted categories."""
-    if isinstance(column.dtype, pd.CategoricalDtype):
+def _codes_and_text(column: pd.Series) -> tuple[np.ndarray, list]:
+    """(int64 codes, missing -1; each code's value as astype(str) writes it) of a column: its own codes
+    when it is a Categorical, else pd.factorize's. The values need not be distinct."""
+    dtype = column.dtype
+    values: Any
+    if isinstance(dtype, pd.CategoricalDtype):
         codes, values = column.cat.codes.to_numpy(), column.cat.categories
+    elif pd.api.types.is_object_dtype(dtype) or (isinstance(dtype, pd.StringDtype) and dtype.storage == "python"):
+        # The Python objects themselves: the same codes and values as the column's own factorize, a third
+        # less time at 1M rows (0.065 -> 0.04 s a column) than going through the string array.
+        codes, values = pd.factorize(column.to_numpy(dtype=object))  # missing (None, NaN, NA) -> -1
     else:
         codes, values = pd.factorize(column)  # missing -> -1
     text = [v if isinstance(v, str) else (v.decode() if isinstance(v, bytes) else str(v)) for v in values]  # as astype(str)
-    codes = np.asarray(codes, dtype=np.int64)
+    return np.asarray(codes, dtype=np.int64), text
+
+
+def combined_text(parts: list[tuple[pd.Series | None, int]]) -> pd.Categorical:
+    """_text_categorical of the parts' cells one after another, as plain objects (so only the values that
+    occur are categories, not a Categorical's unused ones), without putting them together: each part (a
+    column, or None for `length` missing cells) keeps its own codes (a Categorical's are read, not worked
+    out again) and only the distinct values are merged. For the rows a publish keeps plus those it writes."""
+    all_codes: list[np.ndarray] = []
+    text: list = []
+    for column, length in parts:
+        if column is None:
+            all_codes.append(np.full(length, -1, dtype=np.int64))
+            continue
+        codes, values = _codes_and_text(column)
+        all_codes.append(np.where(codes < 0, -1, codes + len(text)))
+        text += values
+    codes = np.concatenate(all_codes) if all_codes else np.array([], dtype=np.int64)
+    used = np.zeros(len(text) + 1, dtype=bool)
+    used[codes] = True  # code -1 marks the extra last slot
+    renumber = np.append(np.cumsum(used[:-1]) - 1, -1)
+    return _text_from_codes(renumber[codes], [v for v, u in zip(text, used[:-1], strict=True) if u])
+
+
+def _text_categorical(column: pd.Series) -> pd.Categorical:
+    """column.fillna("").astype(str), as a Categorical with sorted categories."""
+    return _text_from_codes(*_codes_and_text(column))
+
+
+def _text_from_codes(codes: np.ndarray, text: list) -> pd.Categorical:
+    """text[codes] (code -1: "") as a Categorical with sorted, distinct categories."""
     if len(codes) and codes.min() < 0:
         text.append("")
         codes = np.where(codes < 0, len(text) - 1, codes)
@@ -260,7 +298,9 @@ def expanded(frame: pd.DataFrame) -> pd.DataFrame:
                 out[name] = pd.Series(column.cat.categories.astype(str).take(codes), index=frame.index, name=name)
         else:
             out[name] = column
-    return pd.DataFrame(out, index=frame.index, columns=frame.columns)
+    # copy=False: the other columns are the frame's own arrays, not copies (copy-on-write keeps the two frames
+    # apart); 0.38 -> 0.22 s at 1M rows.
+    return pd.DataFrame(out, index=frame.index, columns=frame.columns, copy=False)
 
 
 def load_bundled(folder: Path = BUNDLED, version: int = 1, updated: str = "") -> Dataset:

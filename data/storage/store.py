@@ -7,14 +7,15 @@ either land in order or one is told to retry.
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import gc
 import os
 import sqlite3
 import threading
 import time
 from dataclasses import replace
 from datetime import datetime, timezone
-from itertools import chain
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -24,7 +25,7 @@ from sqlalchemy import and_, create_engine, event, func, insert, or_, select, up
 from sqlalchemy.engine import Engine, make_url
 
 from data.domain.changes import classify
-from data.domain.dataset import BUNDLED, SORT_KEY, Dataset, build_from_typed, expanded, load_bundled
+from data.domain.dataset import BUNDLED, SORT_KEY, Dataset, build_from_typed, combined_text, expanded, load_bundled
 from data.domain.schema import INDICATOR_COLUMNS, NUMERIC_OBSERVATION_COLUMNS, OBSERVATION_COLUMNS, OBSERVATION_KEY
 from data.domain.status import indicator_status
 from data.settings import DEFAULT_INSTANCE
@@ -265,6 +266,11 @@ def _records(frame: pd.DataFrame, columns) -> list[dict]:
 def _row_tuples(frame: pd.DataFrame, columns, version: int, start: int, stop: int, gaps: dict | None = None) -> list[tuple]:
     """Rows start..stop as tuples of Python scalars, missing values as None (the values _records gives).
     gaps: column -> may it have a missing value (worked out once per frame by _insert_frame)."""
+    return list(zip(*_column_values(frame, columns, version, start, stop, gaps), strict=True))
+
+
+def _column_values(frame: pd.DataFrame, columns, version: int, start: int, stop: int, gaps: dict | None = None) -> list[list]:
+    """_row_tuples column by column: one list of Python scalars per column, then the version's."""
     part = frame.iloc[start:stop]
     cols: list[list[Any]] = []
     for col in columns:
@@ -272,46 +278,88 @@ def _row_tuples(frame: pd.DataFrame, columns, version: int, start: int, stop: in
             cols.append([None] * len(part))
             continue
         series = part[col]
-        values = series.to_numpy(dtype=object)  # float64 -> Python floats, as astype(object) gives
+        if series.dtype == "float64":  # Python floats straight from the array, NaN -> None
+            numbers = series.to_numpy()
+            values = numbers.tolist()
+            if gaps is None or gaps.get(col, True):
+                for k in np.flatnonzero(np.isnan(numbers)).tolist():
+                    values[k] = None
+            cols.append(values)
+            continue
+        objects = series.to_numpy(dtype=object)  # as astype(object) gives
         if gaps is None or gaps.get(col, True):
-            missing = np.isnan(series.to_numpy()) if series.dtype == "float64" else pd.isna(values)
+            missing = pd.isna(objects)
             if missing.any():
-                values = values.copy()
-                values[missing] = None
-        cols.append(values.tolist())
+                objects = objects.copy()
+                objects[missing] = None
+        cols.append(objects.tolist())
     cols.append([version] * len(part))
-    return list(zip(*cols, strict=True))
+    return cols
 
 
 def _insert_frame(conn, table, frame: pd.DataFrame, columns, version: int) -> None:
     """INSERT the frame's rows (with valid_from = version) through the DBAPI cursor of conn's own
-    connection, so in the same transaction: executemany with tuples, not SQLAlchemy's per-row dicts."""
-    names = list(columns) + ["valid_from"]
-    quote = conn.dialect.identifier_preparer.quote
-    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    one = f"({', '.join([marker] * len(names))})"
-    sql = f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in names)}) VALUES "
-    # SQLite: several rows a statement (a quarter less CPU than one; 20 x 16 values stays under the 999
-    # a statement older SQLite allows). PostgreSQL: psycopg pipelines executemany already.
-    per = _SQLITE_ROWS_A_STATEMENT if conn.dialect.name == "sqlite" else 1
+    connection, so in the same transaction: executemany with tuples, not SQLAlchemy's per-row dicts;
+    on PostgreSQL (psycopg) a COPY of the same tuples."""
     # Which text columns have a missing value at all: the others need no per-chunk check.
     gaps = {c: frame[c].dtype == "float64" or bool(frame[c].isna().any()) for c in columns if c in frame.columns}
     cursor = conn.connection.cursor()
     try:
-        for start in range(0, len(frame), _INSERT_CHUNK):
-            rows = _row_tuples(frame, columns, version, start, start + _INSERT_CHUNK, gaps)
-            whole = len(rows) - len(rows) % per if per > 1 else 0  # rows sent `per` to a statement
-            if whole:
-                batches = [tuple(chain.from_iterable(rows[i:i + per])) for i in range(0, whole, per)]
-                cursor.executemany(sql + ", ".join([one] * per), batches)
-            if whole < len(rows):
-                cursor.executemany(sql + one, rows[whole:])
+        with _gc_paused():
+            _send_rows(conn, cursor, table, frame, columns, version, gaps)
     finally:
         cursor.close()
 
 
+@contextlib.contextmanager
+def _gc_paused():
+    """No cyclic garbage collection while a million short-lived parameter lists are made and sent: each
+    collection would walk every tracked object of the process, for nothing (they are freed by their
+    counts). A quarter of the SQLite insert's CPU at 1M rows. Restored as it was, whatever happens."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _send_rows(conn, cursor, table, frame: pd.DataFrame, columns, version: int, gaps: dict) -> None:
+    """_insert_frame's rows through the cursor: COPY on PostgreSQL (psycopg), executemany elsewhere."""
+    names = list(columns) + ["valid_from"]
+    quote = conn.dialect.identifier_preparer.quote
+    if conn.dialect.name == "postgresql" and hasattr(cursor, "copy"):
+        # COPY ... FROM STDIN: one stream instead of a million bound statements (None -> NULL, a float
+        # as its repr, so the same values as the INSERT stores).
+        with cursor.copy(f"COPY {quote(table.name)} ({', '.join(quote(c) for c in names)}) FROM STDIN") as copy:
+            for start in range(0, len(frame), _INSERT_CHUNK):
+                for row in _row_tuples(frame, columns, version, start, start + _INSERT_CHUNK, gaps):
+                    copy.write_row(row)
+        return
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    one = f"({', '.join([marker] * len(names))})"
+    sql = f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in names)}) VALUES "
+    # SQLite: several rows a statement (at 1M rows 20 a statement took a quarter less CPU than one, 50 another
+    # 12% less); never more values than the 999 a statement older SQLite allows (50 x 17 at most here).
+    per = max(1, min(_SQLITE_ROWS_A_STATEMENT, 999 // len(names))) if conn.dialect.name == "sqlite" else 1
+    for start in range(0, len(frame), _INSERT_CHUNK):
+        cols = _column_values(frame, columns, version, start, start + _INSERT_CHUNK, gaps)
+        count = len(cols[0])
+        whole = count - count % per if per > 1 else 0  # rows sent `per` to a statement
+        if whole:
+            # The statements' parameters row after row, laid out column by column (no tuple per row).
+            flat: list[Any] = [None] * (whole * len(cols))
+            for j, values in enumerate(cols):
+                flat[j::len(cols)] = values[:whole]
+            step = per * len(cols)
+            cursor.executemany(sql + ", ".join([one] * per), [flat[i:i + step] for i in range(0, len(flat), step)])
+        if whole < count:
+            cursor.executemany(sql + one, list(zip(*(values[whole:] for values in cols), strict=True)))
+
+
 _INSERT_CHUNK = 50_000  # a multiple of _SQLITE_ROWS_A_STATEMENT
-_SQLITE_ROWS_A_STATEMENT = 20
+_SQLITE_ROWS_A_STATEMENT = 50
 
 
 class Store:
@@ -428,15 +476,15 @@ class Store:
         except OSError:
             pass
 
-    def _version_in(self, conn, version: int) -> Dataset:
-        """load_dataset_in(conn, version) (plain `str` columns), from the version's snapshot when this host
+    def _version_in(self, conn, version: int, *, compact: bool = False) -> Dataset:
+        """load_dataset_in(conn, version, compact=compact), from the version's snapshot when this host
         has one: the same frames (a snapshot equals its version, and expanded() is what compact=False adds)
         without streaming a million rows from the store inside a publish's or a restore's transaction."""
         meta = conn.execute(select(data_versions).where(data_versions.c.version == version)).mappings().one()
         found = snapshot.read(self.snapshot_folder(version, meta), version)
         if found is None:
-            return self.load_dataset_in(conn, version)
-        return replace(found, observations=expanded(found.observations))
+            return self.load_dataset_in(conn, version, compact=compact)
+        return found if compact else replace(found, observations=expanded(found.observations))
 
     def _snapshot_new_version(self, conn, new: int, existing: Dataset | None = None, changed: pd.DataFrame | None = None) -> None:
         """Before head moves to `new` (in its transaction): write its snapshot, so no worker that sees the
@@ -499,7 +547,8 @@ class Store:
         with self.engine.begin() as conn:
             current = self._begin_version(conn, base_version)
             new = current + 1
-            existing = self._version_in(conn, current)
+            held = self._version_in(conn, current, compact=True)  # the new version is built from its codes (_published)
+            existing = replace(held, observations=expanded(held.observations))
             catalogue, ids_set = (_with_fingertips_ids(self._catalogue_rows(conn, current), fingertips_ids) if fingertips_ids
                                   else (None, {}))
             kinds = classify(existing.observations, rows)
@@ -515,7 +564,8 @@ class Store:
                 _insert_frame(conn, indicators, catalogue, INDICATOR_COLUMNS, new)
             self._close_keys(conn, observations, OBSERVATION_KEY, changed, new)
             self._insert_rows(conn, new_indicators, changed, new)
-            self._snapshot_new_version(conn, new, existing, changed)
+            del existing
+            self._snapshot_new_version(conn, new, held, changed)
             self._move_head(conn, current, new)
         return new
 
@@ -614,18 +664,62 @@ def _published(existing: Dataset, changed: pd.DataFrame, catalogue: pd.DataFrame
     """The version a publish makes, from memory: `existing`'s rows less those whose key a changed row
     closes, plus the changed rows, typed as a load types them (build_from_typed on the same values). A
     load's order is its sort; rows alike in every sort key would keep their input order, which a load
-    from the store need not share: then None (the caller reads the version back from the store)."""
+    from the store need not share: then None (the caller reads the version back from the store).
+
+    The same frame as build_from_typed(catalogue, pd.concat([kept, changed]) of OBSERVATION_COLUMNS)
+    (tests/unit/test_publish_build.py compares them), cheaper: each text column is put together from
+    each part's own codes (combined_text: the kept rows of a compact `existing` are never factorized
+    again), only the changed rows of indicators `existing` holds are matched against its keys, and ties
+    are found on the sorted frame's codes."""
     key = list(OBSERVATION_KEY)
     kept = existing.observations
     if len(changed) and len(kept):
-        closed = kept[key].merge(changed[key].drop_duplicates(), on=key, how="left", indicator=True)["_merge"].to_numpy() == "both"
-        kept = kept[~closed]
-    raw = pd.concat([kept.reindex(columns=list(OBSERVATION_COLUMNS)), changed.reindex(columns=list(OBSERVATION_COLUMNS))],
-                    ignore_index=True)
-    dataset = build_from_typed(catalogue, raw, version, compact=True)
-    if dataset.observations.duplicated(SORT_KEY).any():
+        closed = _closed_by(kept, changed, key)
+        if closed is not None:
+            kept = kept[~closed].reset_index(drop=True)
+    raw: dict[str, Any] = {}
+    for col in OBSERVATION_COLUMNS:
+        parts = [(frame[col] if col in frame.columns else None, len(frame)) for frame in (kept, changed)]
+        if col in NUMERIC_OBSERVATION_COLUMNS:
+            raw[col] = pd.concat([pd.Series(np.nan, index=range(n)) if c is None else c.reset_index(drop=True) for c, n in parts],
+                                 ignore_index=True)
+        else:
+            raw[col] = combined_text(parts)
+    dataset = build_from_typed(catalogue, pd.DataFrame(raw, index=pd.RangeIndex(len(kept) + len(changed))), version, compact=True)
+    if _has_ties(dataset.observations, list(SORT_KEY)):
         return None
     return dataset
+
+
+def _closed_by(kept: pd.DataFrame, changed: pd.DataFrame, key: list[str]) -> np.ndarray | None:
+    """Which kept rows a changed row's key closes (None: none can, no changed row is of a kept indicator)."""
+    column = kept[key[0]]
+    ids = (column.cat.categories[np.unique(column.cat.codes.to_numpy())] if isinstance(column.dtype, pd.CategoricalDtype)
+           else column.unique())
+    touching = changed[key[0]].isin(ids).to_numpy(dtype=bool)
+    if not touching.any():
+        return None
+    keys = expanded(changed.loc[touching, key]).drop_duplicates()
+    merged = expanded(kept[key]).merge(keys, on=key, how="left", indicator=True)
+    return merged["_merge"].to_numpy() == "both"
+
+
+def _has_ties(obs: pd.DataFrame, columns: list[str]) -> bool:
+    """obs.duplicated(columns).any() for a frame sorted by those columns: equal rows sit next to each other,
+    so it compares each row with the next on the Categoricals' codes and the datetimes' integers."""
+    if len(obs) < 2:
+        return False
+    same = np.ones(len(obs) - 1, dtype=bool)
+    for col in columns:
+        column = obs[col]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            values = column.cat.codes.to_numpy()
+        elif column.dtype.kind == "M":
+            values = column.to_numpy().view("i8")  # NaT: one integer, alike as duplicated() takes them
+        else:
+            return bool(obs.duplicated(columns).any())
+        same &= values[1:] == values[:-1]
+    return bool(same.any())
 
 
 class StoreSource:
