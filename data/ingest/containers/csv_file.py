@@ -170,13 +170,15 @@ def _positions(buf: np.ndarray, wanted: tuple[int, ...], counted: int | None = N
         if counted is not None:
             count += int(np.count_nonzero(piece == counted))
         if edges:
-            both = buf[i:i + step + 1]  # with the next slice's first byte: pairs across the edge
-            low = both < 32
-            controls += int(np.count_nonzero(low[:len(piece)]))
-            space, sep = both == 32, (both == 44) | low
-            for at in (np.flatnonzero(sep[:-1] & space[1:]), np.flatnonzero(space[:-1] & sep[1:]) + 1):
-                if len(at):
-                    parts[-1].append(at + i if i else at)
+            controls += int(np.count_nonzero(piece < 32))
+            # each space's neighbours, looked at only where the spaces are (two passes over the slice, not eight)
+            spaces = np.flatnonzero(piece == 32) + i
+            if len(spaces):
+                for at in (spaces[spaces > 0] - 1, spaces[spaces < len(buf) - 1] + 1):
+                    neighbour = buf[at]
+                    at = at[(neighbour == 44) | (neighbour < 32)]  # a comma or a line end (or control) beside a space
+                    if len(at):
+                        parts[-1].append(at)
     if edges:
         parts.append([np.array([controls], dtype=np.intp)])
     empty = np.empty(0, dtype=np.intp)
