@@ -246,11 +246,11 @@ def editor_token(database_url: str) -> str:
 def upload(server, token: str, path: Path, rows: int) -> dict:
     """POST the file to /api/uploads (validate + preview), then publish it; times, rows/s and workers' peak RSS.
 
-    A Fingertips file does not say an indicator's set or polarity, so the editor's choices go with the
-    file (the `indicators` part, issue 12), as a scheduled API upload would send them."""
-    from bench.fingertips_data import indicator_ids
+    A Fingertips file does not say an indicator's set or polarity (nor the unit of a count), so the editor's
+    choices go with the file (the `indicators` part, issue 12), as a scheduled API upload would send them."""
+    from bench.fingertips_data import choices_csv
 
-    choices = "source_id,set,polarity,period_basis\n" + "".join(f"{i},Fingertips indicators,no judgement,financial year\n" for i in indicator_ids(rows))
+    choices = choices_csv(rows)  # unit too: a "number" indicator's unit is not in the file (needs the editor's choice)
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {token}"
     out: dict = {"rows": rows, "file_bytes": path.stat().st_size, "file": path.name}

@@ -29,6 +29,7 @@ SMOKE_KEYS = (
     "upload_vs_single_thread_floor_s@bundled+2k",
     "upload_rows_per_s@bundled+2k",
     "upload_peak_worker_rss_mb@bundled+2k",
+    "upload_peak_worker_pss_mb@bundled+2k",
     "parse_floor_threaded_s@bundled+2k",
     "parse_floor_single_s@bundled+2k",
     "after_publish_max_wait_ms@bundled+2k",
