@@ -124,6 +124,20 @@ def test_sec003_nosniff_referrer_policy_and_frame_options_on_every_response(make
     assert "Content-Security-Policy" in response.headers
 
 
+def test_sec009_scripts_and_stylesheets_carry_nosniff_but_not_the_document_only_headers(make_app):
+    app, _ = make_app()
+    client = app.server.test_client()
+    page = client.get("/")
+    sources = [s for s in re.findall(r'(?:src|href)="([^"]+\.(?:js|css)[^"]*)"', page.get_data(as_text=True))]
+    assert any(".js" in s for s in sources) and any(".css" in s for s in sources)
+    for source in sources:
+        response = client.get(source)
+        assert response.status_code == 200, source
+        assert response.headers["X-Content-Type-Options"] == "nosniff", source
+        assert "Content-Security-Policy" not in response.headers and "X-Frame-Options" not in response.headers, source
+    assert "Content-Security-Policy" in page.headers and page.headers["X-Frame-Options"] == "DENY"
+
+
 def test_sec004_https_is_not_forced_by_default_and_hsts_only_over_https(make_app):
     app, _ = make_app()
     client = app.server.test_client()
