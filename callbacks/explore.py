@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dash import MATCH, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
-from flask import has_app_context
+from flask import g, has_app_context, has_request_context
 
 from callbacks.context import current_dataset, current_store
 from data.domain.export import to_csv
@@ -63,9 +63,15 @@ def download(n_clicks, state_dict):
 
 
 def stored_groups():
-    """The comparator groups of the app's store (the bundled ones when it serves fixed data)."""
-    store = current_store() if has_app_context() else None  # outside a request (a script, a test): the bundled ones
-    return list_groups(store.engine if store is not None else None)
+    """The comparator groups of the app's store (the bundled ones when it serves fixed data). Read once per
+    request (an explore request asks 3-4 times: its options, its state, its key): a dict per call."""
+    if not has_request_context():  # outside a request (a script, a test): read now
+        store = current_store() if has_app_context() else None  # no app: the bundled ones
+        return list_groups(store.engine if store is not None else None)
+    if "stored_groups" not in g:
+        store = current_store()
+        g.stored_groups = list_groups(store.engine if store is not None else None)
+    return dict(g.stored_groups)
 
 
 # On a phone the filters fold away (a native <details>, still one tap to open) so the chart is the first thing

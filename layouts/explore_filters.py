@@ -41,7 +41,18 @@ def _year_range(dataset: Dataset) -> list[str]:
 
 
 def periods_for(dataset: Dataset, state: ExploreState) -> list[str]:
-    """Dated periods with a value for the state's indicators and areas, oldest first."""
-    rows = dataset.observations_for(list(state.indicators), None, list(state.areas))
+    """Dated periods with a value for the state's indicators and areas, oldest first (worked out once per
+    version and selection: a request asks twice, for its state and its controls)."""
+    key = (tuple(state.indicators), tuple(state.areas))
+    return list(dataset.cache.remember("periods_for", key, lambda: _periods_for(dataset, *key), maxsize=256))
+
+
+def _periods_for(dataset: Dataset, indicators: tuple[str, ...], areas: tuple[str, ...]) -> list[str]:
+    if not indicators:  # every indicator: let the store's frame filter its areas first
+        rows = dataset.observations_for(None, None, list(areas))
+    else:
+        rows = dataset.observations_for(list(indicators))  # kept per version; its areas are taken from it here
+        if areas:
+            rows = rows[rows["area_code"].isin(list(areas))]
     rows = rows[rows["category_type"] == ""]
     return periods_of(rows[rows["period_end"].notna()])

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -92,6 +92,14 @@ class Dataset:
         """The rows asked for, text columns as plain `str` columns (as every reader expects them),
         whether or not this Dataset holds them compactly."""
         obs = self.observations
+        if indicator_ids and not sets and not areas and not isinstance(indicator_ids, str) \
+                and all(isinstance(i, str) for i in indicator_ids):
+            # One explore request asks for the same indicators' rows 3-4 times (its periods, breakdowns, areas):
+            # kept per version, the rows are taken and turned into text once. A shallow copy each time (pandas
+            # copies on write, so a caller that changes its frame never changes the kept one); big frames are not kept.
+            key = tuple(sorted(set(indicator_ids)))
+            kept = self.cache.remember("observations_for", key, lambda: self._expanded_rows(key, keep=True), maxsize=64)
+            return kept.copy(deep=False) if kept is not None else self._expanded_rows(key)
         if indicator_ids:
             rows = self._rows_of(indicator_ids)
             if rows is not None:
@@ -104,6 +112,22 @@ class Dataset:
         if areas:
             obs = obs[obs["area_code"].isin(areas)]
         return expanded(obs)
+
+
+    _KEPT_ROWS = 20_000  # observations_for keeps frames up to this many rows (~3 MB of pointers each)
+
+    @overload
+    def _expanded_rows(self, ids: tuple[str, ...], keep: Literal[False] = False) -> pd.DataFrame: ...
+    @overload
+    def _expanded_rows(self, ids: tuple[str, ...], keep: Literal[True]) -> pd.DataFrame | None: ...
+
+    def _expanded_rows(self, ids: tuple[str, ...], keep: bool = False) -> pd.DataFrame | None:
+        """expanded(the rows of ids); with keep, None for a frame too big to keep."""
+        rows = self._rows_of(ids)
+        assert rows is not None  # ids are text
+        if keep and len(rows) > self._KEPT_ROWS:
+            return None
+        return expanded(rows)
 
 
 def _positions_by_indicator(obs: pd.DataFrame) -> dict:

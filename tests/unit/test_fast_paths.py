@@ -491,3 +491,38 @@ def test_fast026_without_this_versions_sections_on_the_page_the_whole_sections_a
     assert sections_update(bundled, None, years[1]) is full  # no record of the page
     assert sections_update(bundled, {**shown(bundled, years[0]), "version": bundled.version + 1}, years[1]) is full
 
+
+
+def test_fast027_observations_for_keeps_rows_per_version_and_a_caller_cannot_change_them(bundled):
+    from data.domain.dataset import Dataset, expanded
+
+    fresh = Dataset(bundled.indicators, bundled.observations, version=bundled.version)
+    ids = list(dict.fromkeys(fresh.observations["indicator_id"]))[:3]
+    plain = expanded(fresh.observations[fresh.observations["indicator_id"].isin(ids)])
+    first = fresh.observations_for(ids)
+    pd.testing.assert_frame_equal(first, plain)
+    first["value"] = -1.0  # a caller changing its frame in place
+    first.loc[first.index[0], "area_name"] = "changed"
+    again = fresh.observations_for(list(reversed(ids)))  # the same rows whatever the order asked
+    pd.testing.assert_frame_equal(again, plain)
+    assert fresh.cache.sizes()["observations_for"] == 1
+    # with areas too: filtered from the full frame, as before
+    york = fresh.observations_for(ids, None, ["E06000014"])
+    pd.testing.assert_frame_equal(york, plain[plain["area_code"] == "E06000014"])
+
+
+def test_fast028_periods_for_from_kept_rows_equals_the_filtered_read(bundled):
+    from data.domain.views import periods_of
+    from layouts.explore_filters import periods_for
+    from layouts.explore_state import ExploreState
+
+    ids = list(dict.fromkeys(bundled.observations["indicator_id"]))
+    checked = 0
+    for ind in ids[:40]:
+        for areas in ((), ("E06000014",), ("E06000014", "E92000001")):
+            state = ExploreState(indicators=(ind,), areas=areas)
+            rows = bundled.observations_for([ind], None, list(areas) or None)
+            rows = rows[(rows["category_type"] == "") & rows["period_end"].notna()]
+            assert periods_for(bundled, state) == periods_for(bundled, state) == periods_of(rows)
+            checked += bool(periods_of(rows))
+    assert checked > 20
