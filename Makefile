@@ -15,7 +15,7 @@ run: $(VENV)/.stamp-run
 
 test: $(VENV)/.stamp-dev lint
 	bash tests/system_deps.sh
-	.venv/bin/python -m pytest tests -n 2 --headless -q
+	.venv/bin/python -m pytest tests -n 4 --dist worksteal --headless -q --durations=25
 
 lint: $(VENV)/.stamp-dev
 	$(VENV)/bin/ruff check .
