@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, overload
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -92,17 +92,15 @@ class Dataset:
         """The rows asked for, text columns as plain `str` columns (as every reader expects them),
         whether or not this Dataset holds them compactly."""
         obs = self.observations
-        if indicator_ids and not sets and not areas and not isinstance(indicator_ids, str) \
-                and all(isinstance(i, str) for i in indicator_ids):
-            # One explore request asks for the same indicators' rows 3-4 times (its periods, breakdowns, areas):
-            # kept per version, the rows are taken and turned into text once. A shallow copy each time (pandas
-            # copies on write, so a caller that changes its frame never changes the kept one); big frames are not kept.
-            key = tuple(sorted(set(indicator_ids)))
-            kept = self.cache.remember("observations_for", key, lambda: self._expanded_rows(key, keep=True), maxsize=64)
-            return kept.copy(deep=False) if kept is not None else self._expanded_rows(key)
         if indicator_ids:
             rows = self._rows_of(indicator_ids)
             if rows is not None:
+                if not sets and not areas and len(rows) <= _KEPT_ROWS:
+                    # One explore request asks for the same indicators' rows 3-4 times (its periods, breakdowns,
+                    # areas): kept per version, they are turned into text once. A shallow copy out each time (pandas
+                    # copies on write, so a caller that changes its frame never changes the kept one).
+                    key = tuple(sorted(set(indicator_ids)))
+                    return self.cache.remember("observations_for", key, lambda: expanded(rows), maxsize=64).copy(deep=False)
                 obs, indicator_ids = rows, None
         if sets:
             ids_in_sets = self.indicators.index[self.indicators["set"].isin(sets)]
@@ -114,20 +112,7 @@ class Dataset:
         return expanded(obs)
 
 
-    _KEPT_ROWS = 20_000  # observations_for keeps frames up to this many rows (~3 MB of pointers each)
-
-    @overload
-    def _expanded_rows(self, ids: tuple[str, ...], keep: Literal[False] = False) -> pd.DataFrame: ...
-    @overload
-    def _expanded_rows(self, ids: tuple[str, ...], keep: Literal[True]) -> pd.DataFrame | None: ...
-
-    def _expanded_rows(self, ids: tuple[str, ...], keep: bool = False) -> pd.DataFrame | None:
-        """expanded(the rows of ids); with keep, None for a frame too big to keep."""
-        rows = self._rows_of(ids)
-        assert rows is not None  # ids are text
-        if keep and len(rows) > self._KEPT_ROWS:
-            return None
-        return expanded(rows)
+_KEPT_ROWS = 20_000  # observations_for keeps frames up to this many rows (~3 MB of pointers each)
 
 
 def _positions_by_indicator(obs: pd.DataFrame) -> dict:
@@ -188,7 +173,7 @@ def _numbers(column: pd.Series) -> pd.Series:
 
 # -- typing: one pipeline, text columns as Categoricals ----------------------------------------------
 
-_FROM_CATALOGUE = (("unit", "unit"), ("indicator_name", "name"), ("set", "set"))
+FROM_CATALOGUE = (("unit", "unit"), ("indicator_name", "name"), ("set", "set"))  # (row column, catalogue column) every typed row takes from its indicator
 _SORT_KEY = ["indicator_id", "area_code", "period_end", "period_start", "category_type", "category"]
 SORT_KEY = tuple(_SORT_KEY)  # the served frame's order (data/storage/store.py checks a built version has no ties)
 
@@ -206,7 +191,7 @@ def prepare_observations(raw: pd.DataFrame, catalogue: pd.DataFrame, *, compact:
         column = raw[col] if col in raw.columns else pd.Series(np.nan, index=raw.index)
         obs[col] = _numbers(column).to_numpy() if col in NUMERIC_OBSERVATION_COLUMNS else _text_categorical(column)
     obs["period_type"], obs["period_start"], obs["period_end"] = _periods(obs["period"], obs["period_type"])
-    for col, source in _FROM_CATALOGUE:
+    for col, source in FROM_CATALOGUE:
         obs[col] = _from_catalogue(obs["indicator_id"], catalogue[source])
     obs = obs.sort_values(_SORT_KEY, na_position="first", kind="stable").reset_index(drop=True)
     return obs if compact else expanded(obs)

@@ -159,7 +159,7 @@ def _matched(rows: pd.DataFrame, catalogue: pd.DataFrame, new_indicators: pd.Dat
     cat = catalogue.set_index("id", drop=False) if "id" in catalogue.columns else catalogue
     new_ids = set(new_indicators["id"]) if len(new_indicators) else set()
     out = []
-    for ind_id in _distinct_ids(rows):
+    for ind_id in dict.fromkeys(_codes(rows["indicator_id"])[1]):  # each id once, in order of first appearance
         if ind_id in new_ids or ind_id not in cat.index:
             continue
         ft = str(cat.at[ind_id, "fingertips_id"] or "")
@@ -167,11 +167,6 @@ def _matched(rows: pd.DataFrame, catalogue: pd.DataFrame, new_indicators: pd.Dat
             out.append({"source_id": ft, "indicator_id": ind_id, "name": str(cat.at[ind_id, "name"]),
                         "period_basis": str(cat.at[ind_id, "period_basis"] or "") if "period_basis" in cat.columns else ""})
     return out
-
-
-def _distinct_ids(rows: pd.DataFrame) -> list[str]:
-    """The rows' indicator ids as text, each once, in order of first appearance."""
-    return list(dict.fromkeys(str(i) for i in pd.unique(rows["indicator_id"].astype(object))))
 
 
 def _needs(entry: dict) -> list[str]:

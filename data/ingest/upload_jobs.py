@@ -12,6 +12,7 @@ import io
 import json
 import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timezone
 
 import numpy as np
@@ -19,7 +20,7 @@ import pandas as pd
 from sqlalchemy import insert, select, update
 
 from data.domain.changes import summarise
-from data.domain.dataset import SORT_KEY, build_from_typed
+from data.domain.dataset import FROM_CATALOGUE, SORT_KEY, build_from_typed
 from data.domain.periods import parse_period
 from data.domain.schema import (
     INDICATOR_COLUMNS,
@@ -139,12 +140,14 @@ def _unpack(payload: bytes) -> tuple[pd.DataFrame, pd.DataFrame, bool]:
     return rows, indicators, True
 
 
-def _typed_payload(rows: pd.DataFrame, is_typed: bool, catalogue: pd.DataFrame, new_indicators: pd.DataFrame) -> pd.DataFrame:
+def _typed_payload(rows: pd.DataFrame, is_typed: bool, catalogue: Callable[[], pd.DataFrame],
+                   new_indicators: pd.DataFrame) -> pd.DataFrame:
     """An unpacked payload's rows as _typed makes them: as packed when they are (a payload this version
-    packed), else typed now (text rows, or typed rows packed without their derived columns by an older version)."""
+    packed), else typed now against catalogue() (text rows, or typed rows packed without their derived
+    columns by an older version); the catalogue is only read when it is needed."""
     if is_typed and set(_DERIVED).issubset(rows.columns):
         return rows
-    return _typed(catalogue, rows.reindex(columns=list(OBSERVATION_COLUMNS)) if is_typed else rows, new_indicators)
+    return _typed(catalogue(), rows.reindex(columns=list(OBSERVATION_COLUMNS)) if is_typed else rows, new_indicators)
 
 
 _DERIVED = ("period_start", "period_end", "unit", "indicator_name", "set")  # what build_from_typed adds to the rows
@@ -205,9 +208,6 @@ def _chosen(dataset, typed: pd.DataFrame, new_indicators: pd.DataFrame, proposal
     return _retyped(typed, ids, types, catalogue_with(dataset.indicators, new)), new
 
 
-_CATALOGUE_COLUMNS = (("unit", "unit"), ("indicator_name", "name"), ("set", "set"))  # as build_from_typed fills them
-
-
 def _retyped(typed: pd.DataFrame, ids: np.ndarray | None, types: np.ndarray | None, catalogue: pd.DataFrame) -> pd.DataFrame:
     """typed (build_from_typed's rows) with new indicator ids and period types where given and the catalogue's
     fields: the frame _typed makes of those rows, each changed period parsed once, sorted again only when a
@@ -228,7 +228,7 @@ def _retyped(typed: pd.DataFrame, ids: np.ndarray | None, types: np.ndarray | No
             column[changed] = fresh[codes]
             out[col] = pd.Series(column, index=out.index, dtype=typed[col].dtype)
     id_codes, id_values = pd.factorize(out["indicator_id"])
-    for col, source in _CATALOGUE_COLUMNS:
+    for col, source in FROM_CATALOGUE:
         by_id = pd.Series(id_values).astype(str).map(catalogue[source]).to_numpy(dtype=object)
         out[col] = pd.Series(by_id[id_codes], index=out.index, dtype=typed[col].dtype)
     if ids is not None or types is not None:
@@ -285,21 +285,27 @@ def preview_upload(store: Store, content: bytes, file_name: str, user: str, indi
     return job
 
 
-def choose(store: Store, upload_id: str, choices: pd.DataFrame, user: str | None = None) -> dict:
-    """Apply the editor's choices about a ready job's new indicators and preview again.
-
-    LookupError if unknown; ValueError if not ready; ChoiceError (row, column) for a choice that
-    cannot apply (the job is left as it was). Returns the job with its new summary."""
+def _ready_row(store: Store, upload_id: str, purpose: str):
+    """A job's row, payload included. LookupError if unknown; ValueError if it is not ready (`purpose`: what for)."""
     with store.engine.connect() as conn:
         row = conn.execute(select(uploads).where(uploads.c.id == upload_id)).mappings().first()
     if row is None:
         raise LookupError(f"no upload {upload_id}")
     if row["stage"] != READY:
-        raise ValueError(f"upload is {row['stage']}, not ready for choices")
+        raise ValueError(f"upload is {row['stage']}, not ready {purpose}")
+    return row
+
+
+def choose(store: Store, upload_id: str, choices: pd.DataFrame, user: str | None = None) -> dict:
+    """Apply the editor's choices about a ready job's new indicators and preview again.
+
+    LookupError if unknown; ValueError if not ready; ChoiceError (row, column) for a choice that
+    cannot apply (the job is left as it was). Returns the job with its new summary."""
+    row = _ready_row(store, upload_id, "for choices")
     summary = json.loads(row["summary_json"] or "{}")
     rows, new_indicators, is_typed = _unpack(row["payload"])
     dataset = store.load_dataset(row["base_version"])
-    typed = _typed_payload(rows, is_typed, dataset.indicators, new_indicators)
+    typed = _typed_payload(rows, is_typed, lambda: dataset.indicators, new_indicators)
     proposals = apply_choices({"indicators": summary.get("indicators", []), "matched": summary.get("matched", [])},
                               choices, dataset.indicators)
     fresh, _, _ = _summary(dataset, typed, new_indicators, proposals)
@@ -380,20 +386,14 @@ def _fail_stale(store: Store, upload_id: str, stage: str) -> None:
 
 def publish_job(store: Store, upload_id: str, user: str) -> int:
     """Publish a ready job as a new version. LookupError if unknown; ValueError if not ready; PublishConflict to retry."""
-    with store.engine.connect() as conn:
-        row = conn.execute(select(uploads).where(uploads.c.id == upload_id)).mappings().first()
-    if row is None:
-        raise LookupError(f"no upload {upload_id}")
-    if row["stage"] != READY:
-        raise ValueError(f"upload is {row['stage']}, not ready to publish")
+    row = _ready_row(store, upload_id, "to publish")
     summary = json.loads(row["summary_json"] or "{}")
     waiting = needs_choice({"indicators": summary.get("indicators", [])})
     if waiting:
         raise ValueError("choose first: " + "; ".join(w["message"] for w in waiting))
     rows, new_indicators, is_typed = _unpack(row["payload"])
     # Rows packed by this version were typed by the preview against the same base version's catalogue.
-    typed = (rows if is_typed and set(_DERIVED).issubset(rows.columns)
-             else _typed_payload(rows, is_typed, store.load_dataset(row["base_version"]).indicators, new_indicators))
+    typed = _typed_payload(rows, is_typed, lambda: store.load_dataset(row["base_version"]).indicators, new_indicators)
     # A Fingertips indicator mapped onto a catalogue indicator gives it its Fingertips id (when it has none),
     # so the next upload or fetch of that id joins it by itself.
     ft_of = dict(zip(new_indicators["id"], new_indicators["fingertips_id"], strict=True)) if len(new_indicators) else {}

@@ -299,7 +299,7 @@ def test_col010_payload_round_trips_the_typed_rows_and_old_payloads_still_read()
     # a payload of typed rows without their derived columns (as the version before issue 15's round 3 packed
     # them) is typed again when it is read, to the same frame
     rows, _, is_typed = upload_jobs._unpack(upload_jobs._pack(typed[list(OBSERVATION_COLUMNS)], result.new_indicators))
-    pd.testing.assert_frame_equal(upload_jobs._typed_payload(rows, is_typed, CATALOGUE, result.new_indicators),
+    pd.testing.assert_frame_equal(upload_jobs._typed_payload(rows, is_typed, lambda: CATALOGUE, result.new_indicators),
                                   upload_jobs._typed(CATALOGUE, result.rows, result.new_indicators).assign(
                                       note=lambda f: f["note"].where(f.index != 3, "")))
     # a payload written before this change (gzip'd CSV text) is typed at publish, as it was
