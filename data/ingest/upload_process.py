@@ -24,6 +24,7 @@ import multiprocessing
 import os
 import signal
 import tempfile
+import threading
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -84,6 +85,113 @@ def spool(stream, chunk: int = 4 << 20) -> tuple[str, str]:
     return path, digest.hexdigest()
 
 
+class SpoolFile:
+    """A big upload's file part, written by the multipart parser straight to a named temporary file and
+    hashed on the way (see spool_factory). Then the worker neither copies the received file to another
+    (spool) nor reads it again to hash it: 281 MB written once instead of twice, ~1 s at 1M rows.
+    Reads, seeks and writes as the parser and FileStorage need; keep() hands the file over to a child
+    (which removes it), discard() removes it."""
+
+    def __init__(self) -> None:
+        fd, self.path = tempfile.mkstemp(prefix="upload-", suffix=".bin")
+        self._file = os.fdopen(fd, "w+b")
+        self._digest = hashlib.sha256()
+        self.kept = False
+
+    def write(self, data) -> int:
+        self._digest.update(data)
+        return self._file.write(data)
+
+    def read(self, size: int = -1) -> bytes:
+        return self._file.read(size)
+
+    def readline(self, size: int = -1) -> bytes:
+        return self._file.readline(size)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._file.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._file.tell()
+
+    def flush(self) -> None:
+        self._file.flush()
+
+    def readable(self) -> bool:
+        return True
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self._file.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._file.closed
+
+    def __iter__(self):
+        return iter(self._file)
+
+    def keep(self) -> tuple[str, str]:
+        """(path, sha256) of everything written; the file is closed and now belongs to the caller."""
+        self._file.close()
+        self.kept = True
+        return self.path, self._digest.hexdigest()
+
+    def discard(self) -> None:
+        """Close and remove the file, unless keep() handed it over."""
+        self._file.close()
+        if not self.kept:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.path)
+
+
+def spool_factory(parts: list):
+    """A stream factory with werkzeug's signature (Request._get_file_stream) that writes every file part
+    of a request to a SpoolFile, listed in `parts` so the caller can discard those it did not keep."""
+
+    def factory(total_content_length=None, content_type=None, filename=None, content_length=None) -> SpoolFile:
+        part = SpoolFile()
+        parts.append(part)
+        return part
+
+    return factory
+
+
+def spooled(stream) -> tuple[str, str]:
+    """(path, sha256) of a big upload's file on disk for the child: the SpoolFile the parser wrote, kept,
+    or (any other stream) a spooled copy."""
+    if isinstance(stream, SpoolFile):
+        return stream.keep()
+    return spool(stream)
+
+
+def warm_up() -> None:
+    """Start this process's fork server in a background thread, when a big upload is on its way: its body
+    takes seconds to arrive and the fork server ~1.5 s to start (a fresh Python importing pandas), so the
+    first child no longer waits for it. Idle workers start none (~100 MB each). If it cannot start, the
+    child is spawned as before (_started)."""
+
+    def start() -> None:
+        with contextlib.suppress(OSError):
+            _forkserver_context()
+            from multiprocessing import forkserver
+
+            forkserver.ensure_running()
+
+    threading.Thread(target=start, name="forkserver-warm-up", daemon=True).start()
+
+
+def _forkserver_context():
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    return context
+
+
 def process_spooled(store: Store, upload_id: str, path: str, file_name: str, choices=None) -> dict | None:
     """upload_jobs.process of a spooled file, in a child process; the file is removed afterwards."""
     try:
@@ -120,7 +228,7 @@ def _in_child(action: str, store: Store | str, *args, timeout: float | None = No
             child.join()
             raise ChildStopped(f"it took longer than {timeout:g} seconds to read and check, so it was stopped "
                                "(a file this long is better uploaded as CSV, or split)")
-        outcome = receive.recv()  # the child's answer, or EOFError if it died first
+        outcome = receive.recv()
     except EOFError:
         outcome = None
     finally:
@@ -144,8 +252,7 @@ def _started(target, args: tuple):
     a fork of the server costs ~0.02-0.1 s. Not a plain fork of the worker: that would copy its threads'
     locks mid-use. If the fork server cannot start (its socket lives under TMPDIR, and a Unix socket's path
     may not be longer than 107 bytes), the child is spawned as before."""
-    forkserver = multiprocessing.get_context("forkserver")
-    forkserver.set_forkserver_preload([__name__])
+    forkserver = _forkserver_context()
     try:
         served = forkserver.Process(target=target, args=args, daemon=True)
         served.start()

@@ -1,0 +1,150 @@
+"""The 1M upload through HTTP (issue 15, round 4): a big file part is written once, straight to the file the
+child reads, and hashed on the way; the body is read in big reads; the fork server starts while the body
+arrives. Same answers, same errors, same rows."""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from callbacks import uploads_api
+from data.ingest import upload_process
+from data.ingest.upload_process import SpoolFile, spool_factory, spooled
+from tests.unit.test_uploads_api import (  # noqa: F401 - make_site is a fixture
+    DONE_WHEN,
+    data_version,
+    indicators,
+    make_site,
+    preview,
+    publish,
+    template_bytes,
+    upload,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def spool_dir(tmp_path, monkeypatch) -> Path:
+    """Where big uploads' files are spooled (tempfile's folder) for this test."""
+    folder = tmp_path / "spool"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+def _left(folder: Path) -> list[str]:
+    """Files left in the spool folder (the fork server keeps its socket in a pymp-* folder there)."""
+    return sorted(p.name for p in folder.iterdir() if not p.name.startswith("pymp-"))
+
+
+def test_uph001_a_spool_file_keeps_and_hashes_exactly_what_is_written(spool_dir):
+    content = os.urandom(300_000) + b"\nlast line\n"
+    part = SpoolFile()
+    for at in range(0, len(content), 65_536):
+        part.write(content[at:at + 65_536])
+    part.seek(0)
+    assert part.read(4) == content[:4]
+    part.seek(0, 2)
+    assert part.tell() == len(content)
+    part.seek(0)
+    assert part.read() == content
+    path, digest = spooled(part)  # handed over: the file stays for the child
+    assert digest == hashlib.sha256(content).hexdigest()
+    assert Path(path).read_bytes() == content
+    part.discard()  # kept: not removed
+    assert Path(path).exists()
+    os.unlink(path)
+
+    parts: list = []
+    other = spool_factory(parts)(total_content_length=10, content_type="text/csv", filename="x.csv", content_length=0)
+    other.write(b"abc")
+    assert parts == [other] and _left(spool_dir) == [Path(other.path).name]
+    other.discard()  # not kept: removed
+    assert _left(spool_dir) == []
+
+
+def test_uph002_a_big_upload_is_written_once_hashed_on_the_way_and_published_the_same(make_site, monkeypatch, spool_dir):
+    site = make_site(UPLOAD_ISOLATE_MB="0")  # every file counts as big: read in a child
+    copies = []
+    real_spool = upload_process.spool
+    monkeypatch.setattr(upload_process, "spool", lambda *a, **k: copies.append(1) or real_spool(*a, **k))
+    first = data_version(site.client)
+    content = template_bytes([DONE_WHEN])
+    body = preview(site, content)
+    assert body["summary"]["added"] == 1
+    job = site.client.get(f"/api/uploads/{body['upload_id']}", headers=site.editor).get_json()
+    assert job["sha256"] == hashlib.sha256(content).hexdigest()
+    assert copies == []  # the parser's file went to the child as it was: no second copy
+    assert _left(spool_dir) == []  # and the child removed it
+    assert publish(site, body["upload_id"]).get_json() == {"data_version": first + 1}
+    assert indicators(site.client)[DONE_WHEN["indicator_id"]]["latest_value"] == float(DONE_WHEN["value"])
+
+    # refused files, and a choices part that cannot be read, leave nothing behind either; same errors
+    bad = upload(site.client, template_bytes([{**DONE_WHEN, "value": "lots"}]), "bad.csv", site.editor)
+    assert bad.status_code == 422 and bad.get_json()["errors"][0]["column"] == "value"
+    unreadable = upload(site.client, content, "again.csv", site.editor, indicators=b"not,the,columns\n1,2,3\n")
+    assert unreadable.status_code == 422 and unreadable.get_json()["valid"] is False
+    assert _left(spool_dir) == [] and data_version(site.client) == first + 1
+
+
+def test_uph003_a_small_upload_is_not_spooled(make_site, monkeypatch, spool_dir):
+    site = make_site(UPLOAD_ISOLATE_MB="8")
+    made = []
+    monkeypatch.setattr(uploads_api, "spool_factory", lambda parts: made.append(parts) or spool_factory(parts))
+    body = preview(site, template_bytes([DONE_WHEN]))
+    assert publish(site, body["upload_id"]).status_code == 200
+    assert made == [] and _left(spool_dir) == []
+
+
+def test_uph004_the_body_reaches_the_parser_in_big_reads():
+    asked: list[int] = []
+
+    class Body:  # a WSGI input as gunicorn's: read(n) gives at most n bytes
+        def __init__(self, data: bytes):
+            self.data = io.BytesIO(data)
+
+        def read(self, n: int = -1) -> bytes:
+            asked.append(n)
+            return self.data.read(n)
+
+    content = os.urandom(3 * uploads_api._BODY_READ + 123)
+    stream = io.BufferedReader(uploads_api._Raw(Body(content)), uploads_api._BODY_READ)
+    got = b"".join(iter(lambda: stream.read(65_536), b""))  # as werkzeug's multipart parser reads
+    assert got == content
+    assert len(asked) <= 6 and min(asked) >= uploads_api._BODY_READ - 123  # 4 MiB in ~4 reads, not one per 64 KiB
+
+
+WARM = """
+import os, sys, threading, multiprocessing
+from multiprocessing import forkserver
+sys.path.insert(0, {root!r})
+from data.ingest.upload_process import _started, warm_up
+from tests.unit.test_upload_children import report_parent
+if __name__ == "__main__":
+    assert forkserver._forkserver._forkserver_pid is None
+    warm_up()
+    for thread in threading.enumerate():
+        if thread.name == "forkserver-warm-up":
+            thread.join()
+    server = forkserver._forkserver._forkserver_pid
+    receive, send = multiprocessing.Pipe(duplex=False)
+    child = _started(report_parent, (send,))
+    send.close()
+    print(os.getpid(), server, receive.recv())
+    child.join()
+"""
+
+
+def test_uph005_warm_up_starts_the_fork_server_the_child_then_comes_from():
+    done = subprocess.run([sys.executable, "-c", WARM.format(root=str(ROOT))], capture_output=True, text=True,
+                          timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    me, server, parent = (int(x) for x in done.stdout.split())
+    assert server == parent != me  # started before the first child, and that child came from it
