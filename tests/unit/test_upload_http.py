@@ -70,7 +70,7 @@ def test_uph001_a_spool_file_keeps_and_hashes_exactly_what_is_written(spool_dir)
     assert _left(spool_dir) == []
 
 
-def test_uph002_a_big_upload_is_written_once_hashed_on_the_way_and_published_the_same(make_site, monkeypatch, spool_dir):
+def test_uph002_a_big_upload_is_written_once_hashed_on_the_way_and_published_the_same(make_site, monkeypatch, spool_dir):  # noqa: F811 - the imported fixture
     site = make_site(UPLOAD_ISOLATE_MB="0")  # every file counts as big: read in a child
     copies = []
     real_spool = upload_process.spool
@@ -94,7 +94,7 @@ def test_uph002_a_big_upload_is_written_once_hashed_on_the_way_and_published_the
     assert _left(spool_dir) == [] and data_version(site.client) == first + 1
 
 
-def test_uph003_a_small_upload_is_not_spooled(make_site, monkeypatch, spool_dir):
+def test_uph003_a_small_upload_is_not_spooled(make_site, monkeypatch, spool_dir):  # noqa: F811 - the imported fixture
     site = make_site(UPLOAD_ISOLATE_MB="8")
     made = []
     monkeypatch.setattr(uploads_api, "spool_factory", lambda parts: made.append(parts) or spool_factory(parts))
@@ -148,3 +148,104 @@ def test_uph005_warm_up_starts_the_fork_server_the_child_then_comes_from():
     assert done.returncode == 0, done.stderr[-2000:]
     me, server, parent = (int(x) for x in done.stdout.split())
     assert server == parent != me  # started before the first child, and that child came from it
+
+
+# -- memory: what the job holds at its peaks --------------------------------------------------------------
+
+def _old_pack(typed, new_indicators) -> bytes:
+    """The payload as packed before round 4 (each column's bytes, then joined): the layout must not change."""
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    from data.domain.schema import INDICATOR_COLUMNS
+    from data.ingest.upload_jobs import _MAGIC
+
+    columns, buffers = [], []
+    for col in typed.columns:
+        series = typed[col]
+        if series.dtype == "float64":
+            buffers.append(series.to_numpy().tobytes())
+            columns.append({"name": col, "kind": "float64"})
+        elif pd.api.types.is_datetime64_dtype(series.dtype):
+            buffers.append(series.to_numpy().view(np.int64).tobytes())
+            columns.append({"name": col, "kind": "datetime", "dtype": str(series.dtype)})
+        else:
+            codes, uniques = pd.factorize(series, use_na_sentinel=True)
+            buffers.append(codes.astype(np.int32).tobytes())
+            columns.append({"name": col, "kind": "codes", "dtype": str(series.dtype), "values": [str(u) for u in uniques]})
+    head = {"rows": len(typed), "columns": columns,
+            "indicators": new_indicators.reindex(columns=list(INDICATOR_COLUMNS)).astype(object).fillna("").to_dict("records")}
+    text = json.dumps(head).encode("utf-8")
+    return b"".join([_MAGIC, len(text).to_bytes(8, "little"), text, *buffers])
+
+
+def test_uph006_the_payload_is_packed_in_one_buffer_byte_for_byte_as_before():
+    import pandas as pd
+
+    from data.domain.dataset import load_bundled
+    from data.ingest import importer, upload_jobs
+    from tests.upload_files import template_bytes as rows_file
+
+    dataset = load_bundled()
+    result = importer.read_upload(rows_file([DONE_WHEN]), "one.csv", dataset.indicators)
+    typed = upload_jobs._typed(dataset.indicators, result.rows, result.new_indicators)
+    typed = pd.concat([typed] * 3, ignore_index=True)
+    typed.loc[1, "note"] = None  # a missing text value
+    packed = upload_jobs._pack(typed, result.new_indicators)
+    assert bytes(packed) == _old_pack(typed, result.new_indicators)
+    rows, _, is_typed = upload_jobs._unpack(packed)
+    assert is_typed
+    pd.testing.assert_frame_equal(rows, typed)
+
+
+def test_uph007_the_job_lets_the_text_rows_go_before_packing_and_the_payload_before_the_insert(store, monkeypatch):
+    import gc
+    import weakref
+
+    import numpy as np
+
+    from data.ingest import upload_jobs
+    from data.storage.store import Store
+
+    held: dict = {}
+    real_read, real_pack, real_row, real_publish = (upload_jobs.read_upload, upload_jobs._pack, upload_jobs._ready_row,
+                                                    Store.publish)
+
+    def read(*args, **kwargs):
+        result = real_read(*args, **kwargs)
+        held["rows"] = weakref.ref(result.rows)
+        return result
+
+    def pack(*args):
+        gc.collect()
+        held["rows_alive_at_pack"] = held["rows"]() is not None
+        return real_pack(*args)
+
+    def ready_row(*args):
+        found = dict(real_row(*args))
+        found["payload"] = np.frombuffer(bytes(found["payload"]), dtype=np.uint8).copy()  # an object a weakref can follow
+        held["payload"] = weakref.ref(found["payload"])
+        return found
+
+    def publish(self, *args, **kwargs):
+        gc.collect()
+        held["payload_alive_at_insert"] = held["payload"]() is not None
+        return real_publish(self, *args, **kwargs)
+
+    monkeypatch.setattr(upload_jobs, "read_upload", read)
+    monkeypatch.setattr(upload_jobs, "_pack", pack)
+    monkeypatch.setattr(upload_jobs, "_ready_row", ready_row)
+    monkeypatch.setattr(Store, "publish", publish)
+    first = store.load_dataset().version
+    content = template_bytes([DONE_WHEN])
+    upload_id = upload_jobs.create_job(store, content, "one.csv", "editor@example.org")
+    job = upload_jobs.process(store, upload_id, content, "one.csv")
+    assert job is not None and job["stage"] == "ready", job
+    assert held["rows_alive_at_pack"] is False
+    assert upload_jobs.publish_job(store, upload_id, "editor@example.org") == first + 1
+    assert held["payload_alive_at_insert"] is False
+    published = store.load_dataset()
+    row = published.observations[published.observations["indicator_id"] == DONE_WHEN["indicator_id"]]
+    assert float(DONE_WHEN["value"]) in set(row["value"])
