@@ -172,7 +172,7 @@ class RssSampler:
     (PSS <= RSS, and the shared part is the libraries, which do not change), at most every `pss_interval`
     seconds, and at least every `pss_every` seconds (pss_calls counts them)."""
 
-    def __init__(self, pids_fn, interval: float = 0.05, pss: bool = False, pss_interval: float = 0.2,
+    def __init__(self, pids_fn, interval: float = 0.05, pss: bool = False, pss_interval: float = 0.5,
                  pss_near: float = 0.97, pss_every: float = 2.0):
         self.pids_fn = pids_fn
         self.interval = interval
