@@ -246,7 +246,7 @@ def _in_child(action: str, store: Store | str, *args, timeout: float | None = No
 def _started(target, args: tuple):
     """A started child process running target(*args).
 
-    Children come from a fork server: a clean process (started once per worker, on its first big upload)
+    Children come from a fork server: a clean process (started once per worker, as its first big upload arrives: warm_up)
     that has imported this module and forks a child for each job. Starting a fresh Python for each child
     (spawn) cost 0.5-0.7 s on a quiet machine and 3-4 s on a busy one, twice per upload (read, publish);
     a fork of the server costs ~0.02-0.1 s. Not a plain fork of the worker: that would copy its threads'
