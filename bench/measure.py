@@ -1,9 +1,11 @@
 """The measurements: callback replay, concurrent clients, uploads, the parse floor, RSS."""
 from __future__ import annotations
 
+import io
 import json
 import os
 import random
+import secrets
 import statistics
 import subprocess
 import sys
@@ -292,6 +294,49 @@ def editor_token(database_url: str) -> str:
         engine.dispose()
 
 
+class MultipartFile(io.RawIOBase):
+    """A multipart/form-data body of (field, file name, bytes or a file's path) parts, read as it is sent, with
+    its length known (Content-Length), as a browser or curl streams a file. requests' `files=` builds the
+    whole body in memory first: 281 MB copied, ~0.7 s before the first byte of a 1M upload left the client."""
+
+    def __init__(self, parts: list[tuple[str, str, bytes | Path]]):
+        self.boundary = secrets.token_hex(16)
+        self.content_type = f"multipart/form-data; boundary={self.boundary}"
+        self._segments: list[bytes | Path] = []
+        for field, name, value in parts:
+            self._segments.append(f'--{self.boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{name}"\r\n'
+                                  "Content-Type: text/csv\r\n\r\n".encode())
+            self._segments += [value, b"\r\n"]
+        self._segments.append(f"--{self.boundary}--\r\n".encode())
+        self._length = sum(len(x) if isinstance(x, bytes) else x.stat().st_size for x in self._segments)
+        self._at = 0
+        self._open: io.BufferedReader | io.BytesIO | None = None
+
+    def __len__(self) -> int:
+        return self._length
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while True:
+            if self._open is None:
+                if self._at == len(self._segments):
+                    return 0
+                segment = self._segments[self._at]
+                self._open = io.BytesIO(segment) if isinstance(segment, bytes) else open(segment, "rb")
+            got = self._open.readinto(buffer)
+            if got:
+                return got
+            self._open.close()
+            self._open, self._at = None, self._at + 1
+
+    def close(self) -> None:
+        if self._open is not None:
+            self._open.close()
+        super().close()
+
+
 def upload(server, token: str, path: Path, rows: int) -> dict:
     """POST the file to /api/uploads (validate + preview), then publish it; times, rows/s and workers' peak RSS.
 
@@ -305,9 +350,8 @@ def upload(server, token: str, path: Path, rows: int) -> dict:
     out: dict = {"rows": rows, "file_bytes": path.stat().st_size, "file": path.name}
     with RssSampler(server.worker_pids, pss=True) as sampler:
         t0 = time.perf_counter()
-        with open(path, "rb") as f:
-            r = session.post(server.url + "/api/uploads", files={"file": (path.name, f, "text/csv"),
-                                                                 "indicators": ("choices.csv", choices, "text/csv")}, timeout=3600)
+        with MultipartFile([("file", path.name, path), ("indicators", "choices.csv", choices.encode("utf-8"))]) as form:
+            r = session.post(server.url + "/api/uploads", data=form, headers={"Content-Type": form.content_type}, timeout=3600)
         t1 = time.perf_counter()
         body = r.json()
         if r.status_code != 200 or not body.get("valid"):

@@ -249,3 +249,22 @@ def test_uph007_the_job_lets_the_text_rows_go_before_packing_and_the_payload_bef
     published = store.load_dataset()
     row = published.observations[published.observations["indicator_id"] == DONE_WHEN["indicator_id"]]
     assert float(DONE_WHEN["value"]) in set(row["value"])
+
+
+def test_uph008_the_bench_streams_the_same_multipart_body_it_used_to_build_in_memory(tmp_path):
+    from werkzeug.formparser import parse_form_data
+
+    from bench.measure import MultipartFile
+
+    content = os.urandom(200_000) + b"\r\n--not-a-boundary\r\n"
+    (tmp_path / "big.csv").write_bytes(content)
+    choices = b"indicator_id,unit\nx,count\n"
+    with MultipartFile([("file", "big.csv", tmp_path / "big.csv"), ("indicators", "choices.csv", choices)]) as form:
+        body = b"".join(iter(lambda: form.read(8192), b""))
+        assert len(body) == len(form)
+        environ = {"REQUEST_METHOD": "POST", "CONTENT_TYPE": form.content_type, "CONTENT_LENGTH": str(len(body)),
+                   "wsgi.input": io.BytesIO(body), "wsgi.input_terminated": True}
+    _, fields, files = parse_form_data(environ)
+    assert not fields
+    assert files["file"].filename == "big.csv" and files["file"].read() == content
+    assert files["indicators"].filename == "choices.csv" and files["indicators"].read() == choices
