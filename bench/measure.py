@@ -309,11 +309,19 @@ class MultipartFile(io.RawIOBase):
             self._segments += [value, b"\r\n"]
         self._segments.append(f"--{self.boundary}--\r\n".encode())
         self._length = sum(len(x) if isinstance(x, bytes) else x.stat().st_size for x in self._segments)
-        self._at = 0
+        self._at = self._sent = 0
         self._open: io.BufferedReader | io.BytesIO | None = None
 
     def __len__(self) -> int:
         return self._length
+
+    def tell(self) -> int:
+        """What was read so far: requests takes len() - tell() as the Content-Length (without tell() it sends
+        the body chunked, line by line: 98 s of client CPU for 281 MB)."""
+        return self._sent
+
+    def __iter__(self):
+        return iter(lambda: self.read(1 << 20), b"")
 
     def readable(self) -> bool:
         return True
@@ -327,6 +335,7 @@ class MultipartFile(io.RawIOBase):
                 self._open = io.BytesIO(segment) if isinstance(segment, bytes) else open(segment, "rb")
             got = self._open.readinto(buffer)
             if got:
+                self._sent += got
                 return got
             self._open.close()
             self._open, self._at = None, self._at + 1

@@ -259,7 +259,13 @@ def test_uph008_the_bench_streams_the_same_multipart_body_it_used_to_build_in_me
     content = os.urandom(200_000) + b"\r\n--not-a-boundary\r\n"
     (tmp_path / "big.csv").write_bytes(content)
     choices = b"indicator_id,unit\nx,count\n"
-    with MultipartFile([("file", "big.csv", tmp_path / "big.csv"), ("indicators", "choices.csv", choices)]) as form:
+    import requests
+
+    parts = [("file", "big.csv", tmp_path / "big.csv"), ("indicators", "choices.csv", choices)]
+    with MultipartFile(parts) as form:  # sent with its length, not chunked (a big body is spooled only with one)
+        sent = requests.Request("POST", "http://127.0.0.1:9/", data=form, headers={"Content-Type": form.content_type}).prepare()
+        assert sent.headers["Content-Length"] == str(len(form)) and "Transfer-Encoding" not in sent.headers
+    with MultipartFile(parts) as form:
         body = b"".join(iter(lambda: form.read(8192), b""))
         assert len(body) == len(form)
         environ = {"REQUEST_METHOD": "POST", "CONTENT_TYPE": form.content_type, "CONTENT_LENGTH": str(len(body)),
