@@ -274,3 +274,30 @@ def test_uph008_the_bench_streams_the_same_multipart_body_it_used_to_build_in_me
     assert not fields
     assert files["file"].filename == "big.csv" and files["file"].read() == content
     assert files["indicators"].filename == "choices.csv" and files["indicators"].read() == choices
+
+
+def test_uph009_the_upload_page_spools_a_big_file_the_same_way(make_site, spool_dir):  # noqa: F811 - the imported fixture
+    import time
+
+    from tests.unit.test_uploads_api import EDITOR, PASSWORD, multipart
+    from tests.upload_files import page_form_value, render_page, sign_in
+
+    site = make_site(UPLOAD_ISOLATE_MB="0")
+    editor = site.app.server.test_client()
+    sign_in(editor, EDITOR, PASSWORD)
+    csrf = page_form_value(render_page(editor, "/login"), "csrf_token")
+    content = template_bytes([DONE_WHEN])
+    page = editor.post("/upload/start", **multipart({"file": (content, "page.csv"), "csrf_token": csrf}))
+    assert page.status_code == 303 and "job=" in page.headers["Location"]
+    upload_id = page.headers["Location"].split("job=")[1]
+    job: dict = {}
+    for _ in range(600):  # the page's thread works in the background: wait for it (not a timing assertion)
+        job = site.client.get(f"/api/uploads/{upload_id}", headers=site.editor).get_json()
+        if job["stage"] in ("ready", "invalid", "failed") and not _left(spool_dir):  # the worker removes it after the child
+            break
+        time.sleep(0.1)
+    assert job["stage"] == "ready" and job["sha256"] == hashlib.sha256(content).hexdigest()
+    assert _left(spool_dir) == []
+    # an expired form is refused as before, and leaves nothing behind
+    stale = editor.post("/upload/start", **multipart({"file": (content, "page.csv"), "csrf_token": "stale"}))
+    assert stale.status_code == 400 and _left(spool_dir) == []
