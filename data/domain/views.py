@@ -6,8 +6,10 @@ chart, its table, its summary and its download show, so all four agree.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import cast
 
+import numpy as np
 import pandas as pd
 
 from data.domain.dataset import ENGLAND, HOME_AREA, Dataset
@@ -477,3 +479,110 @@ def compare_areas_summary(table: pd.DataFrame, indicator: pd.Series, period: str
     if england is not None:
         text += f" England {format_value(england, unit)}."
     return text
+
+
+# -- what the explore controls offer, from one pass per indicator ------------------------------------
+#
+# Every view's options (its periods, area types, breakdown areas and kinds) are read from the same few
+# facts about each chosen indicator's rows, worked out once per data version and indicator (not per
+# combination of indicators, which is what an uncached request brings): `option_facts`. A period is kept
+# as (end, start, position, label) so the union of several indicators' periods sorts exactly as
+# `periods_of` sorts their rows (period end, then start, undated last, ties in the frame's order).
+
+_LAST = np.iinfo(np.int64).max  # an undated period's end or start: after every date, as na_position="last"
+PeriodKey = tuple[int, int, int, str]
+
+
+@dataclass(frozen=True)
+class OptionFacts:
+    """One indicator's facts the explore controls read (see `option_facts`)."""
+
+    totals: dict[str, tuple[PeriodKey, ...]]  # area -> its dated area totals with a value
+    total_areas: frozenset[str]  # areas with an area total (with a value or not, dated or not)
+    categories: dict[str, tuple[PeriodKey, ...]]  # area -> periods of its category rows with a value
+    category_kinds: dict[str, tuple[tuple[int, str], ...]]  # area -> (first position, kind of category)
+
+
+def _period_keys(rows: pd.DataFrame) -> dict[str, tuple[PeriodKey, ...]]:
+    """area -> its rows' distinct (end, start, position, period), each at its first position."""
+    if rows.empty:
+        return {}
+    ends = rows["period_end"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    starts = rows["period_start"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    nat = np.iinfo(np.int64).min
+    frame = pd.DataFrame({"area": rows["area_code"].to_numpy(), "end": np.where(ends == nat, _LAST, ends),
+                          "start": np.where(starts == nat, _LAST, starts), "pos": rows["_pos"].to_numpy(),
+                          "period": rows["period"].to_numpy()})
+    frame = frame.drop_duplicates(["area", "end", "start", "period"])  # rows are in frame order: the first position stays
+    out: dict[str, list[PeriodKey]] = {}
+    for area, end, start, pos, period in zip(frame["area"].tolist(), frame["end"].tolist(), frame["start"].tolist(),
+                                             frame["pos"].tolist(), frame["period"].tolist(), strict=True):
+        out.setdefault(area, []).append((end, start, pos, period))
+    return {a: tuple(keys) for a, keys in out.items()}
+
+
+def option_facts(dataset: Dataset, indicator_id: str) -> OptionFacts | None:
+    """The facts of one indicator's rows, once per data version; None when positions cannot be read from the
+    frame's index (then callers work from the rows as before)."""
+    if not dataset.observations.index.is_monotonic_increasing:
+        return None
+
+    def build() -> OptionFacts:
+        rows = dataset.observations_for([indicator_id])
+        rows = rows.assign(_pos=rows.index.to_numpy())
+        has_value = rows["value"].notna()
+        total = rows["category_type"] == ""
+        totals = rows[total & has_value & rows["period_end"].notna()]
+        cats = rows[~total & has_value]
+        kinds: dict[str, dict[str, int]] = {}
+        for area, kind, pos in zip(cats["area_code"].tolist(), cats["category_type"].tolist(), cats["_pos"].tolist(), strict=True):
+            kinds.setdefault(area, {}).setdefault(kind, pos)
+        return OptionFacts(
+            totals=_period_keys(totals), total_areas=frozenset(rows.loc[total, "area_code"].tolist()),
+            categories=_period_keys(cats),
+            category_kinds={a: tuple((p, k) for k, p in found.items()) for a, found in kinds.items()},
+        )
+    return dataset.cache.remember("option_facts", indicator_id, build, maxsize=4096)
+
+
+def periods_in_order(keys) -> list[str]:
+    """Period labels of these keys, oldest first (undated last), each once: as `periods_of` orders rows."""
+    return list(dict.fromkeys(k[3] for k in sorted(keys)))
+
+
+def facts_periods(facts: list[OptionFacts], areas=None) -> list[str]:
+    """Dated periods with an area total of these indicators in these areas (every area when none): as
+    `periods_of` of those rows."""
+    if areas:
+        return periods_in_order(k for f in facts for a in dict.fromkeys(areas) for k in f.totals.get(a, ()))
+    return periods_in_order(k for f in facts for keys in f.totals.values() for k in keys)
+
+
+def facts_area_types(facts: list[OptionFacts]) -> set[str]:
+    """The area types with an area total."""
+    return {area_type(a) for f in facts for a in f.total_areas}
+
+
+def facts_type_periods(facts: list[OptionFacts], kind: str) -> list[str]:
+    """As compare_areas_periods: dated periods in which some area of that type has a total."""
+    return periods_in_order(k for f in facts for a, keys in f.totals.items() if area_type(a) == kind for k in keys)
+
+
+def facts_category_areas(facts: list[OptionFacts]) -> set[str]:
+    return {a for f in facts for a in f.categories}
+
+
+def facts_category_periods(facts: list[OptionFacts], area: str) -> list[str]:
+    """As periods_of the area's category rows (every area's when it has none)."""
+    mine = [k for f in facts for k in f.categories.get(area, ())]
+    if not mine:
+        mine = [k for f in facts for keys in f.categories.values() for k in keys]
+    return periods_in_order(mine)
+
+
+def facts_category_kinds(facts: list[OptionFacts], area: str) -> list[str]:
+    """Kinds of category of the area's rows (every area's when it has none), in the frame's order."""
+    mine = [k for f in facts for k in f.category_kinds.get(area, ())]
+    if not mine:
+        mine = [k for f in facts for keys in f.category_kinds.values() for k in keys]
+    return list(dict.fromkeys(kind for _, kind in sorted(mine)))
