@@ -95,12 +95,14 @@ class Dataset:
         if indicator_ids:
             rows = self._rows_of(indicator_ids)
             if rows is not None:
-                if not sets and not areas and len(rows) <= _KEPT_ROWS:
-                    # One explore request asks for the same indicators' rows 3-4 times (its periods, breakdowns,
-                    # areas): kept per version, they are turned into text once. A shallow copy out each time (pandas
-                    # copies on write, so a caller that changes its frame never changes the kept one).
+                if not sets and len(rows) <= _KEPT_ROWS:
+                    # One explore request asks for the same indicators' rows 3-4 times (its options, its cards, with
+                    # and without the chosen areas): kept per version, they are turned into text once. A shallow copy
+                    # out each time (pandas copies on write, so a caller that changes its frame never changes the kept
+                    # one); the areas are taken from the kept text frame (the same rows as taking them first).
                     key = tuple(sorted(set(indicator_ids)))
-                    return self.cache.remember("observations_for", key, lambda: expanded(rows), maxsize=64).copy(deep=False)
+                    kept = self.cache.remember("observations_for", key, lambda: expanded(rows), maxsize=256)
+                    return kept[kept["area_code"].isin(areas)] if areas else kept.copy(deep=False)
                 obs, indicator_ids = rows, None
         if sets:
             ids_in_sets = self.indicators.index[self.indicators["set"].isin(sets)]

@@ -92,16 +92,11 @@ def points(rows: pd.DataFrame) -> list[dict]:
 
 def breaks(rows: pd.DataFrame) -> list[dict]:
     """Each break in an area's series: area, the last period before, the first after, both bases."""
-    shaped = with_series(rows)
-    out = []
-    for code, group in shaped.groupby("area_code", sort=False):
-        before = group.iloc[:-1]
-        after = group.iloc[1:]
-        for (_, a), (_, b) in zip(before.iterrows(), after.iterrows(), strict=True):
-            if a["basis"] != b["basis"]:
-                out.append({"area_code": code, "area_name": b["area_name"], "before": a["period"], "after": b["period"],
-                            "basis_before": a["basis"], "basis_after": b["basis"]})
-    return out
+    shaped = with_series(rows)  # sorted by area: each area's rows are together, in the order groupby(sort=False) gives
+    codes, names, periods, basis = (shaped[c].tolist() for c in ("area_code", "area_name", "period", "basis"))
+    return [{"area_code": codes[i], "area_name": names[i], "before": periods[i - 1], "after": periods[i],
+             "basis_before": basis[i - 1], "basis_after": basis[i]}
+            for i in range(1, len(codes)) if codes[i] == codes[i - 1] and basis[i] != basis[i - 1] and not pd.isna(codes[i])]
 
 
 def break_caption(rows: pd.DataFrame) -> str:

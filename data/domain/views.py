@@ -228,10 +228,12 @@ def england_comparisons(table: pd.DataFrame, polarity: str) -> list[Comparison]:
 def headline(rows: pd.DataFrame, indicator: pd.Series) -> dict | None:
     """One value is a number, not a chart (issue 13, point 8): when York (or the only area) has a single
     value, its figure, period, source and England's value in words; None when there is more to draw."""
+    totals_with_value = (rows["category_type"].to_numpy() == "") & rows["value"].notna().to_numpy()
+    periods = {p for p in rows["period"].to_numpy()[totals_with_value].tolist() if not pd.isna(p)}
+    if not totals_with_value.any() or len(periods) > 1:  # as shown.empty or shown["period"].nunique() > 1 below
+        return None
     totals = area_totals(rows)
     shown = totals[totals["value"].notna()]
-    if shown.empty or shown["period"].nunique() > 1:
-        return None
     home = shown[shown["area_code"] == HOME_AREA]
     row = (home if not home.empty else shown).iloc[0]
     unit = indicator["unit"]
