@@ -62,10 +62,7 @@ def with_series(rows: pd.DataFrame, by: str = "area_code") -> pd.DataFrame:
         else:
             current = 0
         segment.append(current)
-    out = dated.copy()
-    out["basis"] = basis
-    out["segment"] = segment
-    return out
+    return dated.assign(basis=basis, segment=segment)
 
 
 POINT_COLUMNS = ("indicator_id", "area_code", "area_name", "period", "period_start", "period_end", "value", "lower_ci",
