@@ -37,14 +37,14 @@ def is_breakdown(rows: pd.DataFrame) -> bool:
     it has category rows and every area total it has is the total of categories for the same area and
     period (a report table's "Total" row). A Fingertips indicator with England's deprivation deciles
     beside every area's totals is NOT one: its totals are a series, its deciles a breakdown of England."""
-    cats = rows["category_type"] != ""
+    cats = (rows["category_type"] != "").to_numpy()
     if not cats.any():
         return False
-    totals = rows.loc[~cats, ["area_code", "period"]].drop_duplicates()
-    if totals.empty:
+    pairs = list(zip(rows["area_code"].tolist(), rows["period"].tolist(), strict=True))
+    totals = {p for p, cat in zip(pairs, cats.tolist(), strict=True) if not cat}
+    if not totals:
         return True
-    with_cats = rows.loc[cats, ["area_code", "period"]].drop_duplicates()
-    return len(totals.merge(with_cats, on=["area_code", "period"])) == len(totals)
+    return totals <= {p for p, cat in zip(pairs, cats.tolist(), strict=True) if cat}  # every total has categories beside it
 
 
 def has_breakdowns(rows: pd.DataFrame) -> bool:
@@ -521,12 +521,18 @@ def _period_keys(rows: pd.DataFrame) -> dict[str, tuple[PeriodKey, ...]]:
     nat = np.iinfo(np.int64).min
     ends = rows["period_end"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
     starts = rows["period_start"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
-    ends, starts = np.where(ends == nat, _LAST, ends).tolist(), np.where(starts == nat, _LAST, starts).tolist()
-    out: dict[str, dict[tuple, PeriodKey]] = {}
-    for area, end, start, pos, period in zip(rows["area_code"].tolist(), ends, starts, rows["_pos"].tolist(),
-                                             rows["period"].tolist(), strict=True):
-        out.setdefault(area, {}).setdefault((end, start, period), (end, start, pos, period))  # rows in frame order: the first stays
-    return {a: tuple(keys.values()) for a, keys in out.items()}
+    area_codes, areas = pd.factorize(rows["area_code"], use_na_sentinel=False)
+    period_codes, periods = pd.factorize(rows["period"], use_na_sentinel=False)
+    # The first row of each distinct (area, end, start, period), in the frame's order.
+    _, first = np.unique(np.column_stack([area_codes, ends, starts, period_codes]), axis=0, return_index=True)
+    first.sort()
+    positions = rows["_pos"].to_numpy()
+    out: dict[str, list[PeriodKey]] = {}
+    for i in first.tolist():
+        end, start = int(ends[i]), int(starts[i])
+        out.setdefault(areas[area_codes[i]], []).append(
+            (_LAST if end == nat else end, _LAST if start == nat else start, int(positions[i]), periods[period_codes[i]]))
+    return {a: tuple(keys) for a, keys in out.items()}
 
 
 def option_facts(dataset: Dataset, indicator_id: str) -> OptionFacts | None:
@@ -543,8 +549,13 @@ def option_facts(dataset: Dataset, indicator_id: str) -> OptionFacts | None:
         totals = rows[total & has_value & rows["period_end"].notna()]
         cats = rows[~total & has_value]
         kinds: dict[str, dict[str, int]] = {}
-        for area, kind, pos in zip(cats["area_code"].tolist(), cats["category_type"].tolist(), cats["_pos"].tolist(), strict=True):
-            kinds.setdefault(area, {}).setdefault(kind, pos)
+        if len(cats):  # the first row of each (area, kind of category), in the frame's order
+            area_codes, areas = pd.factorize(cats["area_code"], use_na_sentinel=False)
+            kind_codes, kind_names = pd.factorize(cats["category_type"], use_na_sentinel=False)
+            _, first = np.unique(np.column_stack([area_codes, kind_codes]), axis=0, return_index=True)
+            positions = cats["_pos"].to_numpy()
+            for i in sorted(first.tolist()):
+                kinds.setdefault(areas[area_codes[i]], {})[kind_names[kind_codes[i]]] = int(positions[i])
         return OptionFacts(
             totals=_period_keys(totals), total_areas=frozenset(rows.loc[total, "area_code"].tolist()),
             categories=_period_keys(cats),

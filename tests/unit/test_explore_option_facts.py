@@ -28,6 +28,7 @@ from data.domain.views import (
     breakdown_rows,
     compare_areas_periods,
     headline,
+    is_breakdown,
     periods_of,
     trend_summary,
 )
@@ -255,3 +256,25 @@ def test_opt006_observations_for_areas_from_the_kept_frame_equal_the_filtered_re
             plain = data.observations[data.observations["indicator_id"] == ind]
             pd.testing.assert_frame_equal(rows, expanded(plain[plain["area_code"].isin(areas)]))
     assert data.cache.sizes()["observations_for"] >= 4  # kept per indicator, whatever areas were asked
+
+
+def old_is_breakdown(rows: pd.DataFrame) -> bool:
+    cats = rows["category_type"] != ""
+    if not cats.any():
+        return False
+    totals = rows.loc[~cats, ["area_code", "period"]].drop_duplicates()
+    if totals.empty:
+        return True
+    with_cats = rows.loc[cats, ["area_code", "period"]].drop_duplicates()
+    return len(totals.merge(with_cats, on=["area_code", "period"])) == len(totals)
+
+
+def test_opt007_is_breakdown_equals_the_merge(data):
+    seen = set()
+    for state in _states(data)[::4]:
+        for ind in state.indicators:
+            for areas in (list(state.areas) or None, None, [ENGLAND]):
+                rows = data.observations_for([ind], None, areas)
+                assert is_breakdown(rows) == old_is_breakdown(rows), (ind, areas)
+                seen.add((is_breakdown(rows), bool((rows["category_type"] != "").any())))
+    assert seen == {(True, True), (False, True), (False, False)}  # categories only; beside totals (FT's deciles); none
