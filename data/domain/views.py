@@ -76,11 +76,12 @@ def trend_summary(rows: pd.DataFrame, indicator: pd.Series) -> str:
         return f"{display_name(indicator)}: values {NOT_PUBLISHED}."
     if home.empty:
         return f"No York value for {display_name(indicator)} in the chosen years."
-    dated = home[home["period_end"].notna()]
-    latest = (dated if not dated.empty else home).iloc[-1]
+    shown = _records(home, ("period", "period_end", "value"))
+    dated = [r for r in shown if not pd.isna(r["period_end"])]
+    latest = (dated or shown)[-1]  # the last in the rows' order
     when = _period_phrase(latest)
     sentence = f"York {format_value(latest['value'], unit)} {when}"
-    if not dated.empty:
+    if dated:
         change = latest_change(home)
         prev = change.previous
         if change.comparable and prev is not None:

@@ -16,13 +16,15 @@ import pandas as pd
 import pytest
 
 from data.domain.dataset import ENGLAND, HOME_AREA, Dataset, build_from_typed, expanded, load_bundled
-from data.domain.formatting import display_name, format_period, format_value
-from data.domain.series import break_caption, breaks, with_series
+from data.domain.formatting import display_name, format_period, format_value, movement
+from data.domain.series import break_caption, breaks, latest_change, with_series
 from data.domain.significance import NOT_COMPARED
 from data.domain.significance import compare_with_england as compare
+from data.domain.status import change_direction
 from data.domain.views import (
     NOT_PUBLISHED,
     UPPER_TIER,
+    _period_phrase,
     area_totals,
     area_type,
     breakdown_rows,
@@ -31,6 +33,7 @@ from data.domain.views import (
     is_breakdown,
     periods_of,
     trend_summary,
+    values_unpublished,
 )
 from data.ingest.importer import catalogue_with, read_upload, typed_rows
 from layouts.explore import control_options
@@ -134,26 +137,41 @@ def old_headline(rows: pd.DataFrame, indicator: pd.Series) -> dict | None:
     return {"value": format_value(row["value"], unit), "caption": f"{row['area_name']}, {when}", "lines": lines}
 
 
-def old_trend_summary_england(rows: pd.DataFrame, indicator: pd.Series) -> str:
-    """The trend summary's England sentence as the frame code worked it out ("" when it has none)."""
-    unit = indicator["unit"]
+def old_trend_summary(rows: pd.DataFrame, indicator: pd.Series) -> str:
+    unit, polarity = indicator["unit"], indicator["polarity"]
     totals = area_totals(rows)
     home = totals[(totals["area_code"] == HOME_AREA) & totals["value"].notna()]
-    if rows.empty or rows["value"].isna().all():
+    if values_unpublished(rows):
         return f"{display_name(indicator)}: values {NOT_PUBLISHED}."
     if home.empty:
         return f"No York value for {display_name(indicator)} in the chosen years."
     dated = home[home["period_end"].notna()]
     latest = (dated if not dated.empty else home).iloc[-1]
+    when = _period_phrase(latest)
+    sentence = f"York {format_value(latest['value'], unit)} {when}"
+    if not dated.empty:
+        change = latest_change(home)
+        prev = change.previous
+        if change.comparable and prev is not None:
+            delta = latest["value"] - prev["value"]
+            verb = {"up": "up from", "down": "down from", "same": "unchanged from"}[movement(delta)]
+            judgement = change_direction(delta, polarity)
+            judged = f" ({judgement})" if judgement in ("better", "worse") else ""
+            back = change.phrase.removeprefix(f"since {format_period(prev['period'])}")
+            sentence += f", {verb} {format_value(prev['value'], unit)} in {format_period(prev['period'])}{back}{judged}"
+        elif change.prior is not None:
+            sentence += f"; {change.phrase}"
+    sentence += "."
     england = totals[(totals["area_code"] == ENGLAND) & totals["value"].notna()]
-    if england.empty:
-        return ""
-    same = england[england["period"] == latest["period"]]
-    if not same.empty:
-        return f" England {format_value(same.iloc[-1]['value'], unit)} in {format_period(latest['period'])}."
-    eng = england.iloc[-1]
-    return (f" England has no value for {format_period(latest['period'])} in the data"
-            f" (latest {format_value(eng['value'], unit)} in {format_period(eng['period'])}).")
+    if not england.empty:
+        same = england[england["period"] == latest["period"]]
+        if not same.empty:
+            sentence += f" England {format_value(same.iloc[-1]['value'], unit)} in {format_period(latest['period'])}."
+        else:
+            eng = england.iloc[-1]
+            sentence += (f" England has no value for {format_period(latest['period'])} in the data"
+                         f" (latest {format_value(eng['value'], unit)} in {format_period(eng['period'])}).")
+    return sentence
 
 
 # -- the states: single indicators, pairs that mix period kinds, areas of several types -------------
@@ -227,7 +245,7 @@ def test_opt004_the_normalised_state_and_options_match_the_old_choice(data):
 
 
 def test_opt005_card_parts_equal_the_frame_code(data):
-    met = {"breaks": 0, "headline": 0, "england": 0, "others": 0}
+    met = {"breaks": 0, "headline": 0, "england": 0, "others": 0, "change": 0}
     every_area = [ExploreState(indicators=(FT, "year6-overweight"))]  # all areas' rows: a headline with other areas
     for state in _states(data)[::4] + every_area:
         for ind in state.indicators:
@@ -242,8 +260,9 @@ def test_opt005_card_parts_equal_the_frame_code(data):
                 met["headline"] += single is not None
                 met["others"] += single is not None and len(single["lines"]) > 3
             sentence = trend_summary(totals, data.indicator(ind))
-            assert sentence.endswith(old_trend_summary_england(totals, data.indicator(ind))), (ind, state.areas)
+            assert sentence == old_trend_summary(totals, data.indicator(ind)), (ind, state.areas)
             met["england"] += " England " in sentence
+            met["change"] += " from " in sentence
             shown = totals[totals["value"].notna()]
             assert _oldest_first(shown) == list(dict.fromkeys(shown.sort_values(["period_end", "period_start"], kind="stable")["period"]))
     assert all(n >= 2 for n in met.values()), met
