@@ -527,12 +527,11 @@ def _period_keys(rows: pd.DataFrame) -> dict[str, tuple[PeriodKey, ...]]:
     # The first row of each distinct (area, end, start, period), in the frame's order.
     _, first = np.unique(np.column_stack([area_codes, ends, starts, period_codes]), axis=0, return_index=True)
     first.sort()
-    positions = rows["_pos"].to_numpy()
+    area_names, labels = areas.tolist(), periods.tolist()  # lists: an Index read one item at a time is slow
     out: dict[str, list[PeriodKey]] = {}
-    for i in first.tolist():
-        end, start = int(ends[i]), int(starts[i])
-        out.setdefault(areas[area_codes[i]], []).append(
-            (_LAST if end == nat else end, _LAST if start == nat else start, int(positions[i]), periods[period_codes[i]]))
+    for a, end, start, pos, p in zip(area_codes[first].tolist(), ends[first].tolist(), starts[first].tolist(),
+                                     rows["_pos"].to_numpy()[first].tolist(), period_codes[first].tolist(), strict=True):
+        out.setdefault(area_names[a], []).append((_LAST if end == nat else end, _LAST if start == nat else start, pos, labels[p]))
     return {a: tuple(keys) for a, keys in out.items()}
 
 
@@ -554,9 +553,10 @@ def option_facts(dataset: Dataset, indicator_id: str) -> OptionFacts | None:
             area_codes, areas = pd.factorize(cats["area_code"], use_na_sentinel=False)
             kind_codes, kind_names = pd.factorize(cats["category_type"], use_na_sentinel=False)
             _, first = np.unique(np.column_stack([area_codes, kind_codes]), axis=0, return_index=True)
-            positions = cats["_pos"].to_numpy()
-            for i in sorted(first.tolist()):
-                kinds.setdefault(areas[area_codes[i]], {})[kind_names[kind_codes[i]]] = int(positions[i])
+            first.sort()
+            area_names, kind_labels = areas.tolist(), kind_names.tolist()
+            for a, k, pos in zip(area_codes[first].tolist(), kind_codes[first].tolist(), cats["_pos"].to_numpy()[first].tolist(), strict=True):
+                kinds.setdefault(area_names[a], {})[kind_labels[k]] = pos
         return OptionFacts(
             totals=_period_keys(totals), total_areas=frozenset(rows.loc[total, "area_code"].tolist()),
             categories=_period_keys(cats),
