@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import cast
+from typing import NamedTuple, cast
 
 import numpy as np
 import pandas as pd
@@ -515,23 +515,36 @@ class OptionFacts:
     category_kinds: dict[str, tuple[tuple[int, str], ...]]  # area -> (first position, kind of category)
 
 
-def _period_keys(rows: pd.DataFrame) -> dict[str, tuple[PeriodKey, ...]]:
-    """area -> its rows' distinct (end, start, position, period), each at its first position."""
-    if rows.empty:
+class _Columns(NamedTuple):
+    """One indicator's rows as arrays: areas and periods as codes into their labels, dates as numbers."""
+
+    area: np.ndarray
+    area_names: list[str]
+    end: np.ndarray  # int64 nanoseconds, an undated row _LAST (sorts last, as na_position="last")
+    start: np.ndarray
+    period: np.ndarray
+    period_names: list[str]
+    position: np.ndarray
+
+
+def _dates(column: pd.Series) -> np.ndarray:
+    values = column.to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    return np.where(values == np.iinfo(np.int64).min, _LAST, values)
+
+
+def _period_keys(c: _Columns, mask: np.ndarray) -> dict[str, tuple[PeriodKey, ...]]:
+    """area -> the distinct (end, start, position, period) of the masked rows, each at its first position."""
+    at = np.flatnonzero(mask)
+    if not len(at):
         return {}
-    nat = np.iinfo(np.int64).min
-    ends = rows["period_end"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
-    starts = rows["period_start"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
-    area_codes, areas = pd.factorize(rows["area_code"], use_na_sentinel=False)
-    period_codes, periods = pd.factorize(rows["period"], use_na_sentinel=False)
     # The first row of each distinct (area, end, start, period), in the frame's order.
-    _, first = np.unique(np.column_stack([area_codes, ends, starts, period_codes]), axis=0, return_index=True)
-    first.sort()
-    area_names, labels = areas.tolist(), periods.tolist()  # lists: an Index read one item at a time is slow
+    _, first = np.unique(np.column_stack([c.area[at], c.end[at], c.start[at], c.period[at]]), axis=0, return_index=True)
+    rows = at[np.sort(first)]
     out: dict[str, list[PeriodKey]] = {}
-    for a, end, start, pos, p in zip(area_codes[first].tolist(), ends[first].tolist(), starts[first].tolist(),
-                                     rows["_pos"].to_numpy()[first].tolist(), period_codes[first].tolist(), strict=True):
-        out.setdefault(area_names[a], []).append((_LAST if end == nat else end, _LAST if start == nat else start, pos, labels[p]))
+    names, labels = c.area_names, c.period_names
+    for a, end, start, pos, p in zip(c.area[rows].tolist(), c.end[rows].tolist(), c.start[rows].tolist(),
+                                     c.position[rows].tolist(), c.period[rows].tolist(), strict=True):
+        out.setdefault(names[a], []).append((end, start, pos, labels[p]))
     return {a: tuple(keys) for a, keys in out.items()}
 
 
@@ -543,23 +556,25 @@ def option_facts(dataset: Dataset, indicator_id: str) -> OptionFacts | None:
 
     def build() -> OptionFacts:
         rows = dataset.observations_for([indicator_id])
-        rows = rows.assign(_pos=rows.index.to_numpy())
-        has_value = rows["value"].notna()
-        total = rows["category_type"] == ""
-        totals = rows[total & has_value & rows["period_end"].notna()]
-        cats = rows[~total & has_value]
+        area, area_names = pd.factorize(rows["area_code"].to_numpy(), use_na_sentinel=False)
+        period, period_names = pd.factorize(rows["period"].to_numpy(), use_na_sentinel=False)
+        kind, kind_names = pd.factorize(rows["category_type"].to_numpy(), use_na_sentinel=False)
+        c = _Columns(area, list(area_names), _dates(rows["period_end"]), _dates(rows["period_start"]), period,
+                     list(period_names), rows.index.to_numpy())
+        has_value = rows["value"].notna().to_numpy()
+        total = (rows["category_type"] == "").to_numpy()
+        cats = np.flatnonzero(~total & has_value)
         kinds: dict[str, dict[str, int]] = {}
         if len(cats):  # the first row of each (area, kind of category), in the frame's order
-            area_codes, areas = pd.factorize(cats["area_code"], use_na_sentinel=False)
-            kind_codes, kind_names = pd.factorize(cats["category_type"], use_na_sentinel=False)
-            _, first = np.unique(np.column_stack([area_codes, kind_codes]), axis=0, return_index=True)
-            first.sort()
-            area_names, kind_labels = areas.tolist(), kind_names.tolist()
-            for a, k, pos in zip(area_codes[first].tolist(), kind_codes[first].tolist(), cats["_pos"].to_numpy()[first].tolist(), strict=True):
-                kinds.setdefault(area_names[a], {})[kind_labels[k]] = pos
+            _, first = np.unique(np.column_stack([area[cats], kind[cats]]), axis=0, return_index=True)
+            at = cats[np.sort(first)]
+            kind_labels = list(kind_names)
+            for a, k, pos in zip(area[at].tolist(), kind[at].tolist(), c.position[at].tolist(), strict=True):
+                kinds.setdefault(c.area_names[a], {})[kind_labels[k]] = pos
         return OptionFacts(
-            totals=_period_keys(totals), total_areas=frozenset(rows.loc[total, "area_code"].tolist()),
-            categories=_period_keys(cats),
+            totals=_period_keys(c, total & has_value & (c.end != _LAST)),
+            total_areas=frozenset(c.area_names[a] for a in np.unique(area[total]).tolist()),
+            categories=_period_keys(c, ~total & has_value),
             category_kinds={a: tuple((p, k) for k, p in found.items()) for a, found in kinds.items()},
         )
     return dataset.cache.remember("option_facts", indicator_id, build, maxsize=4096)
