@@ -362,13 +362,14 @@ def _send_sqlite(cursor, sql: str, frame: pd.DataFrame, columns, version: int, g
     width = len(columns) + 1
     per = _sqlite_rows_a_statement(width)
     sqls: dict[tuple[bool, ...], str] = {}
+    keys = _alike_keys(frame, columns)
     for start in range(0, len(frame), _INSERT_CHUNK):
         stop = min(start + _INSERT_CHUNK, len(frame))
         cols = _column_values(frame, columns, version, start, stop, gaps)
         count = stop - start
         whole = count - count % per if per > 1 else 0
         if whole:
-            same = _same_in_statement(frame, columns, start, start + whole, per)  # (statements, width)
+            same = _same_in_statement(keys, start, start + whole, per)  # (statements, width)
             batch = 0
             while batch < len(same):
                 shape = same[batch]
@@ -415,24 +416,36 @@ def _shared_values(shared: tuple[bool, ...], per: int) -> str:
     return ", ".join(rows)
 
 
-def _same_in_statement(frame: pd.DataFrame, columns, start: int, stop: int, per: int) -> np.ndarray:
-    """For each statement of `per` rows in start..stop (stop - start a multiple of per) and each column (then
-    the version): does the column hold one value in all the statement's rows? Read from a Categorical's codes
-    (missing: code -1, all alike) and a float column's NaNs (a statement of NaNs only: all None); other
-    columns count as varying. The version is the same in every row."""
-    statements = (stop - start) // per
-    same = np.zeros((statements, len(columns) + 1), dtype=bool)
-    same[:, -1] = True
-    for j, col in enumerate(columns):
+def _alike_keys(frame: pd.DataFrame, columns) -> list[np.ndarray | None]:
+    """Per column (then the version), once per frame, an array whose entries are equal where the stored values
+    are: a Categorical's codes (missing: -1, all alike), a float column's NaNs (True: all None); None for a
+    column whose rows count as all different; a column the frame lacks is NULL throughout."""
+    keys: list[np.ndarray | None] = []
+    for col in columns:
         if col not in frame.columns:
-            same[:, j] = True  # a column the frame lacks is NULL throughout
+            keys.append(np.zeros(len(frame), dtype=np.int8))
             continue
         series = frame[col]
         if isinstance(series.dtype, pd.CategoricalDtype):
-            codes = series.cat.codes.to_numpy()[start:stop].reshape(statements, per)
-            same[:, j] = (codes == codes[:, :1]).all(axis=1)
+            keys.append(series.cat.codes.to_numpy())
         elif series.dtype == "float64":
-            same[:, j] = np.isnan(series.to_numpy()[start:stop]).reshape(statements, per).all(axis=1)
+            numbers = series.to_numpy()
+            keys.append(np.where(np.isnan(numbers), -1, np.arange(len(numbers))))  # only NaNs are alike
+        else:
+            keys.append(None)
+    keys.append(np.zeros(len(frame), dtype=np.int8))  # the version
+    return keys
+
+
+def _same_in_statement(keys: list[np.ndarray | None], start: int, stop: int, per: int) -> np.ndarray:
+    """For each statement of `per` rows in start..stop (stop - start a multiple of per) and each column (then
+    the version): does the column hold one value in all the statement's rows (_alike_keys)?"""
+    statements = (stop - start) // per
+    same = np.zeros((statements, len(keys)), dtype=bool)
+    for j, key in enumerate(keys):
+        if key is not None:
+            block = key[start:stop].reshape(statements, per)
+            same[:, j] = (block == block[:, :1]).all(axis=1)
     return same
 
 
