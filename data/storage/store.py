@@ -38,7 +38,6 @@ INSTANCE = DEFAULT_INSTANCE  # the default store's folder when a caller names no
 _CHUNK = 5000
 
 
-WAL_AUTOCHECKPOINT = 1000  # SQLite's default: a commit that leaves the WAL over 1,000 pages folds it into the database file
 BUSY_TIMEOUT = 5.0  # seconds a SQLite writer waits for the write lock before "database is locked" (a 503)
 SEEDED_SUFFIX = ".seeded"  # marker next to a SQLite database file, written once the store holds a version
 
@@ -142,26 +141,11 @@ def make_engine(url: str | None = None, *, writer: bool = True) -> Engine:
         if writer:
             @event.listens_for(engine, "begin")
             def _sqlite_begin(conn):
-                # Every write commits with SQLite's own automatic checkpoint (a publish turns it off for its
-                # commit only: Store._checkpoint_after).
-                conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT}")
                 # Take the write lock at BEGIN so two publishers serialise instead of deadlocking.
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
-
-
-def _checkpoint_wal(db: Path) -> None:
-    """PRAGMA wal_checkpoint(PASSIVE) on a connection of its own (Store._checkpoint_soon)."""
-    try:
-        con = sqlite3.connect(db, timeout=BUSY_TIMEOUT, check_same_thread=False)
-        try:
-            con.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-        finally:
-            con.close()
-    except sqlite3.Error:
-        pass
 
 
 def _wal(cur, wait: float = 30.0) -> None:
@@ -483,13 +467,9 @@ class Store:
         # Every request asks for the head version: on SQLite it must not queue behind a writer's lock.
         self.reader = make_engine(self.url, writer=False) if self.is_sqlite else self.engine
         self._head = HeadReader(self.reader)
-        self._checkpoint: threading.Thread | None = None  # the last background checkpoint (_checkpoint_soon)
 
     def dispose(self) -> None:
         """Close every connection (SQLite then folds its WAL into the file)."""
-        checkpoint = self._checkpoint
-        if checkpoint is not None:
-            checkpoint.join(timeout=60)
         self._head.close()
         self.reader.dispose()
         self.engine.dispose()
@@ -618,25 +598,6 @@ class Store:
         return [{**r, "created_at": r["created_at"].isoformat()} for r in rows]
 
     # -- writing ----------------------------------------------------------------
-    def _checkpoint_after(self, conn) -> None:
-        """SQLite: this transaction commits without folding the WAL into the database file (_checkpoint_soon
-        does it once the caller has its answer). A publish of 1M rows leaves ~250 MB in the WAL; copying it
-        into the file at commit took ~0.5-0.6 s of the request (a quiet machine). Nothing about the data
-        changes: the commit is in the WAL (written and synced, synchronous=FULL as before) either way, and
-        readers read through the WAL. The next write transaction sets the automatic checkpoint back
-        (make_engine's BEGIN)."""
-        if self.file is not None:
-            conn.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
-
-    def _checkpoint_soon(self) -> None:
-        """Fold the WAL into the database file on a thread of its own (PASSIVE: it waits for no reader or
-        writer, and a write that commits meanwhile skips its own automatic checkpoint instead of waiting).
-        A failure leaves the WAL for the next automatic checkpoint; a crash half way is undone by SQLite."""
-        if self.file is None:
-            return
-        self._checkpoint = threading.Thread(target=_checkpoint_wal, args=(self.file,), name="sqlite-checkpoint", daemon=True)
-        self._checkpoint.start()
-
     def _insert_rows(self, conn, cat: pd.DataFrame, obs: pd.DataFrame, version: int) -> None:
         if len(cat):
             _insert_frame(conn, indicators, cat, INDICATOR_COLUMNS, version)
@@ -698,8 +659,6 @@ class Store:
             del existing
             self._snapshot_new_version(conn, new, held, changed)
             self._move_head(conn, current, new)
-            self._checkpoint_after(conn)
-        self._checkpoint_soon()
         return new
 
     def catalogue(self, version: int | None = None) -> pd.DataFrame:
@@ -767,8 +726,6 @@ class Store:
             self._insert_rows(conn, cat_target if not same_catalogue else cat_target.iloc[:0], put_back.reset_index(drop=True), new)
             self._snapshot_new_version(conn, new)
             self._move_head(conn, current, new)
-            self._checkpoint_after(conn)
-        self._checkpoint_soon()
         return new
 
     @staticmethod

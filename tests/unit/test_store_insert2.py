@@ -110,24 +110,3 @@ def test_ins204_coded_text_gives_the_same_values_and_leaves_other_columns_alone(
     columns = ["indicator_id", "area_name", "value"]
     assert _column_values(coded, columns, 3, 0, 5) == _column_values(frame, columns, 3, 0, 5)
     assert _column_values(coded, columns, 3, 0, 5)[0] == ["a", "b", None, "a", ""]
-
-
-def test_ins205_a_publish_leaves_folding_the_wal_to_a_thread_and_later_writes_fold_it_again(tmp_path):
-    from data.storage.store import WAL_AUTOCHECKPOINT, Store
-
-    db = tmp_path / "store.sqlite3"
-    store = Store(f"sqlite:///{db}", instance=tmp_path)
-    try:
-        store.setup()
-        assert store.publish(awkward_rows(3000, "str"), NO_NEW_INDICATORS, user="t", file_name="f", sha256="x", base_version=1) == 2
-        assert store._checkpoint is not None
-        store._checkpoint.join(timeout=60)
-        with store.reader.connect() as conn:
-            pages = conn.exec_driver_sql("PRAGMA page_count").scalar()
-            size = conn.exec_driver_sql("PRAGMA page_size").scalar()
-        assert db.stat().st_size == pages * size  # every page of the new version is in the database file itself
-        with store.engine.begin() as conn:  # the next write commits with the automatic checkpoint again
-            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == WAL_AUTOCHECKPOINT
-        assert stored_rows(store, 2) == expected_rows(awkward_rows(3000, "str"))
-    finally:
-        store.dispose()
