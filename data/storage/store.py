@@ -287,7 +287,9 @@ def _column_values(frame: pd.DataFrame, columns, version: int, start: int, stop:
             cols.append(values)
             continue
         if isinstance(series.dtype, pd.CategoricalDtype):  # each category's object by code; code -1 (missing) -> None
-            by_code = np.append(series.cat.categories.to_numpy(dtype=object), None)
+            categories = series.cat.categories
+            by_code = np.empty(len(categories) + 1, dtype=object)
+            by_code[:-1] = categories.to_numpy(dtype=object)  # the last slot (code -1) stays None
             cols.append(by_code[series.cat.codes.to_numpy()].tolist())
             continue
         objects = series.to_numpy(dtype=object)  # as astype(object) gives
