@@ -15,6 +15,7 @@ while the request that triggered the load answers at once.
 """
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -72,6 +73,19 @@ class Warmer:
                     self._cond.notify_all()
 
     def _warm(self, ref: weakref.ref[Dataset]) -> None:
+        """The steps with the cyclic collector paused (restored after, if it was on): a full collection while the
+        warm-up allocates stopped every thread of the worker for ~200 ms at 1M rows (bench/NOTES.md, round 4),
+        which a request answering meanwhile (e.g. right after a publish) paid for."""
+        collecting = gc.isenabled()
+        if collecting:
+            gc.disable()
+        try:
+            self._steps(ref)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _steps(self, ref: weakref.ref[Dataset]) -> None:
         started = time.perf_counter()
         version = None
         for step in self.steps:
