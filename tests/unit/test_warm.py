@@ -25,7 +25,8 @@ from data.storage.store import Store, StoreSource
 from layouts import overview
 
 OVERVIEW_YEAR = payloads.load(payloads.HERE / "bundled", "overview_year")
-PER_VERSION = ("status_fixed", "status_fixed_frame", "overview_rows_fixed", "overview_table_base", "overview_table")
+PER_VERSION = ("status_fixed", "status_fixed_frame", "overview_rows_fixed", "overview_table_base", "overview_table",
+               "areas", "area_options", "year_range")
 
 
 @pytest.fixture
@@ -79,6 +80,7 @@ def test_wrm002_create_app_warms_the_overview_of_each_loaded_version(sqlite_stor
     sizes = dataset.cache.sizes()
     assert all(sizes.get(name) for name in PER_VERSION), sizes
     assert [v for v, _ in warmer.done] == [1]
+    assert gc.isenabled()  # the collector, paused while warming, is on again
     _publish_one_row(sqlite_store, 1)
     assert source.current().version == 2
     assert warmer.wait_idle(60)
