@@ -10,10 +10,12 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import gc
+import logging
 import os
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -836,6 +838,9 @@ def _has_ties(obs: pd.DataFrame, columns: list[str]) -> bool:
     return bool(same.any())
 
 
+log = logging.getLogger(__name__)
+
+
 class StoreSource:
     """Serves the store's head version; one cheap SELECT per call, a reload only when it moved."""
 
@@ -843,6 +848,10 @@ class StoreSource:
         self.store = store
         self._dataset: Dataset | None = None
         self._lock = threading.Lock()
+        # Called with each version this source loads, once, right after the load (app.py wires the overview's
+        # warm-up here: callbacks/warm.py). A hook must return at once (hand slow work to a thread); one that
+        # raises is logged and never stops the version being served.
+        self.on_load: list[Callable[[Dataset], object]] = []
 
     def current(self) -> Dataset:
         version = self.store.head_version()
@@ -853,6 +862,11 @@ class StoreSource:
                     self._dataset = None  # nobody is served the old version now: let it go before loading
                     self._dataset = self.store.load_dataset(version, compact=True)
                     release_memory()
+                    for hook in self.on_load:
+                        try:
+                            hook(self._dataset)
+                        except Exception:
+                            log.exception("on_load hook %r failed for data version %s", hook, version)
                 dataset = self._dataset
         return dataset
 
