@@ -79,6 +79,7 @@ def test_wrm002_create_app_warms_the_overview_of_each_loaded_version(sqlite_stor
     assert warmer.wait_idle(60)
     sizes = dataset.cache.sizes()
     assert all(sizes.get(name) for name in PER_VERSION), sizes
+    assert sizes["option_facts"] == len(dataset.indicators)  # every indicator's explore options
     assert [v for v, _ in warmer.done] == [1]
     assert gc.isenabled()  # the collector, paused while warming, is on again
     _publish_one_row(sqlite_store, 1)
