@@ -41,6 +41,12 @@ TARGETS = {  # issue 15: ratios to floors measured in the same run, interleaved
     "throughput_p95_ms": 300.0,
 }
 UNCACHED_VIEWS = 200  # distinct views per action (smoke: 20)
+# Before a measure a busy machine distorts, wait up to SETTLE_MAX_S for the 1-minute load to fall to
+# SETTLE_LOAD per CPU (not in the smoke run): run 2 of stop 11 took time to data at load 6.4, just after
+# the throughput test. The 1-minute average decays with a 1-minute time constant, so 60 s takes it from
+# 6 to ~2.2 when nothing else runs.
+SETTLE_LOAD = 1.0
+SETTLE_MAX_S = 75
 
 
 def parse_scale(text: str) -> int:
@@ -113,6 +119,20 @@ class Run:
         finally:
             store.dispose()
 
+    def settle(self, before: str) -> dict:
+        """Wait (up to SETTLE_MAX_S) for the 1-minute load to fall to SETTLE_LOAD per CPU before a measure that a
+        busy machine distorts (the throughput test, an upload or the gunicorn logs' writers just ran): the
+        measure is then of the app, not of the load left behind. What was waited is kept with the measure."""
+        start, load = time.perf_counter(), os.getloadavg()[0]
+        limit = SETTLE_LOAD * (os.cpu_count() or 1)
+        while not self.smoke and load > limit and time.perf_counter() - start < SETTLE_MAX_S:
+            time.sleep(2)
+            load = os.getloadavg()[0]
+        waited = {"waited_s": round(time.perf_counter() - start, 1), "load_1min": round(load, 2), "limit": limit}
+        if waited["waited_s"] >= 1:
+            log(f"  settle before {before}: waited {waited['waited_s']:.0f} s, 1-minute load now {load:.2f}")
+        return waited
+
     def callback_measures(self, server, chains: dict) -> dict:
         """Per action, interleaved with the chart floor (alternating rounds, same load): (a) uncached: N distinct
         views drawn from the data, each posted once; then cached: the recorded view, warmed, replayed."""
@@ -123,7 +143,7 @@ class Run:
         floor_views = view_mod.floor_views(max(n_views, 50) * 3, seed=15)
         out: dict = {}
         for name, chain in chains.items():
-            row = out[name] = {}
+            row = out[name] = {"settled": self.settle(name)}
             log(f"  {name}: {len(drawn.get(name, []))} distinct views (uncached), interleaved with the chart floor")
             with measure.Loaded(row.setdefault("uncached", {})):
                 row["uncached"].update(measure.interleaved(server.url, self.floor_url, drawn.get(name, []), floor_views,
@@ -150,10 +170,12 @@ class Run:
     def restart(self, raw: dict, folder: Path, chains: dict) -> None:
         """(c) Time to data: a restart on the store (its snapshot in the instance folder): process start until
         EVERY worker has answered a data request (/healthz reads the served dataset)."""
+        settled = self.settle("the restart")
         with Server(folder, database=folder / "store.sqlite3") as server:
             server.start(wait=False)
             with measure.Loaded(raw.setdefault("time_to_data", {})):
                 raw["time_to_data"].update(measure.time_to_data(server))
+            raw["time_to_data"]["settled"] = settled
             log(f"  restart: every worker served data after {raw['time_to_data']['every_worker_s']:.2f} s "
                 f"(first {raw['time_to_data']['first_worker_s']:.2f} s)")
             if not self.smoke:
@@ -207,14 +229,18 @@ class Run:
 
     def upload(self, server, rows: int) -> dict:
         path = fingertips_data.ensure(self.datadir, rows)
+        settled_floor = self.settle("the parse floor")
         # The smoke run (CI, the tests) never pip-installs pyarrow: no network; pandas stands in when it is absent.
         floor = measure.parse_floors(path, runs=3 if self.smoke else 5, install=not self.smoke)
         log(f"  upload {path.name} ({path.stat().st_size / MB:.0f} MB); parse floor (median) threaded {floor['threaded']['median_s']:.2f} s, "
             f"single-threaded {floor['single']['median_s']:.2f} s")
         token = measure.editor_token(server.database_url)
+        settled = self.settle("the upload")
         with measure.Loaded({}) as result:
             result.update(measure.upload(server, token, path, rows))
         result["parse_floor"] = floor
+        result["settled"] = settled
+        floor["settled"] = settled_floor
         log(f"  upload {result['total_s']:.1f} s (validate+preview {result['validate_preview_s']:.1f}, publish {result['publish_s']:.1f}), "
             f"peak worker RSS {result['peak_worker_rss'] / MB:.0f} MB, PSS {result.get('peak_worker_pss', 0) / MB:.0f} MB")
         with measure.Loaded(result.setdefault("after_publish", {})):

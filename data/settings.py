@@ -41,6 +41,7 @@ class Settings:
     stale_after_years: int = 2  # STALE_AFTER_YEARS: a latest value more years older than the reporting year is "out of date"
     fingertips_api_url: str = "https://fingertips.phe.org.uk/api/"  # FINGERTIPS_API_URL: the Fingertips API a fetch asks
     fingertips_timeout: float = 30.0  # FINGERTIPS_TIMEOUT: seconds a fetch waits for each Fingertips answer
+    warm_versions: bool = True  # WARM_VERSIONS=0: no background build of the overview when a worker loads a version
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -66,6 +67,7 @@ class Settings:
             stale_after_years=_whole(env, "STALE_AFTER_YEARS", cls.stale_after_years),
             fingertips_api_url=_api_url(text("FINGERTIPS_API_URL", cls.fingertips_api_url)),
             fingertips_timeout=_positive(env, "FINGERTIPS_TIMEOUT", cls.fingertips_timeout, "a number of seconds"),
+            warm_versions=_on_unless_off(env, "WARM_VERSIONS"),
         )
 
     @property
@@ -89,6 +91,16 @@ class Settings:
 
 def _flag(raw: str) -> bool:
     return raw.lower() in ("1", "true", "yes", "on")
+
+
+def _on_unless_off(env: Mapping[str, str], name: str) -> bool:
+    """A switch that is on unless set to 0/false/no/off (empty is on)."""
+    raw = (env.get(name) or "").strip().lower()
+    if raw in ("", "1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be 1 or 0 (on or off), not {env.get(name)!r}")
 
 
 def _proxies(raw: str) -> int:

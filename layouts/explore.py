@@ -37,7 +37,8 @@ def control_options(dataset: Dataset, state: ExploreState) -> dict:
 
 
 def _control_options(dataset: Dataset, state: ExploreState) -> dict:
-    names = {i: display_name(r) for i, r in zip(dataset.indicators.index, dataset.indicators[["name", "short_name"]].to_dict("records"), strict=True)}
+    names = dataset.cache.once("indicator_display_names", lambda: {
+        i: display_name(r) for i, r in zip(dataset.indicators.index, dataset.indicators[["name", "short_name"]].to_dict("records"), strict=True)})
     years = year_range(dataset)
     choices = {}
     for _, controls in views.control_groups():

@@ -8,13 +8,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from data.domain.dataset import Dataset
-from data.domain.views import periods_of
+from data.domain.views import OptionFacts, facts_periods, option_facts, periods_of
 
 if TYPE_CHECKING:
     from layouts.explore_state import ExploreState
 
 
 def candidates(dataset: Dataset, set_name: str, age: str) -> list[str]:
+    return list(dataset.cache.remember("candidates", (set_name, age), lambda: _candidates(dataset, set_name, age)))
+
+
+def _candidates(dataset: Dataset, set_name: str, age: str) -> list[str]:
     cat = dataset.indicators
     mask = (cat["set"] == set_name) if set_name else cat["set"].notna()
     if age:
@@ -23,6 +27,10 @@ def candidates(dataset: Dataset, set_name: str, age: str) -> list[str]:
 
 
 def age_bands(dataset: Dataset, set_name: str) -> list[str]:
+    return list(dataset.cache.remember("age_bands", set_name, lambda: _age_bands(dataset, set_name)))
+
+
+def _age_bands(dataset: Dataset, set_name: str) -> list[str]:
     cat = dataset.indicators
     if set_name:
         cat = cat[cat["set"] == set_name]
@@ -47,7 +55,16 @@ def periods_for(dataset: Dataset, state: ExploreState) -> list[str]:
     return list(dataset.cache.remember("periods_for", key, lambda: _periods_for(dataset, *key), maxsize=256))
 
 
+def indicator_facts(dataset: Dataset, indicators) -> list[OptionFacts] | None:
+    """Each indicator's option facts (data/domain/views.option_facts), or None when they cannot be had."""
+    found = [option_facts(dataset, i) for i in dict.fromkeys(indicators)]
+    return None if any(f is None for f in found) else [f for f in found if f is not None]
+
+
 def _periods_for(dataset: Dataset, indicators: tuple[str, ...], areas: tuple[str, ...]) -> list[str]:
+    facts = indicator_facts(dataset, indicators) if indicators else None
+    if facts is not None:
+        return facts_periods(facts, areas)
     if not indicators:  # every indicator: let the store's frame filter its areas first
         rows = dataset.observations_for(None, None, list(areas))
     else:

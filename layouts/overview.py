@@ -9,7 +9,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Patch, dcc, html
 
-from data.domain.dataset import HOME_AREA, Dataset
+from data.domain.dataset import DEFAULT_REPORTING_YEAR, HOME_AREA, Dataset
 from data.domain.formatting import ARROWS, display_name, format_change, format_period, format_value, is_missing, movement
 from data.domain.overview_table import OverviewRow, overview_rows
 from data.domain.significance import STATED
@@ -40,6 +40,14 @@ def cached_sections(dataset: Dataset, year: str, view: str = TILES) -> list:
     if view == TABLE:
         return dataset.cache.remember("overview_table", year, lambda: _table_sections_sent(dataset, year))
     return dataset.cache.remember("overview_sections", year, lambda: _tiles_sections_sent(dataset, year))
+
+
+def warm(dataset: Dataset) -> None:
+    """Build what every reporting year of the overview's table shares, once per data version (the status parts no
+    year changes, the rows' fixed cells, the table as sent), and the default year's table the page opens on:
+    ~0.7 s at 1M rows that the first year a worker serves would otherwise pay (callbacks/warm.py runs it in the
+    background when a worker loads a version). The same calls a request makes, so the same cache entries."""
+    cached_sections(dataset, DEFAULT_REPORTING_YEAR, TABLE)
 
 
 def shown(dataset: Dataset, year: str, view: str = TILES) -> dict:

@@ -88,19 +88,28 @@ class Dataset:
             return self.observations.iloc[0:0]
         return self.observations.iloc[_positions(found[0]) if len(found) == 1 else np.sort(np.concatenate([_positions(f) for f in found]))]
 
+    def _kept_rows(self, ids: list[str]) -> pd.DataFrame | None:
+        rows = self._rows_of(ids)
+        return expanded(rows) if rows is not None and len(rows) <= _KEPT_ROWS else None
+
     def observations_for(self, indicator_ids=None, sets=None, areas=None) -> pd.DataFrame:
         """The rows asked for, text columns as plain `str` columns (as every reader expects them),
         whether or not this Dataset holds them compactly."""
         obs = self.observations
+        if indicator_ids and not sets and not isinstance(indicator_ids, str):
+            ids = list(dict.fromkeys(indicator_ids))
+            if all(isinstance(i, str) for i in ids):
+                # One explore request asks for the same indicators' rows 3-4 times (its options, its cards, with
+                # and without the chosen areas): kept per version, they are turned into text once (None: too many
+                # rows to keep). A shallow copy out each time (pandas copies on write, so a caller that changes its
+                # frame never changes the kept one); the areas are taken from the kept text frame (the same rows
+                # as taking them first).
+                kept = self.cache.remember("observations_for", tuple(sorted(ids)), lambda: self._kept_rows(ids), maxsize=64)
+                if kept is not None:
+                    return kept[kept["area_code"].isin(areas)] if areas else kept.copy(deep=False)
         if indicator_ids:
             rows = self._rows_of(indicator_ids)
             if rows is not None:
-                if not sets and not areas and len(rows) <= _KEPT_ROWS:
-                    # One explore request asks for the same indicators' rows 3-4 times (its periods, breakdowns,
-                    # areas): kept per version, they are turned into text once. A shallow copy out each time (pandas
-                    # copies on write, so a caller that changes its frame never changes the kept one).
-                    key = tuple(sorted(set(indicator_ids)))
-                    return self.cache.remember("observations_for", key, lambda: expanded(rows), maxsize=64).copy(deep=False)
                 obs, indicator_ids = rows, None
         if sets:
             ids_in_sets = self.indicators.index[self.indicators["set"].isin(sets)]

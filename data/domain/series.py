@@ -62,10 +62,7 @@ def with_series(rows: pd.DataFrame, by: str = "area_code") -> pd.DataFrame:
         else:
             current = 0
         segment.append(current)
-    out = dated.copy()
-    out["basis"] = basis
-    out["segment"] = segment
-    return out
+    return dated.assign(basis=basis, segment=segment)
 
 
 POINT_COLUMNS = ("indicator_id", "area_code", "area_name", "period", "period_start", "period_end", "value", "lower_ci",
@@ -80,7 +77,8 @@ def points_of(shaped: pd.DataFrame) -> list[dict]:
 
 def points(rows: pd.DataFrame) -> list[dict]:
     """One area's dated rows with a value as with_series points, oldest first, without building a frame."""
-    cols = [c for c in POINT_COLUMNS if c in rows.columns and c != "basis"]
+    have = set(rows.columns)
+    cols = [c for c in POINT_COLUMNS if c in have and c != "basis"]
     keep = rows["value"].notna().to_numpy() & rows["period_end"].notna().to_numpy()
     sub = rows[keep]
     out = [dict(zip(cols, row, strict=True)) for row in zip(*(sub[c].tolist() for c in cols), strict=True)] if len(sub) else []
@@ -92,16 +90,18 @@ def points(rows: pd.DataFrame) -> list[dict]:
 
 def breaks(rows: pd.DataFrame) -> list[dict]:
     """Each break in an area's series: area, the last period before, the first after, both bases."""
-    shaped = with_series(rows)
-    out = []
-    for code, group in shaped.groupby("area_code", sort=False):
-        before = group.iloc[:-1]
-        after = group.iloc[1:]
-        for (_, a), (_, b) in zip(before.iterrows(), after.iterrows(), strict=True):
-            if a["basis"] != b["basis"]:
-                out.append({"area_code": code, "area_name": b["area_name"], "before": a["period"], "after": b["period"],
-                            "basis_before": a["basis"], "basis_after": b["basis"]})
-    return out
+    # with_series' rows (dated, with a value, sorted by area, period end and start) as lists: each area's rows are
+    # together, in the order groupby(sort=False) gives them.
+    dated = rows[rows["value"].notna().to_numpy() & rows["period_end"].notna().to_numpy()]
+    codes, names, periods, sources = (dated[c].tolist() for c in ("area_code", "area_name", "period", "source"))
+    if len(codes) > 1:
+        keys = list(zip(codes, dated["period_end"].tolist(), dated["period_start"].tolist(), strict=True))
+        order = sorted(range(len(codes)), key=keys.__getitem__)
+        codes, names, periods, sources = ([column[i] for i in order] for column in (codes, names, periods, sources))
+    basis = [source_basis(str(x)) for x in sources]
+    return [{"area_code": codes[i], "area_name": names[i], "before": periods[i - 1], "after": periods[i],
+             "basis_before": basis[i - 1], "basis_after": basis[i]}
+            for i in range(1, len(codes)) if codes[i] == codes[i - 1] and basis[i] != basis[i - 1] and not pd.isna(codes[i])]
 
 
 def break_caption(rows: pd.DataFrame) -> str:

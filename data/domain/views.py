@@ -6,8 +6,10 @@ chart, its table, its summary and its download show, so all four agree.
 from __future__ import annotations
 
 import re
-from typing import cast
+from dataclasses import dataclass
+from typing import NamedTuple, cast
 
+import numpy as np
 import pandas as pd
 
 from data.domain.dataset import ENGLAND, HOME_AREA, Dataset
@@ -35,14 +37,14 @@ def is_breakdown(rows: pd.DataFrame) -> bool:
     it has category rows and every area total it has is the total of categories for the same area and
     period (a report table's "Total" row). A Fingertips indicator with England's deprivation deciles
     beside every area's totals is NOT one: its totals are a series, its deciles a breakdown of England."""
-    cats = rows["category_type"] != ""
+    cats = (rows["category_type"] != "").to_numpy()
     if not cats.any():
         return False
-    totals = rows.loc[~cats, ["area_code", "period"]].drop_duplicates()
-    if totals.empty:
+    pairs = list(zip(rows["area_code"].tolist(), rows["period"].tolist(), strict=True))
+    totals = {p for p, cat in zip(pairs, cats.tolist(), strict=True) if not cat}
+    if not totals:
         return True
-    with_cats = rows.loc[cats, ["area_code", "period"]].drop_duplicates()
-    return len(totals.merge(with_cats, on=["area_code", "period"])) == len(totals)
+    return totals <= {p for p, cat in zip(pairs, cats.tolist(), strict=True) if cat}  # every total has categories beside it
 
 
 def has_breakdowns(rows: pd.DataFrame) -> bool:
@@ -67,17 +69,19 @@ def trend_summary(rows: pd.DataFrame, indicator: pd.Series) -> str:
     """One sentence from the data: latest home value, the change since the previous value of the same
     source (with how far back it is; none across a break), England's value for the same period."""
     unit, polarity = indicator["unit"], indicator["polarity"]
-    totals = area_totals(rows)
-    home = totals[(totals["area_code"] == HOME_AREA) & totals["value"].notna()]
+    codes = rows["area_code"].to_numpy()
+    totals_with_value = (rows["category_type"].to_numpy() == "") & rows["value"].notna().to_numpy()
+    home = rows[totals_with_value & (codes == HOME_AREA)]
     if values_unpublished(rows):
         return f"{display_name(indicator)}: values {NOT_PUBLISHED}."
     if home.empty:
         return f"No York value for {display_name(indicator)} in the chosen years."
-    dated = home[home["period_end"].notna()]
-    latest = (dated if not dated.empty else home).iloc[-1]
+    shown = _records(home, ("period", "period_end", "value"))
+    dated = [r for r in shown if not pd.isna(r["period_end"])]
+    latest = (dated or shown)[-1]  # the last in the rows' order
     when = _period_phrase(latest)
     sentence = f"York {format_value(latest['value'], unit)} {when}"
-    if not dated.empty:
+    if dated:
         change = latest_change(home)
         prev = change.previous
         if change.comparable and prev is not None:
@@ -90,13 +94,13 @@ def trend_summary(rows: pd.DataFrame, indicator: pd.Series) -> str:
         elif change.prior is not None:
             sentence += f"; {change.phrase}"
     sentence += "."
-    england = totals[(totals["area_code"] == ENGLAND) & totals["value"].notna()]
-    if not england.empty:
-        same = england[england["period"] == latest["period"]]
-        if not same.empty:
-            sentence += f" England {format_value(same.iloc[-1]['value'], unit)} in {format_period(latest['period'])}."
+    england = _records(rows[totals_with_value & (codes == ENGLAND)], ("period", "value"))
+    if england:
+        same = [e for e in england if e["period"] == latest["period"]]
+        if same:
+            sentence += f" England {format_value(same[-1]['value'], unit)} in {format_period(latest['period'])}."
         else:
-            eng = england.iloc[-1]
+            eng = england[-1]
             sentence += (f" England has no value for {format_period(latest['period'])} in the data"
                          f" (latest {format_value(eng['value'], unit)} in {format_period(eng['period'])}).")
     return sentence
@@ -226,28 +230,38 @@ def england_comparisons(table: pd.DataFrame, polarity: str) -> list[Comparison]:
 def headline(rows: pd.DataFrame, indicator: pd.Series) -> dict | None:
     """One value is a number, not a chart (issue 13, point 8): when York (or the only area) has a single
     value, its figure, period, source and England's value in words; None when there is more to draw."""
-    totals = area_totals(rows)
-    shown = totals[totals["value"].notna()]
-    if shown.empty or shown["period"].nunique() > 1:
+    totals_with_value = (rows["category_type"].to_numpy() == "") & rows["value"].notna().to_numpy()
+    periods = {p for p in rows["period"].to_numpy()[totals_with_value].tolist() if not pd.isna(p)}
+    if not totals_with_value.any() or len(periods) > 1:  # no total with a value, or more than one period: a chart
         return None
-    home = shown[shown["area_code"] == HOME_AREA]
-    row = (home if not home.empty else shown).iloc[0]
+    shown = _records(rows[totals_with_value], _HEADLINE_COLUMNS)  # the area totals with a value, in the frame's order
+    home = [r for r in shown if r["area_code"] == HOME_AREA]
+    row = (home or shown)[0]
     unit = indicator["unit"]
     when = format_period(row["period"]) if not pd.isna(row["period_end"]) else "period not stated"
     lines = [f"Source: {row['source']}."]
-    england = shown[(shown["area_code"] == ENGLAND) & (shown["period"] == row["period"])]
+    england = [r for r in shown if r["area_code"] == ENGLAND and r["period"] == row["period"]]
     if row["area_code"] != ENGLAND:
-        if not england.empty:
-            eng = float(england["value"].iloc[0])
+        if england:
+            eng = float(england[0]["value"])
             lines.append(f"England {format_value(eng, unit)} in {format_period(row['period'])}.")
             comparison = compare(row["note"], row["lower_ci"], row["upper_ci"], eng, indicator["polarity"], row["period"])
             if comparison.result != NOT_COMPARED:
                 lines.append(comparison.sentence(row["area_name"]))
         else:
             lines.append(f"England: no value for {format_period(row['period'])} in the data.")
-    others = shown[~shown["area_code"].isin([row["area_code"], ENGLAND])]
-    lines += [f"{o['area_name']} {format_value(o['value'], unit)} in {format_period(o['period'])}." for o in others.to_dict("records")]
+    others = [o for o in shown if o["area_code"] not in (row["area_code"], ENGLAND)]
+    lines += [f"{o['area_name']} {format_value(o['value'], unit)} in {format_period(o['period'])}." for o in others]
     return {"value": format_value(row["value"], unit), "caption": f"{row['area_name']}, {when}", "lines": lines}
+
+
+_HEADLINE_COLUMNS = ("area_code", "area_name", "period", "period_end", "value", "lower_ci", "upper_ci", "note", "source")
+
+
+def _records(frame: pd.DataFrame, columns) -> list[dict]:
+    """The frame's rows as dicts of those columns (as to_dict("records") gives them), in order, at a fraction of its cost."""
+    cols = [c for c in columns if c in frame.columns]
+    return [dict(zip(cols, values, strict=True)) for values in zip(*(frame[c].tolist() for c in cols), strict=True)] if len(frame) else []
 
 
 def england_summary(table: pd.DataFrame, indicator: pd.Series) -> str:
@@ -477,3 +491,133 @@ def compare_areas_summary(table: pd.DataFrame, indicator: pd.Series, period: str
     if england is not None:
         text += f" England {format_value(england, unit)}."
     return text
+
+
+# -- what the explore controls offer, from one pass per indicator ------------------------------------
+#
+# Every view's options (its periods, area types, breakdown areas and kinds) are read from the same few
+# facts about each chosen indicator's rows, worked out once per data version and indicator (not per
+# combination of indicators, which is what an uncached request brings): `option_facts`. A period is kept
+# as (end, start, position, label) so the union of several indicators' periods sorts exactly as
+# `periods_of` sorts their rows (period end, then start, undated last, ties in the frame's order).
+
+_LAST = np.iinfo(np.int64).max  # an undated period's end or start: after every date, as na_position="last"
+PeriodKey = tuple[int, int, int, str]
+
+
+@dataclass(frozen=True)
+class OptionFacts:
+    """One indicator's facts the explore controls read (see `option_facts`)."""
+
+    totals: dict[str, tuple[PeriodKey, ...]]  # area -> its dated area totals with a value
+    total_areas: frozenset[str]  # areas with an area total (with a value or not, dated or not)
+    categories: dict[str, tuple[PeriodKey, ...]]  # area -> periods of its category rows with a value
+    category_kinds: dict[str, tuple[tuple[int, str], ...]]  # area -> (first position, kind of category)
+
+
+class _Columns(NamedTuple):
+    """One indicator's rows as arrays: areas and periods as codes into their labels, dates as numbers."""
+
+    area: np.ndarray
+    area_names: list[str]
+    end: np.ndarray  # int64 nanoseconds, an undated row _LAST (sorts last, as na_position="last")
+    start: np.ndarray
+    period: np.ndarray
+    period_names: list[str]
+    position: np.ndarray
+
+
+def _dates(column: pd.Series) -> np.ndarray:
+    values = column.to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    return np.where(values == np.iinfo(np.int64).min, _LAST, values)
+
+
+def _period_keys(c: _Columns, mask: np.ndarray) -> dict[str, tuple[PeriodKey, ...]]:
+    """area -> the distinct (end, start, position, period) of the masked rows, each at its first position."""
+    at = np.flatnonzero(mask)
+    if not len(at):
+        return {}
+    # The first row of each distinct (area, end, start, period), in the frame's order.
+    _, first = np.unique(np.column_stack([c.area[at], c.end[at], c.start[at], c.period[at]]), axis=0, return_index=True)
+    rows = at[np.sort(first)]
+    out: dict[str, list[PeriodKey]] = {}
+    names, labels = c.area_names, c.period_names
+    for a, end, start, pos, p in zip(c.area[rows].tolist(), c.end[rows].tolist(), c.start[rows].tolist(),
+                                     c.position[rows].tolist(), c.period[rows].tolist(), strict=True):
+        out.setdefault(names[a], []).append((end, start, pos, labels[p]))
+    return {a: tuple(keys) for a, keys in out.items()}
+
+
+def option_facts(dataset: Dataset, indicator_id: str) -> OptionFacts | None:
+    """The facts of one indicator's rows, once per data version; None when positions cannot be read from the
+    frame's index (then callers work from the rows as before)."""
+    if not dataset.observations.index.is_monotonic_increasing:
+        return None
+
+    def build() -> OptionFacts:
+        rows = dataset.observations_for([indicator_id])
+        area, area_names = pd.factorize(rows["area_code"].to_numpy(), use_na_sentinel=False)
+        period, period_names = pd.factorize(rows["period"].to_numpy(), use_na_sentinel=False)
+        kind, kind_names = pd.factorize(rows["category_type"].to_numpy(), use_na_sentinel=False)
+        c = _Columns(area, list(area_names), _dates(rows["period_end"]), _dates(rows["period_start"]), period,
+                     list(period_names), rows.index.to_numpy())
+        has_value = rows["value"].notna().to_numpy()
+        total = (rows["category_type"] == "").to_numpy()
+        cats = np.flatnonzero(~total & has_value)
+        kinds: dict[str, dict[str, int]] = {}
+        if len(cats):  # the first row of each (area, kind of category), in the frame's order
+            _, first = np.unique(np.column_stack([area[cats], kind[cats]]), axis=0, return_index=True)
+            at = cats[np.sort(first)]
+            kind_labels = list(kind_names)
+            for a, k, pos in zip(area[at].tolist(), kind[at].tolist(), c.position[at].tolist(), strict=True):
+                kinds.setdefault(c.area_names[a], {})[kind_labels[k]] = pos
+        return OptionFacts(
+            totals=_period_keys(c, total & has_value & (c.end != _LAST)),
+            total_areas=frozenset(c.area_names[a] for a in np.unique(area[total]).tolist()),
+            categories=_period_keys(c, ~total & has_value),
+            category_kinds={a: tuple((p, k) for k, p in found.items()) for a, found in kinds.items()},
+        )
+    return dataset.cache.remember("option_facts", indicator_id, build, maxsize=4096)
+
+
+def periods_in_order(keys) -> list[str]:
+    """Period labels of these keys, oldest first (undated last), each once: as `periods_of` orders rows."""
+    return list(dict.fromkeys(k[3] for k in sorted(keys)))
+
+
+def facts_periods(facts: list[OptionFacts], areas=None) -> list[str]:
+    """Dated periods with an area total of these indicators in these areas (every area when none): as
+    `periods_of` of those rows."""
+    if areas:
+        return periods_in_order(k for f in facts for a in dict.fromkeys(areas) for k in f.totals.get(a, ()))
+    return periods_in_order(k for f in facts for keys in f.totals.values() for k in keys)
+
+
+def facts_area_types(facts: list[OptionFacts]) -> set[str]:
+    """The area types with an area total."""
+    return {area_type(a) for f in facts for a in f.total_areas}
+
+
+def facts_type_periods(facts: list[OptionFacts], kind: str) -> list[str]:
+    """As compare_areas_periods: dated periods in which some area of that type has a total."""
+    return periods_in_order(k for f in facts for a, keys in f.totals.items() if area_type(a) == kind for k in keys)
+
+
+def facts_category_areas(facts: list[OptionFacts]) -> set[str]:
+    return {a for f in facts for a in f.categories}
+
+
+def facts_category_periods(facts: list[OptionFacts], area: str) -> list[str]:
+    """As periods_of the area's category rows (every area's when it has none)."""
+    mine = [k for f in facts for k in f.categories.get(area, ())]
+    if not mine:
+        mine = [k for f in facts for keys in f.categories.values() for k in keys]
+    return periods_in_order(mine)
+
+
+def facts_category_kinds(facts: list[OptionFacts], area: str) -> list[str]:
+    """Kinds of category of the area's rows (every area's when it has none), in the frame's order."""
+    mine = [k for f in facts for k in f.category_kinds.get(area, ())]
+    if not mine:
+        mine = [k for f in facts for keys in f.category_kinds.values() for k in keys]
+    return list(dict.fromkeys(kind for _, kind in sorted(mine)))

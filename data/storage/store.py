@@ -10,10 +10,12 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import gc
+import logging
 import os
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -286,6 +288,12 @@ def _column_values(frame: pd.DataFrame, columns, version: int, start: int, stop:
                     values[k] = None
             cols.append(values)
             continue
+        if isinstance(series.dtype, pd.CategoricalDtype):  # each category's object by code; code -1 (missing) -> None
+            categories = series.cat.categories
+            by_code = np.empty(len(categories) + 1, dtype=object)
+            by_code[:-1] = categories.to_numpy(dtype=object)  # the last slot (code -1) stays None
+            cols.append(by_code[series.cat.codes.to_numpy()].tolist())
+            continue
         objects = series.to_numpy(dtype=object)  # as astype(object) gives
         if gaps is None or gaps.get(col, True):
             missing = pd.isna(objects)
@@ -338,28 +346,115 @@ def _send_rows(conn, cursor, table, frame: pd.DataFrame, columns, version: int, 
                     copy.write_row(row)
         return
     marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    one = f"({', '.join([marker] * len(names))})"
     sql = f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in names)}) VALUES "
-    # SQLite: several rows a statement (at 1M rows 20 a statement took a quarter less CPU than one, 50 another
-    # 12% less); never more values than the 999 a statement older SQLite allows (50 x 17 at most here).
-    per = max(1, min(_SQLITE_ROWS_A_STATEMENT, 999 // len(names))) if conn.dialect.name == "sqlite" else 1
+    if conn.dialect.name != "sqlite":
+        for start in range(0, len(frame), _INSERT_CHUNK):
+            cursor.executemany(sql + f"({', '.join([marker] * len(names))})",
+                               _row_tuples(frame, columns, version, start, start + _INSERT_CHUNK, gaps))
+        return
+    _send_sqlite(cursor, sql, frame, columns, version, gaps)
+
+
+def _send_sqlite(cursor, sql: str, frame: pd.DataFrame, columns, version: int, gaps: dict) -> None:
+    """SQLite: `per` rows a statement (_sqlite_rows_a_statement), and a value shared by a statement's rows bound
+    once. Most of the insert's Python time is binding values one by one (~90 ns each), so each statement of
+    `per` rows names a column that holds one value in all its rows (the version always; in an upload the
+    indicator, its source and period type, a CI column missing throughout) by one numbered parameter that
+    every row refers to. Which columns those are is read from the Categoricals' codes (Store.publish hands
+    the changed rows over with their text as codes: _coded) and the floats' NaNs, per statement; runs of
+    statements alike in that share one executemany. Rows are sent in the frame's order, as before."""
+    width = len(columns) + 1
+    per = _sqlite_rows_a_statement(width)
+    sqls: dict[tuple[bool, ...], str] = {}
+    keys = _alike_keys(frame, columns)
     for start in range(0, len(frame), _INSERT_CHUNK):
-        cols = _column_values(frame, columns, version, start, start + _INSERT_CHUNK, gaps)
-        count = len(cols[0])
-        whole = count - count % per if per > 1 else 0  # rows sent `per` to a statement
+        stop = min(start + _INSERT_CHUNK, len(frame))
+        cols = _column_values(frame, columns, version, start, stop, gaps)
+        count = stop - start
+        whole = count - count % per if per > 1 else 0
         if whole:
-            # The statements' parameters row after row, laid out column by column (no tuple per row).
-            flat: list[Any] = [None] * (whole * len(cols))
-            for j, values in enumerate(cols):
-                flat[j::len(cols)] = values[:whole]
-            step = per * len(cols)
-            cursor.executemany(sql + ", ".join([one] * per), [flat[i:i + step] for i in range(0, len(flat), step)])
+            same = _same_in_statement(keys, start, start + whole, per)  # (statements, width)
+            batch = 0
+            while batch < len(same):
+                shape = same[batch]
+                end = batch + 1
+                while end < len(same) and np.array_equal(same[end], shape):
+                    end += 1
+                key = tuple(bool(x) for x in shape)
+                if key not in sqls:
+                    sqls[key] = sql + _shared_values(key, per)
+                shared = [j for j in range(width) if key[j]]
+                varying = [cols[j] for j in range(width) if not key[j]]
+                first, last = batch * per, end * per
+                flat: list[Any] = [None] * ((last - first) * len(varying))
+                for j, values in enumerate(varying):
+                    flat[j::len(varying)] = values[first:last]
+                step = per * len(varying)
+                cursor.executemany(sqls[key], [[cols[j][first + i * per] for j in shared] + flat[i * step:(i + 1) * step]
+                                               for i in range(end - batch)])
+                batch = end
         if whole < count:
+            one = f"({', '.join(['?'] * width)})"
             cursor.executemany(sql + one, list(zip(*(values[whole:] for values in cols), strict=True)))
 
 
+def _sqlite_rows_a_statement(width: int) -> int:
+    """Rows a multi-row INSERT carries: _SQLITE_ROWS_A_STATEMENT, within the variables a statement may bind
+    (SQLite 3.32+ allows 32766, older ones 999)."""
+    limit = 32766 if sqlite3.sqlite_version_info >= (3, 32, 0) else 999
+    return max(1, min(_SQLITE_ROWS_A_STATEMENT, limit // width))
+
+
+def _shared_values(shared: tuple[bool, ...], per: int) -> str:
+    """The VALUES list of `per` rows with numbered parameters: first one for each shared column (bound once,
+    named by every row), then each row's own values, row after row."""
+    order = [j for j, s in enumerate(shared) if s]
+    varying = [j for j, s in enumerate(shared) if not s]
+    number = {j: k + 1 for k, j in enumerate(order)}
+    rows = []
+    for r in range(per):
+        base = len(order) + r * len(varying)
+        for k, j in enumerate(varying):
+            number[j] = base + k + 1
+        rows.append("(" + ", ".join(f"?{number[j]}" for j in range(len(shared))) + ")")
+    return ", ".join(rows)
+
+
+def _alike_keys(frame: pd.DataFrame, columns) -> list[np.ndarray | None]:
+    """Per column (then the version), once per frame, an array whose entries are equal where the stored values
+    are: a Categorical's codes (missing: -1, all alike), a float column's NaNs (True: all None); None for a
+    column whose rows count as all different; a column the frame lacks is NULL throughout."""
+    keys: list[np.ndarray | None] = []
+    for col in columns:
+        if col not in frame.columns:
+            keys.append(np.zeros(len(frame), dtype=np.int8))
+            continue
+        series = frame[col]
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            keys.append(series.cat.codes.to_numpy())
+        elif series.dtype == "float64":
+            numbers = series.to_numpy()
+            keys.append(np.where(np.isnan(numbers), -1, np.arange(len(numbers))))  # only NaNs are alike
+        else:
+            keys.append(None)
+    keys.append(np.zeros(len(frame), dtype=np.int8))  # the version
+    return keys
+
+
+def _same_in_statement(keys: list[np.ndarray | None], start: int, stop: int, per: int) -> np.ndarray:
+    """For each statement of `per` rows in start..stop (stop - start a multiple of per) and each column (then
+    the version): does the column hold one value in all the statement's rows (_alike_keys)?"""
+    statements = (stop - start) // per
+    same = np.zeros((statements, len(keys)), dtype=bool)
+    for j, key in enumerate(keys):
+        if key is not None:
+            block = key[start:stop].reshape(statements, per)
+            same[:, j] = (block == block[:, :1]).all(axis=1)
+    return same
+
+
 _INSERT_CHUNK = 50_000  # a multiple of _SQLITE_ROWS_A_STATEMENT
-_SQLITE_ROWS_A_STATEMENT = 50
+_SQLITE_ROWS_A_STATEMENT = 200
 
 
 class Store:
@@ -563,6 +658,7 @@ class Store:
                 conn.execute(update(indicators).where(_current(indicators, current)).values(valid_to=new))
                 _insert_frame(conn, indicators, catalogue, INDICATOR_COLUMNS, new)
             self._close_keys(conn, observations, OBSERVATION_KEY, changed, new)
+            changed = _coded(changed)  # text as codes once: the insert reads them, and so does the new version's build
             self._insert_rows(conn, new_indicators, changed, new)
             del existing
             self._snapshot_new_version(conn, new, held, changed)
@@ -660,6 +756,26 @@ class Store:
             return conn.execute(select(func.count()).select_from(observations)).scalar_one()
 
 
+def _coded(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with each text observation column of `str` dtype as a Categorical of its own values, in
+    the order they first occur (pd.factorize of its objects: the same codes and values combined_text works
+    out for it, so the new version's build reads them instead of factorizing again; the insert takes each
+    row's value by code and finds the values a statement's rows share from them). The values themselves
+    are the column's own objects, missing ones as missing: the rows stored are the same."""
+    out: dict[str, Any] = {}
+    for name in frame.columns:
+        column = frame[name]
+        if name in _TEXT_OBSERVATION_COLUMNS and isinstance(column.dtype, pd.StringDtype) and column.dtype.storage == "python":
+            codes, uniques = pd.factorize(column.to_numpy(dtype=object))  # missing -> -1
+            out[name] = pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=object), validate=False)
+        else:
+            out[name] = column
+    return pd.DataFrame(out, index=frame.index, columns=frame.columns, copy=False)
+
+
+_TEXT_OBSERVATION_COLUMNS = frozenset(c for c in OBSERVATION_COLUMNS if c not in NUMERIC_OBSERVATION_COLUMNS)
+
+
 def _published(existing: Dataset, changed: pd.DataFrame, catalogue: pd.DataFrame, version: int) -> Dataset | None:
     """The version a publish makes, from memory: `existing`'s rows less those whose key a changed row
     closes, plus the changed rows, typed as a load types them (build_from_typed on the same values). A
@@ -722,6 +838,9 @@ def _has_ties(obs: pd.DataFrame, columns: list[str]) -> bool:
     return bool(same.any())
 
 
+log = logging.getLogger(__name__)
+
+
 class StoreSource:
     """Serves the store's head version; one cheap SELECT per call, a reload only when it moved."""
 
@@ -729,6 +848,10 @@ class StoreSource:
         self.store = store
         self._dataset: Dataset | None = None
         self._lock = threading.Lock()
+        # Called with each version this source loads, once, right after the load (app.py wires the overview's
+        # warm-up here: callbacks/warm.py). A hook must return at once (hand slow work to a thread); one that
+        # raises is logged and never stops the version being served.
+        self.on_load: list[Callable[[Dataset], object]] = []
 
     def current(self) -> Dataset:
         version = self.store.head_version()
@@ -739,6 +862,11 @@ class StoreSource:
                     self._dataset = None  # nobody is served the old version now: let it go before loading
                     self._dataset = self.store.load_dataset(version, compact=True)
                     release_memory()
+                    for hook in self.on_load:
+                        try:
+                            hook(self._dataset)
+                        except Exception:
+                            log.exception("on_load hook %r failed for data version %s", hook, version)
                 dataset = self._dataset
         return dataset
 

@@ -20,11 +20,15 @@ from data.domain.views import (
     breakdown_rows,
     breakdown_table,
     breakdown_view_summary,
+    facts_category_areas,
+    facts_category_kinds,
+    facts_category_periods,
     no_breakdown_text,
     periods_of,
 )
 from layouts.charts import interval_bars
 from layouts.components import data_table, measure_columns
+from layouts.explore_filters import indicator_facts
 from layouts.explore_views.base import ExploreView, ViewControls, ViewField
 
 if TYPE_CHECKING:
@@ -50,11 +54,15 @@ def _category_rows(dataset: Dataset, state: ExploreState) -> pd.DataFrame:
 
 def area_options(dataset: Dataset, state: ExploreState) -> list[str]:
     """Areas with categories: York, England, then the rest as the data lists them."""
-    codes = set(_category_rows(dataset, state)["area_code"])
+    facts = indicator_facts(dataset, state.indicators)
+    codes = facts_category_areas(facts) if facts is not None else set(_category_rows(dataset, state)["area_code"])
     return [c for c in dataset.areas if c in codes]
 
 
 def period_options(dataset: Dataset, state: ExploreState) -> list[str]:
+    facts = indicator_facts(dataset, state.indicators)
+    if facts is not None:
+        return facts_category_periods(facts, state.choice("breakdown_area"))
     cats = _category_rows(dataset, state)
     area = state.choice("breakdown_area")
     mine = cats[cats["area_code"] == area]
@@ -62,6 +70,9 @@ def period_options(dataset: Dataset, state: ExploreState) -> list[str]:
 
 
 def kind_options(dataset: Dataset, state: ExploreState) -> list[str]:
+    facts = indicator_facts(dataset, state.indicators)
+    if facts is not None:
+        return facts_category_kinds(facts, state.choice("breakdown_area"))
     cats = _category_rows(dataset, state)
     area = state.choice("breakdown_area")
     mine = cats[cats["area_code"] == area]

@@ -19,10 +19,13 @@ from data.domain.views import (
     compare_areas_periods,
     compare_areas_summary,
     england_value,
+    facts_area_types,
+    facts_type_periods,
 )
 from data.storage.area_groups import Groups, group_codes, read_bundled_groups
 from layouts.charts import interval_bars
 from layouts.components import data_table, measure_columns
+from layouts.explore_filters import indicator_facts
 from layouts.explore_views.base import ExploreView, ViewControls, ViewField
 
 if TYPE_CHECKING:
@@ -56,7 +59,9 @@ def _totals(dataset: Dataset, state: ExploreState) -> pd.DataFrame:
 
 def kind_options(dataset: Dataset, state: ExploreState) -> list[str]:
     """Area types (other than England) with values, County & UA (York's) first."""
-    kinds = set(_totals(dataset, state)["area_code"].map(area_type)) - {"England"}
+    facts = indicator_facts(dataset, state.indicators)
+    found = facts_area_types(facts) if facts is not None else set(_totals(dataset, state)["area_code"].map(area_type))
+    kinds = found - {"England"}
     return sorted(kinds, key=lambda k: (k != UPPER_TIER, k))
 
 
@@ -64,7 +69,8 @@ def period_options(dataset: Dataset, state: ExploreState) -> list[str]:
     """The periods of the state's area type (or, when that is not offered, of the type that will be picked)."""
     kinds = kind_options(dataset, state)
     kind = state.choice("areas_type") if state.choice("areas_type") in kinds else (kinds[0] if kinds else UPPER_TIER)
-    return compare_areas_periods(_totals(dataset, state), kind)
+    facts = indicator_facts(dataset, state.indicators)
+    return facts_type_periods(facts, kind) if facts is not None else compare_areas_periods(_totals(dataset, state), kind)
 
 
 def group_options(dataset: Dataset, state: ExploreState) -> list[str]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 from dash import html
 
@@ -28,12 +29,28 @@ def _figure(totals: pd.DataFrame, ind: pd.Series, state: ExploreState):
     return trend_figure(totals, ind["unit"], list(state.areas))
 
 
+def _sortable(column: pd.Series) -> list[int]:
+    """A date column as numbers that sort as sort_values sorts it (missing dates last)."""
+    values = column.to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    return np.where(values == np.iinfo(np.int64).min, np.iinfo(np.int64).max, values).tolist()
+
+
+def _oldest_first(shown: pd.DataFrame) -> list[str]:
+    """The period labels by period end then start (undated last, ties in the rows' order), each once: as
+    shown.sort_values(["period_end", "period_start"], kind="stable")["period"] read in order."""
+    keys = list(zip(_sortable(shown["period_end"]), _sortable(shown["period_start"]), strict=True))
+    labels = shown["period"].tolist()
+    return list(dict.fromkeys(labels[i] for i in sorted(range(len(labels)), key=keys.__getitem__)))
+
+
 def _table(totals: pd.DataFrame, ind: pd.Series, state: ExploreState):
     """A row per period and a column per area (as the chart reads), 95% CIs in brackets, the source said once."""
     shown, unit = _shown(totals), ind["unit"]
-    periods = list(dict.fromkeys(shown.sort_values(["period_end", "period_start"], kind="stable")["period"]))  # oldest first
-    names = shown.drop_duplicates("area_code").set_index("area_code")["area_name"]
-    areas = [a for a in state.areas if a in names.index] + [a for a in names.index if a not in state.areas]
+    periods = _oldest_first(shown)
+    names: dict[str, str] = {}
+    for code, name in zip(shown["area_code"].tolist(), shown["area_name"].tolist(), strict=True):
+        names.setdefault(code, name)  # each area's first name, as drop_duplicates keeps it
+    areas = [a for a in state.areas if a in names] + [a for a in names if a not in state.areas]
     measures = measure_columns(shown, unit)  # value, then 95% CI, count, denominator when the data has them
     cells = {}
     for k, (period, code) in enumerate(zip(shown["period"], shown["area_code"], strict=True)):

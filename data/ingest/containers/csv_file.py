@@ -171,14 +171,20 @@ def _positions(buf: np.ndarray, wanted: tuple[int, ...], counted: int | None = N
             count += int(np.count_nonzero(piece == counted))
         if edges:
             controls += int(np.count_nonzero(piece < 32))
-            # each space's neighbours, looked at only where the spaces are (two passes over the slice, not eight)
-            spaces = np.flatnonzero(piece == 32) + i
-            if len(spaces):
-                for at in (spaces[spaces > 0] - 1, spaces[spaces < len(buf) - 1] + 1):
-                    neighbour = buf[at]
-                    at = at[(neighbour == 44) | (neighbour < 32)]  # a comma or a line end (or control) beside a space
-                    if len(at):
-                        parts[-1].append(at)
+            # A comma or a line end (or control) beside a space, as masks over the slice and one byte either
+            # side: each byte of the slice has both its neighbours here (a gather at every space was 4x slower:
+            # a file of names has a space in every few bytes).
+            lo = i - 1 if i else 0
+            ext = buf[lo:i + step + 1]
+            spaces = ext == 32
+            if spaces.any():
+                beside = np.zeros(len(ext), dtype=bool)
+                beside[1:] = spaces[:-1]
+                beside[:-1] |= spaces[1:]
+                beside &= (ext == 44) | (ext < 32)
+                at = np.flatnonzero(beside)
+                if len(at):
+                    parts[-1].append(at + lo)
     if edges:
         parts.append([np.array([controls], dtype=np.intp)])
     empty = np.empty(0, dtype=np.intp)
