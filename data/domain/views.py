@@ -498,21 +498,34 @@ def compare_areas_summary(table: pd.DataFrame, indicator: pd.Series, period: str
 # Every view's options (its periods, area types, breakdown areas and kinds) are read from the same few
 # facts about each chosen indicator's rows, worked out once per data version and indicator (not per
 # combination of indicators, which is what an uncached request brings): `option_facts`. A period is kept
-# as (end, start, position, label) so the union of several indicators' periods sorts exactly as
-# `periods_of` sorts their rows (period end, then start, undated last, ties in the frame's order).
+# as a row (end, start, position, period code) of an int64 array, so the union of several indicators'
+# periods sorts exactly as `periods_of` sorts their rows (period end, then start, undated last, ties in
+# the frame's order, then by label). Arrays, not tuples: at 1M rows a tuple per period held ~140 MB a
+# worker once every indicator's facts were kept; the arrays hold 32 bytes a period.
 
 _LAST = np.iinfo(np.int64).max  # an undated period's end or start: after every date, as na_position="last"
-PeriodKey = tuple[int, int, int, str]
+_END, _START, _POSITION, _PERIOD = range(4)  # the columns of a facts' period array
+
+
+@dataclass(frozen=True)
+class PeriodRows:
+    """Periods of some of an indicator's rows: `keys` an (n, 4) int64 array (end, start, position, code into
+    `labels`), one row per distinct (area, end, start, period), at its first position in the frame."""
+
+    keys: np.ndarray
+    labels: np.ndarray  # object array of period labels (shared by the indicator's PeriodRows)
 
 
 @dataclass(frozen=True)
 class OptionFacts:
     """One indicator's facts the explore controls read (see `option_facts`)."""
 
-    totals: dict[str, tuple[PeriodKey, ...]]  # area -> its dated area totals with a value
+    totals: dict[str, PeriodRows]  # area -> its dated area totals with a value
     total_areas: frozenset[str]  # areas with an area total (with a value or not, dated or not)
-    categories: dict[str, tuple[PeriodKey, ...]]  # area -> periods of its category rows with a value
+    categories: dict[str, PeriodRows]  # area -> periods of its category rows with a value
     category_kinds: dict[str, tuple[tuple[int, str], ...]]  # area -> (first position, kind of category)
+    all_totals: PeriodRows  # every area's dated totals with a value (the union of `totals`)
+    all_categories: PeriodRows  # every area's category periods with a value
 
 
 class _Columns(NamedTuple):
@@ -523,7 +536,7 @@ class _Columns(NamedTuple):
     end: np.ndarray  # int64 nanoseconds, an undated row _LAST (sorts last, as na_position="last")
     start: np.ndarray
     period: np.ndarray
-    period_names: list[str]
+    period_names: np.ndarray
     position: np.ndarray
 
 
@@ -532,20 +545,23 @@ def _dates(column: pd.Series) -> np.ndarray:
     return np.where(values == np.iinfo(np.int64).min, _LAST, values)
 
 
-def _period_keys(c: _Columns, mask: np.ndarray) -> dict[str, tuple[PeriodKey, ...]]:
-    """area -> the distinct (end, start, position, period) of the masked rows, each at its first position."""
+def _period_keys(c: _Columns, mask: np.ndarray) -> tuple[dict[str, PeriodRows], PeriodRows]:
+    """(area -> the distinct (end, start, position, period) of its masked rows, each at its first position;
+    the same for every area together)."""
     at = np.flatnonzero(mask)
     if not len(at):
-        return {}
+        return {}, PeriodRows(np.empty((0, 4), dtype=np.int64), c.period_names)
     # The first row of each distinct (area, end, start, period), in the frame's order.
     _, first = np.unique(np.column_stack([c.area[at], c.end[at], c.start[at], c.period[at]]), axis=0, return_index=True)
     rows = at[np.sort(first)]
-    out: dict[str, list[PeriodKey]] = {}
-    names, labels = c.area_names, c.period_names
-    for a, end, start, pos, p in zip(c.area[rows].tolist(), c.end[rows].tolist(), c.start[rows].tolist(),
-                                     c.position[rows].tolist(), c.period[rows].tolist(), strict=True):
-        out.setdefault(names[a], []).append((end, start, pos, labels[p]))
-    return {a: tuple(keys) for a, keys in out.items()}
+    areas = c.area[rows]
+    order = np.argsort(areas, kind="stable")  # grouped by area, each area's rows in the frame's order
+    keys = np.column_stack([c.end[rows], c.start[rows], c.position[rows], c.period[rows]]).astype(np.int64)[order]
+    present, starts = np.unique(areas[order], return_index=True)
+    stops = [*starts[1:].tolist(), len(keys)]
+    per_area = {c.area_names[a]: PeriodRows(keys[b:e], c.period_names)
+                for a, b, e in zip(present.tolist(), starts.tolist(), stops, strict=True)}
+    return per_area, PeriodRows(keys, c.period_names)
 
 
 def option_facts(dataset: Dataset, indicator_id: str) -> OptionFacts | None:
@@ -560,7 +576,7 @@ def option_facts(dataset: Dataset, indicator_id: str) -> OptionFacts | None:
         period, period_names = pd.factorize(rows["period"].to_numpy(), use_na_sentinel=False)
         kind, kind_names = pd.factorize(rows["category_type"].to_numpy(), use_na_sentinel=False)
         c = _Columns(area, list(area_names), _dates(rows["period_end"]), _dates(rows["period_start"]), period,
-                     list(period_names), rows.index.to_numpy())
+                     np.asarray(period_names, dtype=object), rows.index.to_numpy())
         has_value = rows["value"].notna().to_numpy()
         total = (rows["category_type"] == "").to_numpy()
         cats = np.flatnonzero(~total & has_value)
@@ -571,26 +587,38 @@ def option_facts(dataset: Dataset, indicator_id: str) -> OptionFacts | None:
             kind_labels = list(kind_names)
             for a, k, pos in zip(area[at].tolist(), kind[at].tolist(), c.position[at].tolist(), strict=True):
                 kinds.setdefault(c.area_names[a], {})[kind_labels[k]] = pos
+        totals, all_totals = _period_keys(c, total & has_value & (c.end != _LAST))
+        categories, all_categories = _period_keys(c, ~total & has_value)
         return OptionFacts(
-            totals=_period_keys(c, total & has_value & (c.end != _LAST)),
+            totals=totals,
             total_areas=frozenset(c.area_names[a] for a in np.unique(area[total]).tolist()),
-            categories=_period_keys(c, ~total & has_value),
+            categories=categories,
             category_kinds={a: tuple((p, k) for k, p in found.items()) for a, found in kinds.items()},
+            all_totals=all_totals,
+            all_categories=all_categories,
         )
     return dataset.cache.remember("option_facts", indicator_id, build, maxsize=4096)
 
 
-def periods_in_order(keys) -> list[str]:
-    """Period labels of these keys, oldest first (undated last), each once: as `periods_of` orders rows."""
-    return list(dict.fromkeys(k[3] for k in sorted(keys)))
+def periods_in_order(parts) -> list[str]:
+    """Period labels of these PeriodRows together, oldest first (undated last), each once: as `periods_of`
+    orders rows (end, start, the frame's order, then the label)."""
+    parts = [p for p in parts if len(p.keys)]
+    if not parts:
+        return []
+    keys = np.concatenate([p.keys for p in parts]) if len(parts) > 1 else parts[0].keys
+    labels = np.concatenate([p.labels[p.keys[:, _PERIOD]] for p in parts])
+    _, label_rank = np.unique(labels.astype(str), return_inverse=True)
+    order = np.lexsort((label_rank, keys[:, _POSITION], keys[:, _START], keys[:, _END]))
+    return list(dict.fromkeys(labels[order].tolist()))
 
 
 def facts_periods(facts: list[OptionFacts], areas=None) -> list[str]:
     """Dated periods with an area total of these indicators in these areas (every area when none): as
     `periods_of` of those rows."""
     if areas:
-        return periods_in_order(k for f in facts for a in dict.fromkeys(areas) for k in f.totals.get(a, ()))
-    return periods_in_order(k for f in facts for keys in f.totals.values() for k in keys)
+        return periods_in_order(f.totals[a] for f in facts for a in dict.fromkeys(areas) if a in f.totals)
+    return periods_in_order(f.all_totals for f in facts)
 
 
 def facts_area_types(facts: list[OptionFacts]) -> set[str]:
@@ -600,7 +628,7 @@ def facts_area_types(facts: list[OptionFacts]) -> set[str]:
 
 def facts_type_periods(facts: list[OptionFacts], kind: str) -> list[str]:
     """As compare_areas_periods: dated periods in which some area of that type has a total."""
-    return periods_in_order(k for f in facts for a, keys in f.totals.items() if area_type(a) == kind for k in keys)
+    return periods_in_order(rows for f in facts for a, rows in f.totals.items() if area_type(a) == kind)
 
 
 def facts_category_areas(facts: list[OptionFacts]) -> set[str]:
@@ -609,10 +637,8 @@ def facts_category_areas(facts: list[OptionFacts]) -> set[str]:
 
 def facts_category_periods(facts: list[OptionFacts], area: str) -> list[str]:
     """As periods_of the area's category rows (every area's when it has none)."""
-    mine = [k for f in facts for k in f.categories.get(area, ())]
-    if not mine:
-        mine = [k for f in facts for keys in f.categories.values() for k in keys]
-    return periods_in_order(mine)
+    mine = [f.categories[area] for f in facts if area in f.categories]
+    return periods_in_order(mine if mine else [f.all_categories for f in facts])
 
 
 def facts_category_kinds(facts: list[OptionFacts], area: str) -> list[str]:
