@@ -257,3 +257,28 @@ def test_wrm009_a_failed_build_lets_a_waiting_caller_build_it_itself():
     second.join(30)
     assert len(errors) == 1 and got == ["built"] and cache.once("t", lambda: "again") == "built"
     assert cache.remember("r", 1, lambda: cache.remember("r", 1, lambda: "inner")) == "inner"  # its own key again: no deadlock
+
+
+def test_wrm010_a_big_version_is_frozen_once_warmed_and_the_next_version_lets_it_go(sqlite_store, tmp_path):
+    source = StoreSource(sqlite_store)
+    client = create_app(_settings(tmp_path), source=source).server.test_client()
+    warmer = _warmer(source)
+    warmer.freeze_rows = 1  # the bundled version counts as big here
+    try:
+        assert client.get("/healthz").get_json()["data_version"] == 1
+        assert warmer.wait_idle(60)
+        assert warmer.frozen and gc.get_freeze_count() > 0  # the version's objects are out of the collector's sight
+        old = weakref.ref(source.current())
+        _publish_one_row(sqlite_store, 1)
+        assert client.get("/healthz").get_json()["data_version"] == 2
+        assert warmer.wait_idle(60)
+        gc.collect()
+        assert old() is None  # unfrozen before the next version was warmed: version 1 is gone
+        assert warmer.frozen  # and version 2 is frozen in its turn
+        warmer.freeze_rows = 10**12  # a small version: nothing frozen after its warm-up
+        _publish_one_row(sqlite_store, 2)
+        assert client.get("/healthz").get_json()["data_version"] == 3
+        assert warmer.wait_idle(60)
+        assert not warmer.frozen and gc.get_freeze_count() == 0
+    finally:
+        gc.unfreeze()  # leave the test process's collector as it was
