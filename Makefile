@@ -2,7 +2,7 @@
 # make test - install test deps into .venv, check system packages, lint (ruff, mypy), run every test
 # make lint - ruff on the repository, mypy on data/ (pyproject.toml)
 # make screenshots - docs/screenshots/*.png: overview, explore and a slide at 1366x768 and 390x844 (headless Chromium)
-# make bench - the benchmark suite (issues 6, 15): bench/results.json and a markdown table (~8 min on a quiet machine)
+# make bench - the benchmark suite (issues 6, 15): bench/results.json and a markdown table (~10-11 min on a quiet machine)
 # make assets - rebuild assets/precompressed/ (brotli copies of the page's scripts and stylesheets)
 PYTHON ?= python3
 VENV   := .venv
