@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None, *, source=None) -> dash.Dash:
     server.extensions[SETTINGS_KEY] = settings
     configure_status(settings.stale_after_years)  # the staleness span every status reads (data/domain/status.py)
     server.extensions[EXTENSION_KEY] = source or store_source(settings)
-    warm.attach(server.extensions[EXTENSION_KEY], settings)  # build each version's overview in the background on load
+    warm.attach(server.extensions[EXTENSION_KEY], settings)  # build each version's overview and explore parts in the background on load
     server.config["PARTNERSHIP_NAME"] = settings.partnership_name
     register_auth(app, getattr(server.extensions[EXTENSION_KEY], "store", None), settings)  # sessions, /login, CLI
     server.register_blueprint(api)

@@ -69,19 +69,23 @@ POINT_COLUMNS = ("indicator_id", "area_code", "area_name", "period", "period_sta
                  "upper_ci", "count", "denominator", "source", "note", "basis")
 
 
+def records(frame: pd.DataFrame, columns) -> list[dict]:
+    """The frame's rows as dicts of those of `columns` it has (as to_dict("records") gives them), in order, at a
+    fraction of its cost."""
+    have = set(frame.columns)
+    cols = [c for c in columns if c in have]
+    return [dict(zip(cols, row, strict=True)) for row in zip(*(frame[c].tolist() for c in cols), strict=True)] if len(frame) else []
+
+
 def points_of(shaped: pd.DataFrame) -> list[dict]:
     """with_series rows as plain dicts, in order (cheap to walk); only the columns the rules read."""
-    cols = [c for c in POINT_COLUMNS if c in shaped.columns]
-    return [dict(zip(cols, row, strict=True)) for row in zip(*(shaped[c].tolist() for c in cols), strict=True)] if len(shaped) else []
+    return records(shaped, POINT_COLUMNS)
 
 
 def points(rows: pd.DataFrame) -> list[dict]:
     """One area's dated rows with a value as with_series points, oldest first, without building a frame."""
-    have = set(rows.columns)
-    cols = [c for c in POINT_COLUMNS if c in have and c != "basis"]
     keep = rows["value"].notna().to_numpy() & rows["period_end"].notna().to_numpy()
-    sub = rows[keep]
-    out = [dict(zip(cols, row, strict=True)) for row in zip(*(sub[c].tolist() for c in cols), strict=True)] if len(sub) else []
+    out = records(rows[keep], [c for c in POINT_COLUMNS if c != "basis"])
     for p in out:
         p["basis"] = source_basis(str(p["source"]))
     out.sort(key=lambda p: (p["period_end"], p["period_start"]))

@@ -14,7 +14,7 @@ import pandas as pd
 
 from data.domain.dataset import ENGLAND, HOME_AREA, Dataset
 from data.domain.formatting import display_name, format_change, format_percent_change, format_period, format_value, is_missing, movement
-from data.domain.series import in_years, latest_change, source_basis
+from data.domain.series import in_years, latest_change, records, source_basis
 from data.domain.significance import NOT_COMPARED, Comparison
 from data.domain.significance import compare_with_england as compare
 from data.domain.status import change_direction
@@ -76,7 +76,7 @@ def trend_summary(rows: pd.DataFrame, indicator: pd.Series) -> str:
         return f"{display_name(indicator)}: values {NOT_PUBLISHED}."
     if home.empty:
         return f"No York value for {display_name(indicator)} in the chosen years."
-    shown = _records(home, ("period", "period_end", "value"))
+    shown = records(home, ("period", "period_end", "value"))
     dated = [r for r in shown if not pd.isna(r["period_end"])]
     latest = (dated or shown)[-1]  # the last in the rows' order
     when = _period_phrase(latest)
@@ -94,7 +94,7 @@ def trend_summary(rows: pd.DataFrame, indicator: pd.Series) -> str:
         elif change.prior is not None:
             sentence += f"; {change.phrase}"
     sentence += "."
-    england = _records(rows[totals_with_value & (codes == ENGLAND)], ("period", "value"))
+    england = records(rows[totals_with_value & (codes == ENGLAND)], ("period", "value"))
     if england:
         same = [e for e in england if e["period"] == latest["period"]]
         if same:
@@ -234,7 +234,7 @@ def headline(rows: pd.DataFrame, indicator: pd.Series) -> dict | None:
     periods = {p for p in rows["period"].to_numpy()[totals_with_value].tolist() if not pd.isna(p)}
     if not totals_with_value.any() or len(periods) > 1:  # no total with a value, or more than one period: a chart
         return None
-    shown = _records(rows[totals_with_value], _HEADLINE_COLUMNS)  # the area totals with a value, in the frame's order
+    shown = records(rows[totals_with_value], _HEADLINE_COLUMNS)  # the area totals with a value, in the frame's order
     home = [r for r in shown if r["area_code"] == HOME_AREA]
     row = (home or shown)[0]
     unit = indicator["unit"]
@@ -256,12 +256,6 @@ def headline(rows: pd.DataFrame, indicator: pd.Series) -> dict | None:
 
 
 _HEADLINE_COLUMNS = ("area_code", "area_name", "period", "period_end", "value", "lower_ci", "upper_ci", "note", "source")
-
-
-def _records(frame: pd.DataFrame, columns) -> list[dict]:
-    """The frame's rows as dicts of those columns (as to_dict("records") gives them), in order, at a fraction of its cost."""
-    cols = [c for c in columns if c in frame.columns]
-    return [dict(zip(cols, values, strict=True)) for values in zip(*(frame[c].tolist() for c in cols), strict=True)] if len(frame) else []
 
 
 def england_summary(table: pd.DataFrame, indicator: pd.Series) -> str:
@@ -540,7 +534,8 @@ class _Columns(NamedTuple):
     position: np.ndarray
 
 
-def _dates(column: pd.Series) -> np.ndarray:
+def sortable_dates(column: pd.Series) -> np.ndarray:
+    """A date column as int64 nanoseconds that sort as sort_values sorts it (missing dates last: _LAST)."""
     values = column.to_numpy(dtype="datetime64[ns]").astype(np.int64)
     return np.where(values == np.iinfo(np.int64).min, _LAST, values)
 
@@ -575,7 +570,7 @@ def option_facts(dataset: Dataset, indicator_id: str) -> OptionFacts | None:
         area, area_names = pd.factorize(rows["area_code"].to_numpy(), use_na_sentinel=False)
         period, period_names = pd.factorize(rows["period"].to_numpy(), use_na_sentinel=False)
         kind, kind_names = pd.factorize(rows["category_type"].to_numpy(), use_na_sentinel=False)
-        c = _Columns(area, list(area_names), _dates(rows["period_end"]), _dates(rows["period_start"]), period,
+        c = _Columns(area, list(area_names), sortable_dates(rows["period_end"]), sortable_dates(rows["period_start"]), period,
                      np.asarray(period_names, dtype=object), rows.index.to_numpy())
         has_value = rows["value"].notna().to_numpy()
         total = (rows["category_type"] == "").to_numpy()

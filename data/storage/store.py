@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import gc
+import itertools
 import logging
 import os
 import sqlite3
@@ -35,6 +36,8 @@ from data.storage import snapshot
 from data.storage.head_reader import HeadReader
 from data.storage.migrate import upgrade
 from data.storage.tables import data_versions, head, indicators, observations
+
+log = logging.getLogger(__name__)
 
 INSTANCE = DEFAULT_INSTANCE  # the default store's folder when a caller names none (Settings.instance)
 _CHUNK = 5000
@@ -374,13 +377,10 @@ def _send_sqlite(cursor, sql: str, frame: pd.DataFrame, columns, version: int, g
         whole = count - count % per if per > 1 else 0
         if whole:
             same = _same_in_statement(keys, start, start + whole, per)  # (statements, width)
+            shapes = [tuple(row) for row in same.tolist()]
             batch = 0
-            while batch < len(same):
-                shape = same[batch]
-                end = batch + 1
-                while end < len(same) and np.array_equal(same[end], shape):
-                    end += 1
-                key = tuple(bool(x) for x in shape)
+            for key, run in itertools.groupby(shapes):  # runs of statements sharing the same columns
+                end = batch + len(list(run))
                 if key not in sqls:
                     sqls[key] = sql + _shared_values(key, per)
                 shared = [j for j in range(width) if key[j]]
@@ -836,9 +836,6 @@ def _has_ties(obs: pd.DataFrame, columns: list[str]) -> bool:
             return bool(obs.duplicated(columns).any())
         same &= values[1:] == values[:-1]
     return bool(same.any())
-
-
-log = logging.getLogger(__name__)
 
 
 class StoreSource:

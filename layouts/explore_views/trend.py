@@ -3,13 +3,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 from dash import html
 
 from data.domain.formatting import display_name
 from data.domain.series import break_caption
-from data.domain.views import area_totals, headline, trend_summary
+from data.domain.views import area_totals, headline, sortable_dates, trend_summary
 from layouts.charts import headline_parts, trend_figure
 from layouts.components import data_table, measure_columns
 from layouts.explore_views.base import ExploreView
@@ -29,16 +28,10 @@ def _figure(totals: pd.DataFrame, ind: pd.Series, state: ExploreState):
     return trend_figure(totals, ind["unit"], list(state.areas))
 
 
-def _sortable(column: pd.Series) -> list[int]:
-    """A date column as numbers that sort as sort_values sorts it (missing dates last)."""
-    values = column.to_numpy(dtype="datetime64[ns]").astype(np.int64)
-    return np.where(values == np.iinfo(np.int64).min, np.iinfo(np.int64).max, values).tolist()
-
-
 def _oldest_first(shown: pd.DataFrame) -> list[str]:
     """The period labels by period end then start (undated last, ties in the rows' order), each once: as
     shown.sort_values(["period_end", "period_start"], kind="stable")["period"] read in order."""
-    keys = list(zip(_sortable(shown["period_end"]), _sortable(shown["period_start"]), strict=True))
+    keys = list(zip(sortable_dates(shown["period_end"]).tolist(), sortable_dates(shown["period_start"]).tolist(), strict=True))
     labels = shown["period"].tolist()
     return list(dict.fromkeys(labels[i] for i in sorted(range(len(labels)), key=keys.__getitem__)))
 
